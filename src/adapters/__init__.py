@@ -1,0 +1,1 @@
+"""Infrastructure: databases, the projector, clocks, tokens; implements what the domain needs."""

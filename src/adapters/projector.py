@@ -1,0 +1,286 @@
+"""The projector: folds the notification log into read models, exactly once.
+
+Each batch is one transaction on the view database that (1) locks the projection's
+tracking row, (2) applies the events after its position and (3) moves the position —
+so a crash at any point leaves the view and its position consistent. Two projectors on
+one projection serialise on the row lock; the loser sees the moved position and skips.
+Identical on SQLite and PostgreSQL (docs/adr/0002-own-projector.md).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from adapters.sql import Database, SqlSession
+from domain.application import LessorApplication
+from projections.base import Projection
+
+TRACKING_TABLE = "projection_positions"
+ASIDE_SUFFIX = "__aside"
+
+Progress = Callable[[int, int], None]  # (position reached, head)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionStatus:
+    name: str
+    version: int
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class TableDiff:
+    table: str
+    only_live: list[tuple[Any, ...]]
+    only_rebuilt: list[tuple[Any, ...]]
+
+
+def live_names(projection: Projection) -> dict[str, str]:
+    return {table: table for table in projection.tables}
+
+
+def aside_names(projection: Projection) -> dict[str, str]:
+    return {table: table + ASIDE_SUFFIX for table in projection.tables}
+
+
+class Projector:
+    def __init__(
+        self,
+        app: LessorApplication,
+        db: Database,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 500,
+    ) -> None:
+        self.app = app
+        self.db = db
+        self.projections = {p.name: p for p in projections}
+        self.batch_size = batch_size
+        self._advanced = threading.Condition()
+        self._wake = threading.Event()
+
+    # ------------------------------------------------------------------ schema
+
+    def create_schema(self) -> None:
+        """Create tracking and view tables (an explicit step: `lessor db init`)."""
+        with self.db.transaction() as tx:
+            tx.execute(
+                f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ("
+                " name TEXT PRIMARY KEY, version INTEGER NOT NULL, position BIGINT NOT NULL)"
+            )
+            for projection in self.projections.values():
+                self._create_tables(tx, projection, live_names(projection))
+                tx.execute(
+                    f"INSERT INTO {TRACKING_TABLE} (name, version, position) VALUES (?, ?, 0)"
+                    " ON CONFLICT (name) DO NOTHING",
+                    (projection.name, projection.version),
+                )
+
+    def _create_tables(self, tx: SqlSession, projection: Projection, names: dict[str, str]) -> None:
+        named = tx.with_names(names)
+        for table, body in projection.tables.items():
+            named.execute(f"CREATE TABLE IF NOT EXISTS {{{table}}} ({body})")
+        for ddl in projection.indexes:
+            named.execute(ddl)
+
+    def _drop_tables(self, tx: SqlSession, names: dict[str, str]) -> None:
+        for table in names.values():
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
+
+    # ------------------------------------------------------------- processing
+
+    def run_batch(self, name: str) -> int:
+        """Apply the next batch of events to one projection; returns how many were read."""
+        projection = self.projections[name]
+        with self.db.transaction() as tx:
+            position = self._locked_position(tx, name)
+            notifications = self._notifications_after(position, self.batch_size)
+            if not notifications:
+                return 0
+            self._apply(projection, notifications, tx.with_names(live_names(projection)))
+            tx.execute(
+                f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?",
+                (notifications[-1].id, name),
+            )
+        self._announce()
+        return len(notifications)
+
+    def catch_up(self, name: str | None = None) -> None:
+        """Process until every (or the named) projection has reached the head."""
+        for projection_name in [name] if name else list(self.projections):
+            while self.run_batch(projection_name):
+                pass
+
+    def run_forever(self, stop: threading.Event, *, poll_interval_s: float = 0.5) -> None:
+        """Poll; an in-process commit (or NOTIFY relay) only wakes the loop early."""
+        while not stop.is_set():
+            moved = 0
+            for name in self.projections:
+                moved += self.run_batch(name)
+            if not moved:
+                self._wake.wait(poll_interval_s)
+                self._wake.clear()
+
+    def wake(self, _position: int = 0) -> None:
+        self._wake.set()
+
+    def _locked_position(self, tx: SqlSession, name: str) -> int:
+        row = tx.fetchone(
+            f"SELECT position FROM {TRACKING_TABLE} WHERE name = ?{self.db.for_update()}", (name,)
+        )
+        if row is None:
+            raise LookupError(f"Unknown projection '{name}': run `lessor db init`.")
+        return int(row[0])
+
+    def _notifications_after(
+        self, position: int, limit: int, stop: int | None = None
+    ) -> list[Notification]:
+        return list(
+            self.app.recorder.select_notifications(start=position + 1, limit=limit, stop=stop)
+        )
+
+    def _apply(
+        self, projection: Projection, notifications: Sequence[Notification], view: SqlSession
+    ) -> None:
+        to_event = self.app.mapper.to_domain_event
+        for notification in notifications:
+            projection.apply(to_event(notification), notification.id, view)
+
+    # --------------------------------------------------------------- queries
+
+    def position(self, name: str) -> int:
+        with self.db.transaction() as tx:
+            row = tx.fetchone(f"SELECT position FROM {TRACKING_TABLE} WHERE name = ?", (name,))
+        return int(row[0]) if row else 0
+
+    def head(self) -> int:
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def status(self) -> list[ProjectionStatus]:
+        head = self.head()
+        return [
+            ProjectionStatus(name=p.name, version=p.version, position=self.position(p.name),
+                             head=head)
+            for p in self.projections.values()
+        ]
+
+    def wait_for(self, name: str, position: int, timeout_s: float) -> bool:
+        """Read-your-writes: block (bounded) until `name` has folded `position`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.position(name) >= position:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self._wake.set()
+            with self._advanced:
+                self._advanced.wait(min(remaining, 0.05))
+
+    def _announce(self) -> None:
+        with self._advanced:
+            self._advanced.notify_all()
+
+    # ------------------------------------------------------ rebuild and verify
+
+    def _build_aside(self, projection: Projection, progress: Progress | None) -> int:
+        """Fold the whole log into fresh aside tables; returns the position reached."""
+        names = aside_names(projection)
+        with self.db.transaction() as tx:
+            self._drop_tables(tx, names)
+            self._create_tables(tx, projection, names)
+        head, position = self.head(), 0
+        while True:
+            with self.db.transaction() as tx:
+                notifications = self._notifications_after(position, self.batch_size * 4)
+                if not notifications:
+                    break
+                self._apply(projection, notifications, tx.with_names(names))
+            position = notifications[-1].id
+            if progress:
+                progress(position, max(head, position))
+        return position
+
+    def _catch_up_aside(
+        self, tx: SqlSession, projection: Projection, since: int, until: int
+    ) -> None:
+        position = since
+        while position < until:
+            batch = self._notifications_after(position, self.batch_size * 4, stop=until)
+            if not batch:
+                break
+            self._apply(projection, batch, tx.with_names(aside_names(projection)))
+            position = batch[-1].id
+
+    def rebuild(self, name: str, progress: Progress | None = None) -> int:
+        """Rebuild from position zero beside the live tables, then swap in one transaction."""
+        projection = self.projections[name]
+        built = self._build_aside(projection, progress)
+        with self.db.transaction() as tx:
+            live = self._locked_position(tx, name)
+            self._catch_up_aside(tx, projection, built, live)  # the live one moved on meanwhile
+            reached = max(live, built)
+            for table, aside in aside_names(projection).items():
+                tx.execute(f"DELETE FROM {table}")
+                tx.execute(f"INSERT INTO {table} SELECT * FROM {aside}")
+            self._drop_tables(tx, aside_names(projection))
+            tx.execute(
+                f"UPDATE {TRACKING_TABLE} SET position = ?, version = ? WHERE name = ?",
+                (reached, projection.version, name),
+            )
+        self._announce()
+        return reached
+
+    def verify(self, name: str, progress: Progress | None = None) -> list[TableDiff]:
+        """Rebuild aside and compare with the live view at the same position."""
+        projection = self.projections[name]
+        built = self._build_aside(projection, progress)
+        diffs: list[TableDiff] = []
+        try:
+            with self.db.transaction() as tx:
+                live = self._locked_position(tx, name)
+                if live < built:  # compare at the same position: bring the live view level
+                    self._apply(
+                        projection,
+                        self._notifications_after(live, built - live, stop=built),
+                        tx.with_names(live_names(projection)),
+                    )
+                    tx.execute(
+                        f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?", (built, name)
+                    )
+                self._catch_up_aside(tx, projection, built, live)
+                for table, aside in aside_names(projection).items():
+                    live_rows = _multiset(tx.fetchall(f"SELECT * FROM {table}"))
+                    rebuilt_rows = _multiset(tx.fetchall(f"SELECT * FROM {aside}"))
+                    only_live = _minus(live_rows, rebuilt_rows)
+                    only_rebuilt = _minus(rebuilt_rows, live_rows)
+                    if only_live or only_rebuilt:
+                        diffs.append(TableDiff(table, only_live, only_rebuilt))
+        finally:
+            with self.db.transaction() as tx:
+                self._drop_tables(tx, aside_names(projection))
+        return diffs
+
+
+def _multiset(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
+    counts: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        counts[row] = counts.get(row, 0) + 1
+    return counts
+
+
+def _minus(a: dict[tuple[Any, ...], int], b: dict[tuple[Any, ...], int]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (row for row, n in a.items() for _ in range(n - b.get(row, 0))), key=repr
+    )

@@ -1,0 +1,1 @@
+"""Entry points (HTTP, CLI) and the one composition root (bootstrap)."""

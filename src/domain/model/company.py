@@ -1,0 +1,180 @@
+"""Company: the tenant. Name, currency, time zone, VAT rate and feature settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.model.actor import Actor
+from domain.model.errors import InvalidValue
+from domain.model.events import Cause, LessorCreated, LessorEvent
+from domain.model.money import exponent
+from domain.model.time import DEFAULT_TIME_ZONE, zone
+
+DEFAULT_VAT_RATE = Decimal("25")
+
+# Feature switches a company can turn on or off, with their defaults (SPEC §2).
+DEFAULT_SETTINGS: dict[str, bool] = {
+    "device_buyout": False,  # offer end-of-lease buyouts at all
+    "buyout_receipts": True,  # email a receipt when a buyout is paid
+    "auto_mark_received": False,  # a delivered replacement counts as received
+    "employees_mark_received": True,  # employees may mark their new device received
+}
+
+
+def _check_settings(changes: dict[str, Any]) -> dict[str, bool]:
+    unknown = sorted(set(changes) - set(DEFAULT_SETTINGS))
+    if unknown:
+        raise InvalidValue(f"Unknown company settings: {', '.join(unknown)}.")
+    for name, value in changes.items():
+        if not isinstance(value, bool):
+            raise InvalidValue(f"The setting '{name}' must be true or false.")
+    return dict(changes)
+
+
+def _check_vat(rate: Decimal) -> Decimal:
+    if not Decimal(0) <= rate <= Decimal(100):
+        raise InvalidValue("The VAT rate is a percentage between 0 and 100.")
+    return rate
+
+
+class Company(Aggregate):
+    class Registered(LessorCreated):
+        name: str
+        currency: str
+        time_zone: str
+        vat_rate: Decimal
+        settings: dict[str, bool]
+
+    class SettingsChanged(LessorEvent):
+        changes: dict[str, bool]
+
+    class Renamed(LessorEvent):
+        name: str
+
+    class VatRateChanged(LessorEvent):
+        vat_rate: Decimal
+
+    class TimeZoneChanged(LessorEvent):
+        time_zone: str
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        company_id: UUID,
+        name: str,
+        currency: str,
+        time_zone: str = DEFAULT_TIME_ZONE,
+        vat_rate: Decimal = DEFAULT_VAT_RATE,
+        settings: dict[str, Any] | None = None,
+        cause: Cause,
+    ) -> Company:
+        if not name.strip():
+            raise InvalidValue("A company needs a name.")
+        exponent(currency)
+        zone(time_zone)
+        chosen = {**DEFAULT_SETTINGS, **_check_settings(settings or {})}
+        return cls._create(
+            cls.Registered,
+            id=company_id,
+            name=name.strip(),
+            currency=currency,
+            time_zone=time_zone,
+            vat_rate=_check_vat(vat_rate),
+            settings=chosen,
+            **cause.stamp(company_id),
+        )
+
+    @event(Registered)
+    def __init__(
+        self,
+        *,
+        name: str,
+        currency: str,
+        time_zone: str,
+        vat_rate: Decimal,
+        settings: dict[str, bool],
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
+        self.name = name
+        self.currency = currency
+        self.time_zone = time_zone
+        self.vat_rate = vat_rate
+        self.settings = dict(settings)
+
+    def change(
+        self,
+        *,
+        name: str | None = None,
+        vat_rate: Decimal | None = None,
+        time_zone: str | None = None,
+        settings: dict[str, Any] | None = None,
+        cause: Cause,
+    ) -> None:
+        """Apply only what differs, so a repeated request records nothing new."""
+        stamp = cause.stamp(self.id)
+        if name is not None and name.strip() != self.name:
+            if not name.strip():
+                raise InvalidValue("A company needs a name.")
+            self._renamed(name=name.strip(), **stamp)
+        if vat_rate is not None and vat_rate != self.vat_rate:
+            self._vat_rate_changed(vat_rate=_check_vat(vat_rate), **stamp)
+        if time_zone is not None and time_zone != self.time_zone:
+            zone(time_zone)
+            self._time_zone_changed(time_zone=time_zone, **stamp)
+        if settings:
+            changed = {
+                k: v for k, v in _check_settings(settings).items() if self.settings.get(k) != v
+            }
+            if changed:
+                self._settings_changed(changes=changed, **stamp)
+
+    @event(Renamed)
+    def _renamed(
+        self, *, name: str, actor: Actor, at: datetime, correlation_id: str, company_id: UUID | None
+    ) -> None:
+        self.name = name
+
+    @event(VatRateChanged)
+    def _vat_rate_changed(
+        self,
+        *,
+        vat_rate: Decimal,
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
+        self.vat_rate = vat_rate
+
+    @event(TimeZoneChanged)
+    def _time_zone_changed(
+        self,
+        *,
+        time_zone: str,
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
+        self.time_zone = time_zone
+
+    @event(SettingsChanged)
+    def _settings_changed(
+        self,
+        *,
+        changes: dict[str, bool],
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
+        self.settings = {**self.settings, **changes}

@@ -1,0 +1,1 @@
+"""Read models: pure functions from the event sequence to view rows (no I/O of their own)."""

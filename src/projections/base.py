@@ -1,0 +1,37 @@
+"""The contract between a read model and the projector that runs it.
+
+A projection declares its tables (portable SQL, `?` placeholders, `{table}` names) and
+turns one event into view writes through a `ViewSession`. It never reads a clock or
+anything but its own tables, so a rebuild from position zero reproduces the live view.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+
+class ViewSession(Protocol):
+    """One open transaction on the view database; table names in `{braces}`."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+
+class Projection(ABC):
+    """A named read model. Bump `version` when its tables or logic change: it is rebuilt."""
+
+    name: str
+    version: int = 1
+    # Logical table name → CREATE TABLE body (columns and constraints), portable SQL.
+    tables: dict[str, str]
+    # Extra DDL run after the tables exist, e.g. indexes; may use `{table}` names.
+    indexes: tuple[str, ...] = ()
+
+    @abstractmethod
+    def apply(self, event: Any, position: int, view: ViewSession) -> None:
+        """Fold one event (at its log position) into the view."""

@@ -1,0 +1,64 @@
+"""Turn event fields into plain JSON values for read models (UUIDs, dates, money, enums)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain.model.actor import Actor
+from domain.model.money import Money
+
+# Fields every event has; the event log shows them in columns of their own.
+ENVELOPE_FIELDS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "actor",
+        "at",
+        "correlation_id",
+        "company_id",
+    }
+)
+
+
+def utc_text(value: datetime) -> str:
+    """Fixed-width UTC text, so string order is time order on every database."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str | float):
+        return value.value if isinstance(value, Enum) else value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return utc_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency, "minor": value.minor}
+    if isinstance(value, Actor):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return str(value)
+
+
+def event_details(event: Any, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The event's own fields (not its envelope), as JSON values."""
+    return {
+        name: to_jsonable(value)
+        for name, value in vars(event).items()
+        if name not in ENVELOPE_FIELDS and name not in hidden
+    }

@@ -1,0 +1,11 @@
+"""Every read model the projector maintains, by name."""
+
+from __future__ import annotations
+
+from projections.base import Projection
+from projections.event_log import EventLog
+from projections.hardware_overview import HardwareOverview
+
+
+def all_projections() -> list[Projection]:
+    return [EventLog(), HardwareOverview()]
