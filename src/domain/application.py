@@ -135,9 +135,17 @@ class LessorApplication(Application[UUID]):
         )
         return self._commit(ctx, "change_company", company, created=False)
 
-    def company(self, caller: Caller, company_id: UUID) -> Company:
+    def company(self, caller: Caller, company_id: UUID, version: int | None = None) -> Company:
         caller.require_company(company_id, "Company")
-        return self._load(Company, company_id, "Company")
+        return self._load(Company, company_id, "Company", version)
+
+    def read_company(
+        self, caller: Caller, company_id: UUID, version: int | None = None
+    ) -> Company:
+        """Company details are for its admins and integrations, and for operators."""
+        company = self.company(caller, company_id, version)
+        caller.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
+        return company
 
     # ------------------------------------------------------------------ members
 
@@ -178,8 +186,8 @@ class LessorApplication(Application[UUID]):
         member.set_last_employment_day(day, cause=ctx.cause)
         return self._commit(ctx, "set_last_employment_day", member, created=False)
 
-    def member(self, caller: Caller, member_id: UUID) -> Member:
-        member = self._load(Member, member_id, "Member")
+    def member(self, caller: Caller, member_id: UUID, version: int | None = None) -> Member:
+        member = self._load(Member, member_id, "Member", version)
         caller.require_company(member.company_id, "Member")
         if caller.role == Role.EMPLOYEE and caller.member_id != member.id:
             raise NotFound("Member not found.")

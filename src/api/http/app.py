@@ -1,0 +1,87 @@
+"""The FastAPI app factory. All state hangs off the Container passed in: nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.bootstrap import Container
+from api.http.problems import install_problem_handlers, problem
+from api.http.routes import companies, devices, event_log, members
+
+
+class BodySizeLimit:
+    """413 for bodies over the limit, whether announced by Content-Length or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = problem(413, "Payload too large",
+                            f"Request bodies are limited to {self.max_bytes} bytes.",
+                            type_="payload-too-large", instance=scope.get("path"))
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await too_large(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await too_large(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def create_app(container: Container, *, start_projector: bool | None = None) -> FastAPI:
+    run_projector = container.settings.run_projector if start_projector is None else start_projector
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if run_projector:
+            container.start_projector()
+        yield
+
+    app = FastAPI(
+        title="Lessor API",
+        version="1",
+        description="Commands and queries of the Lessor hardware-as-a-service core. "
+        "Authenticate with 'Authorization: Bearer <token>'. Errors are RFC 9457 problem+json.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    install_problem_handlers(app)
+    for router in (companies.router, members.router, devices.router, event_log.router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness and projection lag")
+    def healthz() -> dict[str, object]:
+        return {
+            "status": "ok",
+            "projections": {
+                s.name: {"position": s.position, "lag": s.lag}
+                for s in container.projector.status()
+            },
+        }
+
+    app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes)
+    return app

@@ -1,0 +1,90 @@
+"""Request-scoped dependencies: the container, the authenticated caller, the command context."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import Depends, Header, Request
+from starlette.exceptions import HTTPException
+
+from adapters.token_secrets import hash_token
+from api.bootstrap import Container
+from domain.application import CommandContext, Idempotency
+from domain.model.actor import Caller
+from domain.model.events import Cause
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+ContainerDep = Annotated[Container, Depends(container)]
+
+
+def caller(request: Request, c: ContainerDep) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="lessor"'}
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise HTTPException(401, "Send an API token: 'Authorization: Bearer <token>'.", challenge)
+    found = c.app.authenticate(hash_token(secret.strip()))
+    if found is None:
+        raise HTTPException(401, "The API token is unknown or revoked.", challenge)
+    return found
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+
+
+def correlation_id(request: Request) -> str:
+    given = request.headers.get("x-correlation-id", "").strip()
+    return given[:128] if given else str(uuid4())
+
+
+async def request_fingerprint(request: Request) -> str:
+    """Same method, path and JSON body (key order aside) → the same fingerprint."""
+    raw = await request.body()
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = raw
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.url.path.encode(), canonical):
+        digest.update(part + b"\0")
+    return digest.hexdigest()
+
+
+async def command_context(
+    request: Request,
+    c: ContainerDep,
+    who: CallerDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> CommandContext:
+    idempotency = None
+    if idempotency_key is not None:
+        key = idempotency_key.strip()
+        if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+            raise HTTPException(422, f"Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY} characters.")
+        idempotency = Idempotency(key=key, request_hash=await request_fingerprint(request))
+    cause = Cause(actor=who.actor, at=c.clock.now(), correlation_id=correlation_id(request))
+    return CommandContext(caller=who, cause=cause, idempotency=idempotency)
+
+
+ContextDep = Annotated[CommandContext, Depends(command_context)]
+
+
+def wait_for_position(c: Container, projection: str, min_position: int | None) -> None:
+    """Read-your-writes: hold a query until its read model has folded the caller's write."""
+    if min_position is None or min_position <= 0:
+        return
+    if not c.projector.wait_for(projection, min_position, c.settings.read_wait_timeout_s):
+        raise HTTPException(
+            503,
+            f"The {projection} read model has not reached position {min_position} yet.",
+            {"Retry-After": "1"},
+        )

@@ -1,0 +1,110 @@
+"""RFC 9457 problem+json for every error, mapped in one place. Never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.model.errors import (
+    DomainError,
+    InvalidValue,
+    NotAllowed,
+    NotFound,
+    RuleViolation,
+    VersionConflict,
+)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://lessor.dev/problems/"
+log = logging.getLogger("lessor.http")
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _status_of(error: DomainError) -> tuple[int, str]:
+    if isinstance(error, NotFound):
+        return 404, "not-found"
+    if isinstance(error, NotAllowed):
+        return 403, "forbidden"
+    if isinstance(error, VersionConflict):
+        return 409, "version-conflict"
+    if isinstance(error, RuleViolation):
+        return 409, "rule-violation"
+    if isinstance(error, InvalidValue):
+        return 422, "invalid-value"
+    return 409, "refused"
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        status, kind = _status_of(exc)
+        extra: dict[str, Any] = {}
+        if isinstance(exc, VersionConflict):
+            extra["current_version"] = exc.current_version
+        return problem(status, exc.title, exc.detail, type_=kind,
+                       instance=request.url.path, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_path(e.get("loc", ())), "message": e.get("msg", "invalid"),
+             "type": e.get("type", "value_error")}
+            for e in exc.errors()
+        ]
+        malformed = any(e["type"] == "json_invalid" for e in errors)
+        detail = (
+            "The request body is not valid JSON."
+            if malformed
+            else "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        )
+        return problem(422, "Malformed JSON" if malformed else "Invalid request", detail,
+                       type_="malformed-json" if malformed else "validation",
+                       instance=request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not found",
+                  405: "Method not allowed", 413: "Payload too large", 503: "Not ready"}
+        detail = exc.detail if isinstance(exc.detail, str) else titles.get(exc.status_code, "")
+        slug = titles.get(exc.status_code, "error").lower().replace(" ", "-")
+        return problem(exc.status_code, titles.get(exc.status_code, "Error"), detail,
+                       type_=slug, instance=request.url.path,
+                       headers=dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("Unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal error",
+                       "Something went wrong on our side. Retrying with the same"
+                       " Idempotency-Key is safe.",
+                       type_="internal", instance=request.url.path)

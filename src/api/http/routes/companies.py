@@ -1,0 +1,43 @@
+"""/v1/companies: tenants (operators create them; admins change their own)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.http.deps import CallerDep, ContainerDep, ContextDep
+from api.http.routes._responses import command_response
+from api.http.schemas import CompanyChange, CompanyCreate, company_out
+
+router = APIRouter(prefix="/v1/companies", tags=["companies"])
+
+
+@router.post("", status_code=201, summary="Register a company (operator)")
+def register_company(body: CompanyCreate, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
+    outcome = c.app.register_company(
+        ctx, name=body.name, currency=body.currency, time_zone=body.time_zone,
+        vat_rate=body.vat_rate, settings=body.settings,
+    )
+    company = c.app.read_company(ctx.caller, outcome.subject_id, version=outcome.version)
+    return command_response(outcome, company_out(company), lambda i: f"/v1/companies/{i}")
+
+
+@router.get("/{company_id}", summary="Read a company")
+def get_company(company_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
+    return company_out(c.app.read_company(who, company_id))
+
+
+@router.patch("/{company_id}", summary="Change name, time zone, VAT rate or settings")
+def change_company(
+    company_id: UUID, body: CompanyChange, ctx: ContextDep, c: ContainerDep
+) -> JSONResponse:
+    outcome = c.app.change_company(
+        replace(ctx, expected_version=body.expected_version), company_id,
+        name=body.name, vat_rate=body.vat_rate, time_zone=body.time_zone, settings=body.settings,
+    )
+    company = c.app.read_company(ctx.caller, outcome.subject_id, version=outcome.version)
+    return command_response(outcome, company_out(company))

@@ -1,0 +1,91 @@
+"""/v1/devices: register, assign, unassign, read; and the hardware overview query."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from adapters.view_queries import HardwareFilter, query_hardware
+from api.http.deps import CallerDep, ContainerDep, ContextDep, wait_for_position
+from api.http.routes._responses import command_response
+from api.http.schemas import DeviceAssign, DeviceCreate, DeviceUnassign, device_out
+from domain.model.actor import Role
+from domain.model.device import ContractType, DeviceStatus
+from domain.model.errors import InvalidValue
+
+router = APIRouter(prefix="/v1/devices", tags=["devices"])
+
+
+@router.post("", status_code=201, summary="Register a device (admin, service, operator)")
+def register_device(body: DeviceCreate, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
+    company_id = body.company_id or ctx.caller.company_id
+    if company_id is None:
+        raise InvalidValue("company_id is required for operators.")
+    outcome = c.app.register_device(
+        ctx, company_id=company_id, serial=body.serial, model=body.model,
+        category=body.category, company_cost=body.company_cost.to_money(),
+        contract_type=body.contract_type, lease_start=body.lease_start,
+        renewal_date=body.renewal_date,
+    )
+    device = c.app.device(ctx.caller, outcome.subject_id, version=outcome.version)
+    return command_response(outcome, device_out(device), lambda i: f"/v1/devices/{i}")
+
+
+@router.get("", summary="Hardware overview: devices with filters and cursor pagination")
+def hardware_overview(
+    who: CallerDep,
+    c: ContainerDep,
+    company_id: UUID | None = None,
+    status: DeviceStatus | None = None,
+    category: str | None = None,
+    contract_type: ContractType | None = None,
+    assignee_id: UUID | None = None,
+    serial: str | None = None,
+    renewal_from: Annotated[date | None, Query(description="inclusive")] = None,
+    renewal_to: Annotated[date | None, Query(description="exclusive")] = None,
+    cursor: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    min_position: Annotated[int | None, Query(ge=0, description="wait for this log position")]
+    = None,
+) -> dict[str, Any]:
+    if who.role == Role.EMPLOYEE:
+        assignee_id = who.member_id  # employees see their own devices only
+    wait_for_position(c, "hardware_overview", min_position)
+    page = query_hardware(c.db, HardwareFilter(
+        company_id=who.scope(company_id), status=status, category=category,
+        contract_type=contract_type, assignee_id=assignee_id, serial=serial,
+        renewal_from=renewal_from, renewal_to=renewal_to, after=cursor, limit=limit,
+    ))
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get("/{device_id}", summary="Read a device")
+def get_device(device_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
+    return device_out(c.app.device(who, device_id))
+
+
+@router.post("/{device_id}/assign", summary="Assign the device to a member")
+def assign_device(
+    device_id: UUID, body: DeviceAssign, ctx: ContextDep, c: ContainerDep
+) -> JSONResponse:
+    outcome = c.app.assign_device(
+        replace(ctx, expected_version=body.expected_version), device_id, body.member_id
+    )
+    device = c.app.device(ctx.caller, outcome.subject_id, version=outcome.version)
+    return command_response(outcome, device_out(device))
+
+
+@router.post("/{device_id}/unassign", summary="Take the device back from its assignee")
+def unassign_device(
+    device_id: UUID, body: DeviceUnassign, ctx: ContextDep, c: ContainerDep
+) -> JSONResponse:
+    outcome = c.app.unassign_device(
+        replace(ctx, expected_version=body.expected_version), device_id
+    )
+    device = c.app.device(ctx.caller, outcome.subject_id, version=outcome.version)
+    return command_response(outcome, device_out(device))

@@ -1,0 +1,66 @@
+"""/v1/event-log: the audit trail, filtered and paginated (admins, services, operators)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from adapters.view_queries import EventLogFilter, query_event_log
+from api.http.deps import CallerDep, ContainerDep, wait_for_position
+from domain.model.actor import Role
+from domain.model.errors import InvalidValue
+
+router = APIRouter(prefix="/v1", tags=["event log"])
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidValue(f"{name} needs a time zone offset, e.g. 2026-01-01T00:00:00Z.")
+    return value
+
+
+@router.get("/event-log", summary="Every event: operation, when, done by, details")
+def event_log(
+    who: CallerDep,
+    c: ContainerDep,
+    company_id: UUID | None = None,
+    aggregate_id: UUID | None = None,
+    aggregate_type: str | None = None,
+    actor_id: str | None = None,
+    operation: str | None = None,
+    occurred_from: Annotated[datetime | None, Query(description="inclusive")] = None,
+    occurred_to: Annotated[datetime | None, Query(description="exclusive")] = None,
+    cursor: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    min_position: Annotated[int | None, Query(ge=0)] = None,
+) -> dict[str, Any]:
+    who.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
+    scope = who.scope(company_id)
+    wait_for_position(c, "event_log", min_position)
+    page = query_event_log(c.db, EventLogFilter(
+        company_id=scope, aggregate_id=aggregate_id, aggregate_type=aggregate_type,
+        actor_id=actor_id, operation=operation,
+        occurred_from=_aware(occurred_from, "occurred_from"),
+        occurred_to=_aware(occurred_to, "occurred_to"), after=cursor, limit=limit,
+    ))
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get("/devices/{device_id}/events", summary="A device's event log")
+def device_events(
+    device_id: UUID,
+    who: CallerDep,
+    c: ContainerDep,
+    cursor: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    min_position: Annotated[int | None, Query(ge=0)] = None,
+) -> dict[str, Any]:
+    who.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
+    c.app.device(who, device_id)  # 404 for another tenant's device
+    wait_for_position(c, "event_log", min_position)
+    page = query_event_log(c.db, EventLogFilter(aggregate_id=device_id, after=cursor,
+                                                limit=limit))
+    return {"items": page.items, "next_cursor": page.next_cursor}

@@ -1,0 +1,46 @@
+"""/v1/members: the people of a company."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.http.deps import CallerDep, ContainerDep, ContextDep
+from api.http.routes._responses import command_response
+from api.http.schemas import LastEmploymentDay, MemberCreate, member_out
+from domain.model.errors import InvalidValue
+
+router = APIRouter(prefix="/v1/members", tags=["members"])
+
+
+@router.post("", status_code=201, summary="Register a member (admin, operator)")
+def register_member(body: MemberCreate, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
+    company_id = body.company_id or ctx.caller.company_id
+    if company_id is None:
+        raise InvalidValue("company_id is required for operators.")
+    outcome = c.app.register_member(
+        ctx, company_id=company_id, email=body.email, name=body.name, role=body.role,
+        last_employment_day=body.last_employment_day,
+    )
+    member = c.app.member(ctx.caller, outcome.subject_id, version=outcome.version)
+    return command_response(outcome, member_out(member), lambda i: f"/v1/members/{i}")
+
+
+@router.get("/{member_id}", summary="Read a member")
+def get_member(member_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
+    return member_out(c.app.member(who, member_id))
+
+
+@router.post("/{member_id}/last-employment-day", summary="Set or clear the last employment day")
+def set_last_employment_day(
+    member_id: UUID, body: LastEmploymentDay, ctx: ContextDep, c: ContainerDep
+) -> JSONResponse:
+    outcome = c.app.set_last_employment_day(
+        replace(ctx, expected_version=body.expected_version), member_id, body.last_employment_day
+    )
+    member = c.app.member(ctx.caller, outcome.subject_id, version=outcome.version)
+    return command_response(outcome, member_out(member))
