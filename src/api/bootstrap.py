@@ -50,8 +50,8 @@ def build(
 ) -> Container:
     """Wire everything. Only `lessor db init` passes create_schema=True (no DDL races)."""
     url = DatabaseUrl(settings.database_url)
+    db = open_database(url)  # first: it also creates the SQLite file's directory
     app = LessorApplication(env=url.eventsourcing_env(create_table=create_schema))
-    db = open_database(url)
     projector = Projector(app, db, all_projections())
     if create_schema:
         projector.create_schema()

@@ -43,8 +43,8 @@ CURRENCY_EXPONENTS: Final[Mapping[str, int]] = MappingProxyType(
     {code: digits for digits, codes in _CODES_BY_DIGITS.items() for code in codes.split()}
 )
 
-# Unbounded precision, so that multiplying or adding Decimals never drops a digit (the default
-# context keeps 28). Only for products and sums: a division here could need infinite digits.
+# Unbounded precision, so that products and the final quantize never drop a digit (the default
+# context keeps 28). Never divide in it: 1/3 would need infinite digits.
 _EXACT: Final = Context(
     prec=MAX_PREC,
     Emax=MAX_EMAX,

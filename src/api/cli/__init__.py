@@ -1,0 +1,1 @@
+"""The `lessor` command line (Typer): noun then verb."""

@@ -1,0 +1,87 @@
+"""Demo data for `./scripts/serve`: one operator, one company with an admin, an employee,
+an integration account and a few devices. Seeded once; the tokens are kept under ./var
+(git-ignored) so every start can print them again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from uuid import UUID
+
+from adapters.token_secrets import hash_token, new_token_secret
+from api.bootstrap import Container
+from domain.application import CommandContext
+from domain.model.actor import Caller, Role
+from domain.model.device import ContractType
+from domain.model.events import Cause
+from domain.model.money import Money
+
+
+def tokens_file(database_url: str) -> Path:
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+    return Path("var") / f"demo-tokens-{digest}.json"
+
+
+def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
+    path = tokens_file(container.settings.database_url)
+    if path.exists():
+        saved: dict[str, str] = json.loads(path.read_text())
+        if all(container.app.authenticate(hash_token(s)) for s in saved.values()):
+            return saved  # already seeded in this database
+    app = container.app
+    operator = Caller(actor=cause().actor, company_id=None)
+
+    def ctx() -> CommandContext:
+        return CommandContext(caller=operator, cause=cause())
+
+    company_id = app.register_company(
+        ctx(), name="Demo Leasing AB", currency="SEK", time_zone="Europe/Stockholm",
+        vat_rate=Decimal("25"), settings={"device_buyout": True},
+    ).subject_id
+    admin_id = app.register_member(
+        ctx(), company_id=company_id, email="admin@demo.example", name="Astrid Admin",
+        role=Role.ADMIN, last_employment_day=None,
+    ).subject_id
+    employee_id = app.register_member(
+        ctx(), company_id=company_id, email="erik@demo.example", name="Erik Employee",
+        role=Role.EMPLOYEE, last_employment_day=None,
+    ).subject_id
+    devices = [
+        ("C02-DEMO-001", "MacBook Air 13", "laptop", "14990.00", ContractType.LEASED,
+         date(2023, 12, 1), date(2026, 12, 1)),
+        ("F2L-DEMO-002", "iPhone 15", "phone", "12000.00", ContractType.LEASED,
+         date(2024, 5, 1), date(2027, 5, 1)),
+        ("MON-DEMO-003", "Dell U2723QE", "monitor", "6490.00", ContractType.PURCHASED,
+         None, None),
+        ("TAB-DEMO-004", "iPad 10.9", "tablet", "5990.00", ContractType.RENTAL, None, None),
+    ]
+    first_device: UUID | None = None
+    for serial, model, category, cost, contract, start, renewal in devices:
+        outcome = app.register_device(
+            ctx(), company_id=company_id, serial=serial, model=model, category=category,
+            company_cost=Money.of(cost, "SEK"), contract_type=contract, lease_start=start,
+            renewal_date=renewal,
+        )
+        first_device = first_device or outcome.subject_id
+    assert first_device is not None
+    app.assign_device(ctx(), first_device, employee_id)
+
+    tokens: dict[str, str] = {}
+    for who, role, company, member in (
+        ("operator", Role.OPERATOR, None, None),
+        ("admin", Role.ADMIN, company_id, admin_id),
+        ("employee", Role.EMPLOYEE, company_id, employee_id),
+        ("service", Role.SERVICE, company_id, None),
+    ):
+        secret = new_token_secret()
+        app.issue_token(cause(), token_hash=hash_token(secret), company_id=company, role=role,
+                        member_id=member, label=f"demo {who}")
+        tokens[who] = secret
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(tokens, indent=2))
+    path.chmod(0o600)
+    return tokens

@@ -1,0 +1,296 @@
+"""`lessor`: serve, db init, tokens, projections, demo. Bad input: one line and exit code 2."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import sys
+import threading
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, NoReturn
+from uuid import UUID, uuid4
+
+import psycopg
+import typer
+from eventsourcing.persistence import PersistenceError as EventStoreError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from adapters.token_secrets import hash_token, new_token_secret
+from api.bootstrap import Container, build, init_database
+from api.cli import demo
+from api.settings import Settings
+from domain.model.actor import Actor, Role
+from domain.model.errors import DomainError
+from domain.model.events import Cause
+
+app = typer.Typer(help="Lessor: the event-sourced hardware-as-a-service core.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="The event store and view tables.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
+projections_app = typer.Typer(help="Read models: status, run, rebuild, verify.",
+                              no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data for trying Lessor locally.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(projections_app, name="projections")
+app.add_typer(demo_app, name="demo")
+
+out = Console()
+CLI_ACTOR = Actor(id="cli", role=Role.OPERATOR)
+
+
+class TokenRole(StrEnum):
+    OPERATOR = "operator"
+    ADMIN = "admin"
+    SERVICE = "service"
+    EMPLOYEE = "employee"
+
+
+class UsageProblem(Exception):
+    """Bad input on the command line: printed as one line, exit code 2."""
+
+
+def _container() -> Container:
+    return build(Settings())
+
+
+def _cause() -> Cause:
+    return Cause(actor=CLI_ACTOR, at=datetime.now(UTC), correlation_id=f"cli-{uuid4()}")
+
+
+# ----------------------------------------------------------------------------- serve
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: LESSOR_HOST or 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: LESSOR_PORT or 8000")] = None,
+) -> None:
+    """Serve the HTTP API (with the projector running inside the process)."""
+    import uvicorn
+
+    from api.http.app import create_app
+
+    settings = Settings()
+    host = host or settings.host
+    port = port or settings.port
+    container = build(settings)
+    out.print(f"Lessor API on [bold]http://{host}:{port}[/]  ·  docs: http://{host}:{port}/docs")
+    try:
+        uvicorn.run(create_app(container), host=host, port=port, log_level="info")
+    finally:
+        container.close()
+
+
+# -------------------------------------------------------------------------------- db
+
+
+@db_app.command("init")
+def db_init() -> None:
+    """Create the event store and view tables (idempotent; run once before serving)."""
+    settings = Settings()
+    init_database(settings)
+    out.print(f"Database ready: {settings.database_url}")
+
+
+# ---------------------------------------------------------------------------- tokens
+
+
+@tokens_app.command("create")
+def tokens_create(
+    role: Annotated[TokenRole, typer.Option(help="operator, admin, service or employee")],
+    company: Annotated[UUID | None, typer.Option(help="Company id (not for operators)")] = None,
+    member: Annotated[UUID | None, typer.Option(help="Member id (required for employees)")]
+    = None,
+    label: Annotated[str, typer.Option(help="What the token is for")] = "",
+) -> None:
+    """Create a token and print it once: only its hash is stored."""
+    container = _container()
+    try:
+        secret = new_token_secret()
+        token_id = container.app.issue_token(
+            _cause(), token_hash=hash_token(secret), company_id=company, role=Role(role),
+            member_id=member, label=label,
+        )
+    finally:
+        container.close()
+    out.print(f"token id: {token_id}", highlight=False)
+    out.print("token (shown once, store it now):", highlight=False)
+    print(secret)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: UUID) -> None:
+    """Revoke a token: it is refused from the next request on."""
+    container = _container()
+    try:
+        container.app.revoke_token(_cause(), token_id)
+    finally:
+        container.close()
+    out.print(f"revoked {token_id}")
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """Every token: id, role, company, member, label, active."""
+    container = _container()
+    try:
+        infos = container.app.tokens()
+    finally:
+        container.close()
+    table = Table("token id", "role", "company", "member", "label", "active")
+    for t in infos:
+        table.add_row(str(t.token_id), t.role.value, str(t.company_id or "—"),
+                      str(t.member_id or "—"), t.label, "yes" if t.active else "revoked")
+    out.print(table)
+
+
+# ----------------------------------------------------------------------- projections
+
+
+def _names(container: Container, name: str | None, all_: bool) -> list[str]:
+    known = list(container.projector.projections)
+    if all_ or name is None:
+        if name is None and not all_:
+            raise UsageProblem("Name a projection or pass --all.")
+        return known
+    if name not in known:
+        raise UsageProblem(f"Unknown projection '{name}' (known: {', '.join(known)}).")
+    return [name]
+
+
+@projections_app.command("status")
+def projections_status() -> None:
+    """Position and lag of every projection."""
+    container = _container()
+    try:
+        statuses = container.projector.status()
+    finally:
+        container.close()
+    table = Table("projection", "version", "position", "head", "lag")
+    for s in statuses:
+        table.add_row(s.name, str(s.version), str(s.position), str(s.head), str(s.lag))
+    out.print(table)
+
+
+@projections_app.command("run")
+def projections_run(
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 500,
+    once: Annotated[bool, typer.Option(help="Catch up to the head, then exit")] = False,
+) -> None:
+    """Run the projector as a worker process (production) until SIGTERM/SIGINT."""
+    container = _container()
+    container.projector.batch_size = batch_size
+    stop = threading.Event()
+    try:
+        if once:
+            container.projector.catch_up()
+            return
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        out.print(f"projector running (batch {batch_size}); Ctrl-C to stop")
+        container.projector.run_forever(stop, poll_interval_s=container.settings.projector_poll_s)
+    finally:
+        container.close()
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=out)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str | None, typer.Argument(help="Projection name")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Rebuild every projection")] = False,
+) -> None:
+    """Rebuild from position zero beside the live tables, then swap them in."""
+    container = _container()
+    try:
+        for projection in _names(container, name, all_):
+            with _progress() as bar:
+                task = bar.add_task(projection, total=max(container.projector.head(), 1))
+                reached = container.projector.rebuild(
+                    projection, lambda done, total, t=task: bar.update(t, completed=done,
+                                                                        total=total))
+                bar.update(task, completed=max(reached, 1), total=max(reached, 1))
+            out.print(f"{projection}: rebuilt to position {reached}")
+    finally:
+        container.close()
+
+
+@projections_app.command("verify")
+def projections_verify(
+    name: Annotated[str | None, typer.Argument(help="Projection name")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Verify every projection")] = True,
+) -> None:
+    """Rebuild aside and diff with the live view; exit 1 when they differ."""
+    container = _container()
+    differs = False
+    try:
+        for projection in _names(container, name, all_ and name is None):
+            diffs = container.projector.verify(projection)
+            if not diffs:
+                out.print(f"{projection}: OK (live equals a rebuild from the log)")
+            for d in diffs:
+                differs = True
+                out.print(f"{projection}: table {d.table} differs: {len(d.only_live)} rows only"
+                          f" in the live view, {len(d.only_rebuilt)} only in the rebuild")
+                for row in d.only_live[:5]:
+                    out.print(f"  live only:    {row}", highlight=False)
+                for row in d.only_rebuilt[:5]:
+                    out.print(f"  rebuild only: {row}", highlight=False)
+    finally:
+        container.close()
+    if differs:
+        raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------------------ demo
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Create the demo operator, company, admin, employee and devices (once) and print tokens."""
+    settings = Settings()
+    container = build(settings)
+    try:
+        tokens = demo.seed(container, _cause)
+    finally:
+        container.close()
+    out.print("Demo tokens (use as 'Authorization: Bearer <token>'):")
+    for who, secret in tokens.items():
+        out.print(f"  {who:<9} {secret}", highlight=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: bad input is one line on stderr and exit code 2; never a trace."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except (DomainError, UsageProblem) as error:
+        _fail(str(error), 2)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        _fail("aborted", 130)
+    except (EventStoreError, sqlite3.Error, psycopg.Error) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        _fail(f"database: {first_line} (is it reachable, and did `lessor db init` run?)", 1)
+    except Exception as error:
+        # Typer vendors click; its usage errors carry format_message() and exit_code 2.
+        if hasattr(error, "format_message") and hasattr(error, "exit_code"):
+            _fail(error.format_message(), int(error.exit_code))
+        raise
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
