@@ -170,8 +170,9 @@ class Projector:
     def status(self) -> list[ProjectionStatus]:
         head = self.head()
         return [
-            ProjectionStatus(name=p.name, version=p.version, position=self.position(p.name),
-                             head=head)
+            ProjectionStatus(
+                name=p.name, version=p.version, position=self.position(p.name), head=head
+            )
             for p in self.projections.values()
         ]
 
@@ -281,6 +282,4 @@ def _multiset(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
 
 
 def _minus(a: dict[tuple[Any, ...], int], b: dict[tuple[Any, ...], int]) -> list[tuple[Any, ...]]:
-    return sorted(
-        (row for row, n in a.items() for _ in range(n - b.get(row, 0))), key=repr
-    )
+    return sorted((row for row, n in a.items() for _ in range(n - b.get(row, 0))), key=repr)

@@ -77,7 +77,9 @@ class SqliteDatabase(Database):
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(
-                self.path, timeout=self._busy_timeout_s, isolation_level=None,
+                self.path,
+                timeout=self._busy_timeout_s,
+                isolation_level=None,
                 check_same_thread=False,
             )
             conn.execute("PRAGMA journal_mode=WAL")
@@ -112,7 +114,10 @@ class PostgresDatabase(Database):
 
     def __init__(self, conninfo: str, *, max_size: int = 10) -> None:
         self._pool = ConnectionPool(
-            conninfo, min_size=1, max_size=max_size, open=True,
+            conninfo,
+            min_size=1,
+            max_size=max_size,
+            open=True,
             kwargs={"autocommit": False},
         )
 

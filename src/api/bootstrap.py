@@ -55,8 +55,9 @@ def build(
     projector = Projector(app, db, all_projections())
     if create_schema:
         projector.create_schema()
-    return Container(settings=settings, app=app, db=db, projector=projector,
-                     clock=clock or SystemClock())
+    return Container(
+        settings=settings, app=app, db=db, projector=projector, clock=clock or SystemClock()
+    )
 
 
 def init_database(settings: Settings) -> None:

@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
 from domain.model.actor import DEVICE_MANAGERS, Caller, Role
@@ -85,7 +85,7 @@ class LessorApplication(Application[UUID]):
         super().__init__(env=env)
         self.committed_listeners: list[Callable[[int], None]] = []
 
-    def register_transcodings(self, transcoder: Transcoder) -> None:
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_lessor_transcodings(transcoder)
 
@@ -139,9 +139,7 @@ class LessorApplication(Application[UUID]):
         caller.require_company(company_id, "Company")
         return self._load(Company, company_id, "Company", version)
 
-    def read_company(
-        self, caller: Caller, company_id: UUID, version: int | None = None
-    ) -> Company:
+    def read_company(self, caller: Caller, company_id: UUID, version: int | None = None) -> Company:
         """Company details are for its admins and integrations, and for operators."""
         company = self.company(caller, company_id, version)
         caller.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
@@ -342,7 +340,7 @@ class LessorApplication(Application[UUID]):
 
     def _load(self, kind: type[A], aggregate_id: UUID, what: str, version: int | None = None) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"{what or kind.__name__} not found.") from None
         if not isinstance(aggregate, kind):
@@ -375,10 +373,7 @@ class LessorApplication(Application[UUID]):
             record = self._load(IdempotencyRecord, record_id, "")
         except NotFound:
             return None
-        if (
-            record.request_hash != ctx.idempotency.request_hash
-            or record.operation != operation
-        ):
+        if record.request_hash != ctx.idempotency.request_hash or record.operation != operation:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was already used with a different request."
             )
@@ -425,7 +420,9 @@ class LessorApplication(Application[UUID]):
                     raise AlreadyExists(
                         f"The {kind} '{other.value}' is already registered."
                     ) from None
-            current = self.repository.get(subject.id).version if subject.id in self.repository else None
+            current = (
+                self.repository.get(subject.id).version if subject.id in self.repository else None
+            )
             raise VersionConflict(
                 "The resource was changed by another request; reload it and try again.",
                 current_version=current,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from eventsourcing.persistence import Transcoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.model.actor import Actor
 from domain.model.money import Money
@@ -44,6 +44,6 @@ class ActorAsDict(Transcoding):
         return Actor.from_dict(data)
 
 
-def register_lessor_transcodings(transcoder: Transcoder) -> None:
+def register_lessor_transcodings(transcoder: JSONTranscoder) -> None:
     for transcoding in (DateAsISO(), MoneyAsDict(), ActorAsDict()):
         transcoder.register(transcoding)

@@ -42,7 +42,8 @@ class EventLog(Projection):
         """,
     }
     indexes = (
-        "CREATE INDEX IF NOT EXISTS {event_log}_by_aggregate ON {event_log} (aggregate_id, position)",
+        "CREATE INDEX IF NOT EXISTS {event_log}_by_aggregate"
+        " ON {event_log} (aggregate_id, position)",
         "CREATE INDEX IF NOT EXISTS {event_log}_by_company ON {event_log} (company_id, position)",
     )
 

@@ -110,4 +110,3 @@ class HardwareOverview(Projection):
                 event.originator_version,
             ),
         )
-

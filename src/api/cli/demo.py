@@ -39,31 +39,62 @@ def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
         return CommandContext(caller=operator, cause=cause())
 
     company_id = app.register_company(
-        ctx(), name="Demo Leasing AB", currency="SEK", time_zone="Europe/Stockholm",
-        vat_rate=Decimal("25"), settings={"device_buyout": True},
+        ctx(),
+        name="Demo Leasing AB",
+        currency="SEK",
+        time_zone="Europe/Stockholm",
+        vat_rate=Decimal("25"),
+        settings={"device_buyout": True},
     ).subject_id
     admin_id = app.register_member(
-        ctx(), company_id=company_id, email="admin@demo.example", name="Astrid Admin",
-        role=Role.ADMIN, last_employment_day=None,
+        ctx(),
+        company_id=company_id,
+        email="admin@demo.example",
+        name="Astrid Admin",
+        role=Role.ADMIN,
+        last_employment_day=None,
     ).subject_id
     employee_id = app.register_member(
-        ctx(), company_id=company_id, email="erik@demo.example", name="Erik Employee",
-        role=Role.EMPLOYEE, last_employment_day=None,
+        ctx(),
+        company_id=company_id,
+        email="erik@demo.example",
+        name="Erik Employee",
+        role=Role.EMPLOYEE,
+        last_employment_day=None,
     ).subject_id
     devices = [
-        ("C02-DEMO-001", "MacBook Air 13", "laptop", "14990.00", ContractType.LEASED,
-         date(2023, 12, 1), date(2026, 12, 1)),
-        ("F2L-DEMO-002", "iPhone 15", "phone", "12000.00", ContractType.LEASED,
-         date(2024, 5, 1), date(2027, 5, 1)),
-        ("MON-DEMO-003", "Dell U2723QE", "monitor", "6490.00", ContractType.PURCHASED,
-         None, None),
+        (
+            "C02-DEMO-001",
+            "MacBook Air 13",
+            "laptop",
+            "14990.00",
+            ContractType.LEASED,
+            date(2023, 12, 1),
+            date(2026, 12, 1),
+        ),
+        (
+            "F2L-DEMO-002",
+            "iPhone 15",
+            "phone",
+            "12000.00",
+            ContractType.LEASED,
+            date(2024, 5, 1),
+            date(2027, 5, 1),
+        ),
+        ("MON-DEMO-003", "Dell U2723QE", "monitor", "6490.00", ContractType.PURCHASED, None, None),
         ("TAB-DEMO-004", "iPad 10.9", "tablet", "5990.00", ContractType.RENTAL, None, None),
     ]
     first_device: UUID | None = None
     for serial, model, category, cost, contract, start, renewal in devices:
         outcome = app.register_device(
-            ctx(), company_id=company_id, serial=serial, model=model, category=category,
-            company_cost=Money.of(cost, "SEK"), contract_type=contract, lease_start=start,
+            ctx(),
+            company_id=company_id,
+            serial=serial,
+            model=model,
+            category=category,
+            company_cost=Money.of(cost, "SEK"),
+            contract_type=contract,
+            lease_start=start,
             renewal_date=renewal,
         )
         first_device = first_device or outcome.subject_id
@@ -78,8 +109,14 @@ def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
         ("service", Role.SERVICE, company_id, None),
     ):
         secret = new_token_secret()
-        app.issue_token(cause(), token_hash=hash_token(secret), company_id=company, role=role,
-                        member_id=member, label=f"demo {who}")
+        app.issue_token(
+            cause(),
+            token_hash=hash_token(secret),
+            company_id=company,
+            role=role,
+            member_id=member,
+            label=f"demo {who}",
+        )
         tokens[who] = secret
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(tokens, indent=2))

@@ -15,7 +15,14 @@ import psycopg
 import typer
 from eventsourcing.persistence import PersistenceError as EventStoreError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from adapters.token_secrets import hash_token, new_token_secret
@@ -26,12 +33,16 @@ from domain.model.actor import Actor, Role
 from domain.model.errors import DomainError
 from domain.model.events import Cause
 
-app = typer.Typer(help="Lessor: the event-sourced hardware-as-a-service core.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Lessor: the event-sourced hardware-as-a-service core.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="The event store and view tables.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
-projections_app = typer.Typer(help="Read models: status, run, rebuild, verify.",
-                              no_args_is_help=True)
+projections_app = typer.Typer(
+    help="Read models: status, run, rebuild, verify.", no_args_is_help=True
+)
 demo_app = typer.Typer(help="Demo data for trying Lessor locally.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
@@ -103,8 +114,7 @@ def db_init() -> None:
 def tokens_create(
     role: Annotated[TokenRole, typer.Option(help="operator, admin, service or employee")],
     company: Annotated[UUID | None, typer.Option(help="Company id (not for operators)")] = None,
-    member: Annotated[UUID | None, typer.Option(help="Member id (required for employees)")]
-    = None,
+    member: Annotated[UUID | None, typer.Option(help="Member id (required for employees)")] = None,
     label: Annotated[str, typer.Option(help="What the token is for")] = "",
 ) -> None:
     """Create a token and print it once: only its hash is stored."""
@@ -112,8 +122,12 @@ def tokens_create(
     try:
         secret = new_token_secret()
         token_id = container.app.issue_token(
-            _cause(), token_hash=hash_token(secret), company_id=company, role=Role(role),
-            member_id=member, label=label,
+            _cause(),
+            token_hash=hash_token(secret),
+            company_id=company,
+            role=Role(role),
+            member_id=member,
+            label=label,
         )
     finally:
         container.close()
@@ -143,8 +157,14 @@ def tokens_list() -> None:
         container.close()
     table = Table("token id", "role", "company", "member", "label", "active")
     for t in infos:
-        table.add_row(str(t.token_id), t.role.value, str(t.company_id or "—"),
-                      str(t.member_id or "—"), t.label, "yes" if t.active else "revoked")
+        table.add_row(
+            str(t.token_id),
+            t.role.value,
+            str(t.company_id or "—"),
+            str(t.member_id or "—"),
+            t.label,
+            "yes" if t.active else "revoked",
+        )
     out.print(table)
 
 
@@ -198,8 +218,13 @@ def projections_run(
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=out)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+    )
 
 
 @projections_app.command("rebuild")
@@ -213,9 +238,11 @@ def projections_rebuild(
         for projection in _names(container, name, all_):
             with _progress() as bar:
                 task = bar.add_task(projection, total=max(container.projector.head(), 1))
-                reached = container.projector.rebuild(
-                    projection, lambda done, total, t=task: bar.update(t, completed=done,
-                                                                        total=total))
+
+                def advance(done: int, total: int, task: TaskID = task) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                reached = container.projector.rebuild(projection, advance)
                 bar.update(task, completed=max(reached, 1), total=max(reached, 1))
             out.print(f"{projection}: rebuilt to position {reached}")
     finally:
@@ -237,8 +264,10 @@ def projections_verify(
                 out.print(f"{projection}: OK (live equals a rebuild from the log)")
             for d in diffs:
                 differs = True
-                out.print(f"{projection}: table {d.table} differs: {len(d.only_live)} rows only"
-                          f" in the live view, {len(d.only_rebuilt)} only in the rebuild")
+                out.print(
+                    f"{projection}: table {d.table} differs: {len(d.only_live)} rows only"
+                    f" in the live view, {len(d.only_rebuilt)} only in the rebuild"
+                )
                 for row in d.only_live[:5]:
                     out.print(f"  live only:    {row}", highlight=False)
                 for row in d.only_rebuilt[:5]:

@@ -24,9 +24,13 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = problem(413, "Payload too large",
-                            f"Request bodies are limited to {self.max_bytes} bytes.",
-                            type_="payload-too-large", instance=scope.get("path"))
+        too_large = problem(
+            413,
+            "Payload too large",
+            f"Request bodies are limited to {self.max_bytes} bytes.",
+            type_="payload-too-large",
+            instance=scope.get("path"),
+        )
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await too_large(scope, receive, send)
@@ -78,8 +82,7 @@ def create_app(container: Container, *, start_projector: bool | None = None) -> 
         return {
             "status": "ok",
             "projections": {
-                s.name: {"position": s.position, "lag": s.lag}
-                for s in container.projector.status()
+                s.name: {"position": s.position, "lag": s.lag} for s in container.projector.status()
             },
         }
 

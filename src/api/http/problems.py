@@ -71,14 +71,18 @@ def install_problem_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, VersionConflict):
             extra["current_version"] = exc.current_version
-        return problem(status, exc.title, exc.detail, type_=kind,
-                       instance=request.url.path, **extra)
+        return problem(
+            status, exc.title, exc.detail, type_=kind, instance=request.url.path, **extra
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_path(e.get("loc", ())), "message": e.get("msg", "invalid"),
-             "type": e.get("type", "value_error")}
+            {
+                "field": _field_path(e.get("loc", ())),
+                "message": e.get("msg", "invalid"),
+                "type": e.get("type", "value_error"),
+            }
             for e in exc.errors()
         ]
         malformed = any(e["type"] == "json_invalid" for e in errors)
@@ -87,24 +91,43 @@ def install_problem_handlers(app: FastAPI) -> None:
             if malformed
             else "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         )
-        return problem(422, "Malformed JSON" if malformed else "Invalid request", detail,
-                       type_="malformed-json" if malformed else "validation",
-                       instance=request.url.path, errors=errors)
+        return problem(
+            422,
+            "Malformed JSON" if malformed else "Invalid request",
+            detail,
+            type_="malformed-json" if malformed else "validation",
+            instance=request.url.path,
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-                  405: "Method not allowed", 413: "Payload too large", 503: "Not ready"}
+        titles = {
+            401: "Unauthorized",
+            403: "Forbidden",
+            404: "Not found",
+            405: "Method not allowed",
+            413: "Payload too large",
+            503: "Not ready",
+        }
         detail = exc.detail if isinstance(exc.detail, str) else titles.get(exc.status_code, "")
         slug = titles.get(exc.status_code, "error").lower().replace(" ", "-")
-        return problem(exc.status_code, titles.get(exc.status_code, "Error"), detail,
-                       type_=slug, instance=request.url.path,
-                       headers=dict(exc.headers or {}))
+        return problem(
+            exc.status_code,
+            titles.get(exc.status_code, "Error"),
+            detail,
+            type_=slug,
+            instance=request.url.path,
+            headers=dict(exc.headers or {}),
+        )
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, _exc: Exception) -> JSONResponse:
         log.exception("Unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal error",
-                       "Something went wrong on our side. Retrying with the same"
-                       " Idempotency-Key is safe.",
-                       type_="internal", instance=request.url.path)
+        return problem(
+            500,
+            "Internal error",
+            "Something went wrong on our side. Retrying with the same Idempotency-Key is safe.",
+            type_="internal",
+            instance=request.url.path,
+        )

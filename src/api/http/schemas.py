@@ -23,7 +23,7 @@ class Strict(BaseModel):
 
 
 class MoneyIn(Strict):
-    amount: Decimal = Field(description="Major units as a decimal string, e.g. \"12000.00\"")
+    amount: Decimal = Field(description='Major units as a decimal string, e.g. "12000.00"')
     currency: str = Field(pattern=r"^[A-Z]{3}$")
 
     def to_money(self) -> Money:

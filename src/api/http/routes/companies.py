@@ -19,8 +19,12 @@ router = APIRouter(prefix="/v1/companies", tags=["companies"])
 @router.post("", status_code=201, summary="Register a company (operator)")
 def register_company(body: CompanyCreate, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
     outcome = c.app.register_company(
-        ctx, name=body.name, currency=body.currency, time_zone=body.time_zone,
-        vat_rate=body.vat_rate, settings=body.settings,
+        ctx,
+        name=body.name,
+        currency=body.currency,
+        time_zone=body.time_zone,
+        vat_rate=body.vat_rate,
+        settings=body.settings,
     )
     company = c.app.read_company(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, company_out(company), lambda i: f"/v1/companies/{i}")
@@ -36,8 +40,12 @@ def change_company(
     company_id: UUID, body: CompanyChange, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
     outcome = c.app.change_company(
-        replace(ctx, expected_version=body.expected_version), company_id,
-        name=body.name, vat_rate=body.vat_rate, time_zone=body.time_zone, settings=body.settings,
+        replace(ctx, expected_version=body.expected_version),
+        company_id,
+        name=body.name,
+        vat_rate=body.vat_rate,
+        time_zone=body.time_zone,
+        settings=body.settings,
     )
     company = c.app.read_company(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, company_out(company))

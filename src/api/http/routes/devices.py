@@ -27,9 +27,14 @@ def register_device(body: DeviceCreate, ctx: ContextDep, c: ContainerDep) -> JSO
     if company_id is None:
         raise InvalidValue("company_id is required for operators.")
     outcome = c.app.register_device(
-        ctx, company_id=company_id, serial=body.serial, model=body.model,
-        category=body.category, company_cost=body.company_cost.to_money(),
-        contract_type=body.contract_type, lease_start=body.lease_start,
+        ctx,
+        company_id=company_id,
+        serial=body.serial,
+        model=body.model,
+        category=body.category,
+        company_cost=body.company_cost.to_money(),
+        contract_type=body.contract_type,
+        lease_start=body.lease_start,
         renewal_date=body.renewal_date,
     )
     device = c.app.device(ctx.caller, outcome.subject_id, version=outcome.version)
@@ -50,17 +55,28 @@ def hardware_overview(
     renewal_to: Annotated[date | None, Query(description="exclusive")] = None,
     cursor: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    min_position: Annotated[int | None, Query(ge=0, description="wait for this log position")]
-    = None,
+    min_position: Annotated[
+        int | None, Query(ge=0, description="wait for this log position")
+    ] = None,
 ) -> dict[str, Any]:
     if who.role == Role.EMPLOYEE:
         assignee_id = who.member_id  # employees see their own devices only
     wait_for_position(c, "hardware_overview", min_position)
-    page = query_hardware(c.db, HardwareFilter(
-        company_id=who.scope(company_id), status=status, category=category,
-        contract_type=contract_type, assignee_id=assignee_id, serial=serial,
-        renewal_from=renewal_from, renewal_to=renewal_to, after=cursor, limit=limit,
-    ))
+    page = query_hardware(
+        c.db,
+        HardwareFilter(
+            company_id=who.scope(company_id),
+            status=status,
+            category=category,
+            contract_type=contract_type,
+            assignee_id=assignee_id,
+            serial=serial,
+            renewal_from=renewal_from,
+            renewal_to=renewal_to,
+            after=cursor,
+            limit=limit,
+        ),
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
@@ -84,8 +100,6 @@ def assign_device(
 def unassign_device(
     device_id: UUID, body: DeviceUnassign, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.unassign_device(
-        replace(ctx, expected_version=body.expected_version), device_id
-    )
+    outcome = c.app.unassign_device(replace(ctx, expected_version=body.expected_version), device_id)
     device = c.app.device(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, device_out(device))

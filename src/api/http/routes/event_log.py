@@ -40,12 +40,20 @@ def event_log(
     who.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
     scope = who.scope(company_id)
     wait_for_position(c, "event_log", min_position)
-    page = query_event_log(c.db, EventLogFilter(
-        company_id=scope, aggregate_id=aggregate_id, aggregate_type=aggregate_type,
-        actor_id=actor_id, operation=operation,
-        occurred_from=_aware(occurred_from, "occurred_from"),
-        occurred_to=_aware(occurred_to, "occurred_to"), after=cursor, limit=limit,
-    ))
+    page = query_event_log(
+        c.db,
+        EventLogFilter(
+            company_id=scope,
+            aggregate_id=aggregate_id,
+            aggregate_type=aggregate_type,
+            actor_id=actor_id,
+            operation=operation,
+            occurred_from=_aware(occurred_from, "occurred_from"),
+            occurred_to=_aware(occurred_to, "occurred_to"),
+            after=cursor,
+            limit=limit,
+        ),
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
@@ -61,6 +69,5 @@ def device_events(
     who.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
     c.app.device(who, device_id)  # 404 for another tenant's device
     wait_for_position(c, "event_log", min_position)
-    page = query_event_log(c.db, EventLogFilter(aggregate_id=device_id, after=cursor,
-                                                limit=limit))
+    page = query_event_log(c.db, EventLogFilter(aggregate_id=device_id, after=cursor, limit=limit))
     return {"items": page.items, "next_cursor": page.next_cursor}

@@ -23,7 +23,11 @@ def register_member(body: MemberCreate, ctx: ContextDep, c: ContainerDep) -> JSO
     if company_id is None:
         raise InvalidValue("company_id is required for operators.")
     outcome = c.app.register_member(
-        ctx, company_id=company_id, email=body.email, name=body.name, role=body.role,
+        ctx,
+        company_id=company_id,
+        email=body.email,
+        name=body.name,
+        role=body.role,
         last_employment_day=body.last_employment_day,
     )
     member = c.app.member(ctx.caller, outcome.subject_id, version=outcome.version)
