@@ -7,11 +7,12 @@ all its events in one transaction or none (docs/adr/0001-one-application.md).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -25,6 +26,7 @@ from domain.model.company import Company
 from domain.model.device import ContractType, Device
 from domain.model.errors import (
     AlreadyExists,
+    DomainError,
     IdempotencyKeyReused,
     InvalidValue,
     NotFound,
@@ -38,6 +40,33 @@ from domain.model.unique_claim import UniqueClaim, claim_id
 from domain.transcodings import register_lessor_transcodings
 
 A = TypeVar("A", bound=Aggregate)
+P = ParamSpec("P")
+
+
+def command(
+    method: Callable[Concatenate[LessorApplication, CommandContext, P], Outcome],
+) -> Callable[Concatenate[LessorApplication, CommandContext, P], Outcome]:
+    """Idempotency around a command: a request already done under its key is replayed.
+
+    Checked again when the command is refused, because a concurrent duplicate may have
+    committed in between (its serial claim, say, now exists): that is a replay, not a refusal.
+    """
+    operation = method.__name__
+
+    @functools.wraps(method)
+    def run(
+        app: LessorApplication, ctx: CommandContext, /, *args: P.args, **kwargs: P.kwargs
+    ) -> Outcome:
+        if (replay := app._replay(ctx, operation)) is not None:
+            return replay
+        try:
+            return method(app, ctx, *args, **kwargs)
+        except DomainError:
+            if (replay := app._replay(ctx, operation)) is not None:
+                return replay
+            raise
+
+    return run
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +120,7 @@ class LessorApplication(Application[UUID]):
 
     # ---------------------------------------------------------------- companies
 
+    @command
     def register_company(
         self,
         ctx: CommandContext,
@@ -101,8 +131,6 @@ class LessorApplication(Application[UUID]):
         vat_rate: Decimal,
         settings: dict[str, Any],
     ) -> Outcome:
-        if (replay := self._replay(ctx, "register_company")) is not None:
-            return replay
         ctx.caller.require(Role.OPERATOR)
         company = Company.register(
             company_id=uuid4(),
@@ -115,6 +143,7 @@ class LessorApplication(Application[UUID]):
         )
         return self._commit(ctx, "register_company", company, created=True)
 
+    @command
     def change_company(
         self,
         ctx: CommandContext,
@@ -125,8 +154,6 @@ class LessorApplication(Application[UUID]):
         time_zone: str | None = None,
         settings: dict[str, Any] | None = None,
     ) -> Outcome:
-        if (replay := self._replay(ctx, "change_company")) is not None:
-            return replay
         company = self.company(ctx.caller, company_id)
         ctx.caller.require(Role.OPERATOR, Role.ADMIN)
         self._check_version(ctx, company)
@@ -147,6 +174,7 @@ class LessorApplication(Application[UUID]):
 
     # ------------------------------------------------------------------ members
 
+    @command
     def register_member(
         self,
         ctx: CommandContext,
@@ -157,8 +185,6 @@ class LessorApplication(Application[UUID]):
         role: Role,
         last_employment_day: date | None,
     ) -> Outcome:
-        if (replay := self._replay(ctx, "register_member")) is not None:
-            return replay
         self.company(ctx.caller, company_id)
         ctx.caller.require(Role.OPERATOR, Role.ADMIN)
         member = Member.register(
@@ -173,11 +199,10 @@ class LessorApplication(Application[UUID]):
         claim = self._claim("member-email", company_id, member.email, member.id, ctx.cause)
         return self._commit(ctx, "register_member", member, claim, created=True)
 
+    @command
     def set_last_employment_day(
         self, ctx: CommandContext, member_id: UUID, day: date | None
     ) -> Outcome:
-        if (replay := self._replay(ctx, "set_last_employment_day")) is not None:
-            return replay
         member = self.member(ctx.caller, member_id)
         ctx.caller.require(Role.OPERATOR, Role.ADMIN)
         self._check_version(ctx, member)
@@ -202,6 +227,7 @@ class LessorApplication(Application[UUID]):
 
     # ------------------------------------------------------------------ devices
 
+    @command
     def register_device(
         self,
         ctx: CommandContext,
@@ -215,8 +241,6 @@ class LessorApplication(Application[UUID]):
         lease_start: date | None,
         renewal_date: date | None,
     ) -> Outcome:
-        if (replay := self._replay(ctx, "register_device")) is not None:
-            return replay
         company = self.company(ctx.caller, company_id)
         ctx.caller.require(*DEVICE_MANAGERS)
         if company_cost.currency != company.currency:
@@ -238,9 +262,8 @@ class LessorApplication(Application[UUID]):
         claim = self._claim("device-serial", company_id, device.serial, device.id, ctx.cause)
         return self._commit(ctx, "register_device", device, claim, created=True)
 
+    @command
     def assign_device(self, ctx: CommandContext, device_id: UUID, member_id: UUID) -> Outcome:
-        if (replay := self._replay(ctx, "assign_device")) is not None:
-            return replay
         device = self.device(ctx.caller, device_id)
         ctx.caller.require(*DEVICE_MANAGERS)
         member = self._load(Member, member_id, "Member")
@@ -250,9 +273,8 @@ class LessorApplication(Application[UUID]):
         device.assign(member.id, cause=ctx.cause)
         return self._commit(ctx, "assign_device", device, created=False)
 
+    @command
     def unassign_device(self, ctx: CommandContext, device_id: UUID) -> Outcome:
-        if (replay := self._replay(ctx, "unassign_device")) is not None:
-            return replay
         device = self.device(ctx.caller, device_id)
         ctx.caller.require(*DEVICE_MANAGERS)
         self._check_version(ctx, device)
