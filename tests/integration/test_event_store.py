@@ -9,8 +9,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from api.bootstrap import Container
-from domain.model.device import Device, DeviceStatus
+from domain.model.device import ContractType, Device, DeviceStatus
 from domain.model.errors import AlreadyExists, IdempotencyKeyReused, VersionConflict
+from domain.model.money import Money
 from tests.integration import world
 
 
@@ -126,9 +127,15 @@ def test_concurrent_duplicates_of_one_keyed_request_make_one_device(container: C
         barrier.wait()
         outcomes.append(
             app.register_device(
-                world.ctx(key="same-request"), company_id=company_id, serial="DUP-1",
-                model="X", category="phone", company_cost=world.Money.of("100", "SEK"),
-                contract_type=world.ContractType.PURCHASED, lease_start=None, renewal_date=None,
+                world.ctx(key="same-request"),
+                company_id=company_id,
+                serial="DUP-1",
+                model="X",
+                category="phone",
+                company_cost=Money.of("100", "SEK"),
+                contract_type=ContractType.PURCHASED,
+                lease_start=None,
+                renewal_date=None,
             )
         )
 

@@ -38,7 +38,9 @@ class SeparateTransactionProjector(Projector):
 def main() -> None:
     container = build(Settings())
     projector = SeparateTransactionProjector(
-        container.app, container.db, list(container.projector.projections.values()),
+        container.app,
+        container.db,
+        list(container.projector.projections.values()),
         batch_size=int(sys.argv[1]) if len(sys.argv) > 1 else 7,
     )
     stop = threading.Event()

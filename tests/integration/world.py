@@ -32,23 +32,35 @@ def ctx(
 
 def company(app: LessorApplication, name: str = "Acme AB") -> UUID:
     return app.register_company(
-        ctx(), name=name, currency="SEK", time_zone="Europe/Stockholm",
-        vat_rate=Decimal("25"), settings={},
+        ctx(),
+        name=name,
+        currency="SEK",
+        time_zone="Europe/Stockholm",
+        vat_rate=Decimal("25"),
+        settings={},
     ).subject_id
 
 
 def member(app: LessorApplication, company_id: UUID, email: str) -> UUID:
     return app.register_member(
-        ctx(), company_id=company_id, email=email, name=email.split("@")[0].title(),
-        role=Role.EMPLOYEE, last_employment_day=None,
+        ctx(),
+        company_id=company_id,
+        email=email,
+        name=email.split("@")[0].title(),
+        role=Role.EMPLOYEE,
+        last_employment_day=None,
     ).subject_id
 
 
 def device(app: LessorApplication, company_id: UUID, serial: str, **overrides: object) -> UUID:
     fields: dict[str, object] = {
-        "company_id": company_id, "serial": serial, "model": "ThinkPad X1",
-        "category": "laptop", "company_cost": Money.of("15000.00", "SEK"),
-        "contract_type": ContractType.LEASED, "lease_start": date(2025, 1, 31),
+        "company_id": company_id,
+        "serial": serial,
+        "model": "ThinkPad X1",
+        "category": "laptop",
+        "company_cost": Money.of("15000.00", "SEK"),
+        "contract_type": ContractType.LEASED,
+        "lease_start": date(2025, 1, 31),
         "renewal_date": date(2028, 1, 31),
     }
     fields.update(overrides)
