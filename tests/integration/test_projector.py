@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
-from api.bootstrap import Container
+import pytest
+
+from api.bootstrap import Container, build, init_database
+from api.settings import Settings
 from domain.model.device import ContractType
 from domain.model.money import Money
 from tests.integration import world
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _rows(container: Container, table: str) -> list[tuple[object, ...]]:
@@ -80,3 +90,50 @@ def test_a_query_can_wait_for_its_own_write(container: Container) -> None:
     assert [r[3] for r in _rows(container, "hardware_overview")] == ["RYW-1"]
     # A position nobody has written yet is not reached: the wait is bounded.
     assert not container.projector.wait_for("event_log", outcome.position + 1000, 0.2)
+
+
+@pytest.mark.postgres
+def test_a_worker_process_is_woken_by_notify_not_by_polling(postgres_url: str) -> None:
+    """With a 60 s poll interval, only LISTEN/NOTIFY can make the worker catch up in seconds."""
+    settings = Settings(database_url=postgres_url)
+    init_database(settings)
+    container = build(settings)
+    env = {
+        **os.environ,
+        "LESSOR_DATABASE_URL": postgres_url,
+        "LESSOR_PROJECTOR_POLL_S": "60",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "api.cli.main", "projections", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None
+        assert "projector running" in worker.stdout.readline()
+        time.sleep(0.5)  # let it finish its first (empty) pass and go to sleep
+        company_id = world.company(container.app)
+        outcome = container.app.register_device(
+            world.ctx(),
+            company_id=company_id,
+            serial="WAKE-1",
+            model="X",
+            category="phone",
+            company_cost=Money.of("10", "SEK"),
+            contract_type=ContractType.PURCHASED,
+            lease_start=None,
+            renewal_date=None,
+        )
+        deadline = time.monotonic() + 10
+        while container.projector.position("hardware_overview") < outcome.position:
+            assert time.monotonic() < deadline, "the worker was not woken by NOTIFY"
+            time.sleep(0.05)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+        container.close()
+    assert worker.returncode == 0  # SIGTERM is a clean stop

@@ -25,7 +25,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from adapters.settings_url import DatabaseUrl
 from adapters.token_secrets import hash_token, new_token_secret
+from adapters.wakeup import listen_for_commits
 from api.bootstrap import Container, build, init_database
 from api.cli import demo
 from api.settings import Settings
@@ -209,8 +211,17 @@ def projections_run(
         if once:
             container.projector.catch_up()
             return
+
+        def request_stop(*_: object) -> None:
+            stop.set()
+            container.projector.wake()  # don't sleep out the poll interval
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, request_stop)
+        url = DatabaseUrl(container.settings.database_url)
+        channel = getattr(container.app.recorder, "channel_name", None)
+        if url.is_postgres and channel:  # other processes' commits wake us; polling stays
+            listen_for_commits(url.conninfo(), channel, container.projector.wake, stop)
         out.print(f"projector running (batch {batch_size}); Ctrl-C to stop")
         container.projector.run_forever(stop, poll_interval_s=container.settings.projector_poll_s)
     finally:
