@@ -37,7 +37,7 @@ def _check_settings(changes: dict[str, Any]) -> dict[str, bool]:
 
 
 def _check_vat(rate: Decimal) -> Decimal:
-    if not Decimal(0) <= rate <= Decimal(100):
+    if not isinstance(rate, Decimal) or not rate.is_finite() or not 0 <= rate <= 100:
         raise InvalidValue("The VAT rate is a percentage between 0 and 100.")
     return rate
 
@@ -119,23 +119,27 @@ class Company(Aggregate):
         settings: dict[str, Any] | None = None,
         cause: Cause,
     ) -> None:
-        """Apply only what differs, so a repeated request records nothing new."""
-        stamp = cause.stamp(self.id)
-        if name is not None and name.strip() != self.name:
-            if not name.strip():
-                raise InvalidValue("A company needs a name.")
-            self._renamed(name=name.strip(), **stamp)
-        if vat_rate is not None and vat_rate != self.vat_rate:
-            self._vat_rate_changed(vat_rate=_check_vat(vat_rate), **stamp)
-        if time_zone is not None and time_zone != self.time_zone:
+        """Check every field first, then record only what differs: a refusal records nothing,
+        and a repeated request records nothing new."""
+        new_name = name.strip() if name is not None else None
+        if new_name is not None and not new_name:
+            raise InvalidValue("A company needs a name.")
+        if vat_rate is not None:
+            _check_vat(vat_rate)
+        if time_zone is not None:
             zone(time_zone)
+        changed = {
+            k: v for k, v in _check_settings(settings or {}).items() if self.settings.get(k) != v
+        }
+        stamp = cause.stamp(self.id)
+        if new_name is not None and new_name != self.name:
+            self._renamed(name=new_name, **stamp)
+        if vat_rate is not None and vat_rate != self.vat_rate:
+            self._vat_rate_changed(vat_rate=vat_rate, **stamp)
+        if time_zone is not None and time_zone != self.time_zone:
             self._time_zone_changed(time_zone=time_zone, **stamp)
-        if settings:
-            changed = {
-                k: v for k, v in _check_settings(settings).items() if self.settings.get(k) != v
-            }
-            if changed:
-                self._settings_changed(changes=changed, **stamp)
+        if changed:
+            self._settings_changed(changes=changed, **stamp)
 
     @event(Renamed)
     def _renamed(

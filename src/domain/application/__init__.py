@@ -1,0 +1,28 @@
+"""The Lessor application: one method per command (load → check → decide → save)."""
+
+from __future__ import annotations
+
+from domain.application.base import CommandContext, Idempotency, Outcome, command
+from domain.application.devices import DeviceCommands
+from domain.application.tenants import TenantCommands
+from domain.application.tokens import TokenCommands, TokenInfo
+from domain.model.company import Company
+from domain.model.device import Device
+from domain.model.member import Member
+
+
+class LessorApplication(DeviceCommands, TenantCommands, TokenCommands):
+    """All aggregates in one event store (tables `lessor_events`, `lessor_snapshots`)."""
+
+    name = "lessor"
+    snapshotting_intervals = {Company: 50, Member: 50, Device: 50}  # noqa: RUF012 (library API)
+
+
+__all__ = [
+    "CommandContext",
+    "Idempotency",
+    "LessorApplication",
+    "Outcome",
+    "TokenInfo",
+    "command",
+]

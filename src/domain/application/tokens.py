@@ -1,0 +1,92 @@
+"""API tokens: issue, revoke, authenticate, list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.application.base import ApplicationCore
+from domain.model.actor import Actor, Caller, Role
+from domain.model.api_token import ApiToken, token_id_for
+from domain.model.company import Company
+from domain.model.errors import NotFound
+from domain.model.events import Cause
+from domain.model.member import Member
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    token_id: UUID
+    company_id: UUID | None
+    role: Role
+    member_id: UUID | None
+    label: str
+    active: bool
+
+
+class TokenCommands(ApplicationCore):
+    def issue_token(
+        self,
+        cause: Cause,
+        *,
+        token_hash: str,
+        company_id: UUID | None,
+        role: Role,
+        member_id: UUID | None,
+        label: str,
+    ) -> UUID:
+        if company_id is not None:
+            self._load(Company, company_id, "Company")
+        if member_id is not None:
+            member = self._load(Member, member_id, "Member")
+            if member.company_id != company_id:
+                raise NotFound("Member not found.")
+        token = ApiToken.issue(
+            token_hash=token_hash,
+            company_id=company_id,
+            role=role,
+            member_id=member_id,
+            label=label,
+            cause=cause,
+        )
+        self._save_and_announce(token)
+        return token.id
+
+    def revoke_token(self, cause: Cause, token_id: UUID) -> None:
+        token = self._load(ApiToken, token_id, "Token")
+        token.revoke(cause=cause)
+        self._save_and_announce(token)
+
+    def authenticate(self, token_hash: str) -> Caller | None:
+        """The caller a presented token stands for, or None (unknown or revoked)."""
+        try:
+            token = self._load(ApiToken, token_id_for(token_hash), "Token")
+        except NotFound:
+            return None
+        if not token.is_active:
+            return None
+        return Caller(
+            actor=Actor(id=str(token.id), role=token.role),
+            company_id=token.company_id,
+            member_id=token.member_id,
+        )
+
+    def tokens(self) -> list[TokenInfo]:
+        """Every token ever issued, from the log (a handful per company; no view needed)."""
+        token_ids: list[UUID] = []
+        for notification in self._notifications_of(ApiToken.Issued):
+            token_ids.append(notification.originator_id)
+        infos = []
+        for token_id in token_ids:
+            token = self._load(ApiToken, token_id, "Token")
+            infos.append(
+                TokenInfo(
+                    token_id=token.id,
+                    company_id=token.company_id,
+                    role=token.role,
+                    member_id=token.member_id,
+                    label=token.label,
+                    active=token.is_active,
+                )
+            )
+        return infos
