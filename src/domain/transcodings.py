@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 from typing import Any
 
@@ -9,6 +10,8 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.model.actor import Actor
 from domain.model.money import Money
+from domain.model.product import ProductKind
+from domain.model.subscription import ChargeLine, SeatLine
 
 
 class DateAsISO(Transcoding):
@@ -44,6 +47,34 @@ class ActorAsDict(Transcoding):
         return Actor.from_dict(data)
 
 
+class SeatLineAsDict(Transcoding):
+    type = SeatLine
+    name = "seat_line"
+
+    def encode(self, obj: SeatLine) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> SeatLine:
+        return SeatLine(**{**data, "kind": ProductKind(data["kind"])})
+
+
+class ChargeLineAsDict(Transcoding):
+    type = ChargeLine
+    name = "charge_line"
+
+    def encode(self, obj: ChargeLine) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> ChargeLine:
+        return ChargeLine(**data)
+
+
 def register_lessor_transcodings(transcoder: JSONTranscoder) -> None:
-    for transcoding in (DateAsISO(), MoneyAsDict(), ActorAsDict()):
+    for transcoding in (
+        DateAsISO(),
+        MoneyAsDict(),
+        ActorAsDict(),
+        SeatLineAsDict(),
+        ChargeLineAsDict(),
+    ):
         transcoder.register(transcoding)

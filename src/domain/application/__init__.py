@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from domain.application.base import CommandContext, Idempotency, Outcome, command
 from domain.application.devices import DeviceCommands
-from domain.application.tenants import TenantCommands
+from domain.application.subscriptions import Quote, SubscriptionCommands
 from domain.application.tokens import TokenCommands, TokenInfo
 from domain.model.company import Company
 from domain.model.device import Device
 from domain.model.member import Member
+from domain.model.subscription import Subscription
 
 
-class LessorApplication(DeviceCommands, TenantCommands, TokenCommands):
+class LessorApplication(DeviceCommands, SubscriptionCommands, TokenCommands):
     """All aggregates in one event store (tables `lessor_events`, `lessor_snapshots`)."""
 
     name = "lessor"
-    snapshotting_intervals = {Company: 50, Member: 50, Device: 50}  # noqa: RUF012 (library API)
+    snapshotting_intervals = {  # noqa: RUF012 (library API)
+        Company: 50,
+        Member: 50,
+        Device: 50,
+        Subscription: 50,
+    }
 
 
 __all__ = [
@@ -23,6 +29,7 @@ __all__ = [
     "Idempotency",
     "LessorApplication",
     "Outcome",
+    "Quote",
     "TokenInfo",
     "command",
 ]

@@ -120,11 +120,27 @@ class ApplicationCore(Application[UUID]):
     def _claim(
         self, kind: str, company_id: UUID, value: str, owner_id: UUID, cause: Cause
     ) -> UniqueClaim:
-        if claim_id(kind, company_id, value) in self.repository:
-            raise AlreadyExists(f"The {kind.replace('-', ' ')} '{value}' is already registered.")
+        """Reserve a natural key for `owner_id`; a held key is AlreadyExists, a released one
+        is taken again. Saved with its owner, so a concurrent twin collides on commit."""
+        existing_id = claim_id(kind, company_id, value)
+        if existing_id in self.repository:
+            existing = self._load(UniqueClaim, existing_id, "")
+            if existing.is_held:
+                raise AlreadyExists(
+                    f"The {kind.replace('-', ' ')} '{value}' is already registered."
+                )
+            existing.reclaim(owner_id, cause=cause)
+            return existing
         return UniqueClaim.claim(
             kind=kind, company_id=company_id, value=value, owner_id=owner_id, cause=cause
         )
+
+    def _held_claim(self, kind: str, company_id: UUID, value: str) -> UniqueClaim | None:
+        try:
+            claim = self._load(UniqueClaim, claim_id(kind, company_id, value), "")
+        except NotFound:
+            return None
+        return claim if claim.is_held else None
 
     def _replay(self, ctx: CommandContext, operation: str) -> Outcome | None:
         """The stored outcome of a request already done under this Idempotency-Key."""
@@ -177,7 +193,7 @@ class ApplicationCore(Application[UUID]):
             if (replay := self._replay(ctx, operation)) is not None:
                 return replay
             for other in others:
-                if isinstance(other, UniqueClaim) and other.id in self.repository:
+                if isinstance(other, UniqueClaim) and self._held_claim_conflicts(other):
                     kind = other.kind.replace("-", " ")
                     raise AlreadyExists(
                         f"The {kind} '{other.value}' is already registered."
@@ -192,6 +208,12 @@ class ApplicationCore(Application[UUID]):
         return Outcome(
             subject_id=subject.id, version=subject.version, position=position, created=created
         )
+
+    def _held_claim_conflicts(self, claim: UniqueClaim) -> bool:
+        if claim.id not in self.repository:
+            return False
+        stored = self._load(UniqueClaim, claim.id, "")
+        return stored.is_held and stored.owner_id != claim.owner_id
 
     def _save_and_announce(self, *aggregates: Aggregate) -> int:
         recordings = self.save(*aggregates)

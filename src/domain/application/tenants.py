@@ -7,12 +7,14 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from eventsourcing.domain import Aggregate
+
 from domain.application.base import ApplicationCore, CommandContext, Outcome, command
 from domain.model.actor import Caller, Role
 from domain.model.company import Company
 from domain.model.errors import NotFound
+from domain.model.events import Cause
 from domain.model.member import Member, normalise_email
-from domain.model.unique_claim import UniqueClaim, claim_id
 
 
 class TenantCommands(ApplicationCore):
@@ -81,7 +83,7 @@ class TenantCommands(ApplicationCore):
         role: Role,
         last_employment_day: date | None,
     ) -> Outcome:
-        self.company(ctx.caller, company_id)
+        company = self.company(ctx.caller, company_id)
         ctx.caller.require(Role.OPERATOR, Role.ADMIN)
         member = Member.register(
             member_id=uuid4(),
@@ -93,7 +95,8 @@ class TenantCommands(ApplicationCore):
             cause=ctx.cause,
         )
         claim = self._claim("member-email", company_id, member.email, member.id, ctx.cause)
-        return self._commit(ctx, "register_member", member, claim, created=True)
+        licences = self._licences_for_new_member(company, member, ctx.cause)
+        return self._commit(ctx, "register_member", member, claim, *licences, created=True)
 
     @command
     def set_last_employment_day(
@@ -112,11 +115,15 @@ class TenantCommands(ApplicationCore):
             raise NotFound("Member not found.")
         return member
 
+    def _licences_for_new_member(
+        self, company: Company, member: Member, cause: Cause
+    ) -> list[Aggregate]:
+        """Hook: what a new member gets by default (the subscription commands fill it in)."""
+        del company, member, cause
+        return []
+
     def find_member_by_email(self, company_id: UUID, email: str) -> Member | None:
-        try:
-            claim = self._load(
-                UniqueClaim, claim_id("member-email", company_id, normalise_email(email)), ""
-            )
-        except NotFound:
+        claim = self._held_claim("member-email", company_id, normalise_email(email))
+        if claim is None or claim.owner_id is None:
             return None
         return self._load(Member, claim.owner_id, "Member")

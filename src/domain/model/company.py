@@ -62,6 +62,10 @@ class Company(Aggregate):
     class TimeZoneChanged(LessorEvent):
         time_zone: str
 
+    class DefaultLicenceChosen(LessorEvent):
+        subscription_id: UUID | None  # None: new members get no licence by default
+        product_id: UUID | None
+
     @classmethod
     def register(
         cls,
@@ -109,6 +113,9 @@ class Company(Aggregate):
         self.time_zone = time_zone
         self.vat_rate = vat_rate
         self.settings = dict(settings)
+        # The licence new members get while a seat is free (two fields: snapshots are JSON).
+        self.default_subscription_id: UUID | None = None
+        self.default_product_id: UUID | None = None
 
     def change(
         self,
@@ -140,6 +147,31 @@ class Company(Aggregate):
             self._time_zone_changed(time_zone=time_zone, **stamp)
         if changed:
             self._settings_changed(changes=changed, **stamp)
+
+    def choose_default_licence(
+        self, subscription_id: UUID | None, product_id: UUID | None, *, cause: Cause
+    ) -> None:
+        """The (subscription, product) licence given to new members while a seat is free."""
+        if (subscription_id is None) != (product_id is None):
+            raise InvalidValue("Name both the subscription and the product, or neither.")
+        if (subscription_id, product_id) != (self.default_subscription_id, self.default_product_id):
+            self._default_licence_chosen(
+                subscription_id=subscription_id, product_id=product_id, **cause.stamp(self.id)
+            )
+
+    @event(DefaultLicenceChosen)
+    def _default_licence_chosen(
+        self,
+        *,
+        subscription_id: UUID | None,
+        product_id: UUID | None,
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
+        self.default_subscription_id = subscription_id
+        self.default_product_id = product_id
 
     @event(Renamed)
     def _renamed(

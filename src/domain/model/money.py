@@ -65,12 +65,17 @@ def exponent(currency: str) -> int:
     return CURRENCY_EXPONENTS[currency]
 
 
-def round_half_up(value: Decimal) -> int:
-    """Round a Decimal number of minor units to an int, halves away from zero.
+def round_half_up(value: Decimal | Fraction) -> int:
+    """Round an exact number of minor units to an int, halves away from zero.
 
     This is the one place where money rounds: every computed amount (a percentage of a
-    price, a prorated fee) stays an exact Decimal until it passes through here, once.
+    price, a prorated fee) stays an exact Decimal or Fraction until it passes through
+    here, once. Fractions carry proration (× days left / days in term) without any
+    intermediate rounding.
     """
+    if isinstance(value, Fraction):
+        magnitude = (2 * abs(value.numerator) + value.denominator) // (2 * value.denominator)
+        return magnitude if value >= 0 else -magnitude
     finite = _finite_decimal(value)
     return int(finite.quantize(Decimal(1), rounding=ROUND_HALF_UP, context=_EXACT))
 
@@ -182,10 +187,12 @@ class Money:
             return NotImplemented
         return self.minor >= self._minor_of(other)
 
-    def times(self, factor: int | Decimal) -> Money:
+    def times(self, factor: int | Decimal | Fraction) -> Money:
         """This amount times an exact factor (a rate, a percentage), rounded half-up once."""
         if isinstance(factor, int) and not isinstance(factor, bool):
             return Money(self.minor * factor, self.currency)
+        if isinstance(factor, Fraction):
+            return Money(round_half_up(self.minor * factor), self.currency)
         exact_factor = _finite_decimal(factor)
         product = _EXACT.multiply(Decimal(self.minor), exact_factor)
         return Money(round_half_up(product), self.currency)

@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.model.actor import Actor
-from domain.model.events import Cause, LessorCreated
+from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.ids import natural_id
 
 
@@ -24,6 +24,12 @@ class UniqueClaim(Aggregate):
     class Claimed(LessorCreated):
         kind: str
         value: str
+        owner_id: UUID
+
+    class Released(LessorEvent):
+        pass
+
+    class Reclaimed(LessorEvent):
         owner_id: UUID
 
     @classmethod
@@ -51,6 +57,37 @@ class UniqueClaim(Aggregate):
         correlation_id: str,
         company_id: UUID | None,
     ) -> None:
+        self.company_id = company_id
         self.kind = kind
         self.value = value
+        self.owner_id: UUID | None = owner_id
+
+    @property
+    def is_held(self) -> bool:
+        return self.owner_id is not None
+
+    def release(self, *, cause: Cause) -> None:
+        if self.owner_id is not None:
+            self._released(**cause.stamp(self.company_id))
+
+    def reclaim(self, owner_id: UUID, *, cause: Cause) -> None:
+        """Take a released key again (the caller has checked that it is free)."""
+        self._reclaimed(owner_id=owner_id, **cause.stamp(self.company_id))
+
+    @event(Released)
+    def _released(
+        self, *, actor: Actor, at: datetime, correlation_id: str, company_id: UUID | None
+    ) -> None:
+        self.owner_id = None
+
+    @event(Reclaimed)
+    def _reclaimed(
+        self,
+        *,
+        owner_id: UUID,
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
         self.owner_id = owner_id

@@ -1,0 +1,290 @@
+"""Subscriptions: quotes, creation, seats, PO references, renewals and licences (SPEC §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from domain.application.base import CommandContext, Outcome, command
+from domain.application.catalog import CatalogCommands
+from domain.application.tenants import TenantCommands
+from domain.model.actor import DEVICE_MANAGERS, Actor, Caller, Role
+from domain.model.company import Company
+from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViolation
+from domain.model.events import Cause
+from domain.model.member import Member
+from domain.model.money import Money
+from domain.model.pricing import QuoteLine, RenewalOption, Term, quote
+from domain.model.product import Product, ProductKind
+from domain.model.subscription import SeatLine, Subscription
+from domain.model.time import local_date
+
+# Subscription commands are open to the same roles as device commands (SPEC §1).
+SUBSCRIPTION_MANAGERS = DEVICE_MANAGERS
+SCHEDULER = Actor(id="scheduler", role=Role.SYSTEM)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    term: Term
+    lines: list[QuoteLine]
+    total: Money
+
+
+class SubscriptionCommands(TenantCommands, CatalogCommands):
+    def quote(
+        self, caller: Caller, company_id: UUID, lines: list[tuple[UUID, int]], term: Term
+    ) -> Quote:
+        """The estimated cost of one term, before buying; nothing is recorded."""
+        company = self.company(caller, company_id)
+        caller.require(*SUBSCRIPTION_MANAGERS)
+        priced = [
+            (product.name, seats, product.price_in(company.currency))
+            for product, seats in self._products_of(caller, lines)
+        ]
+        quoted, total = quote(priced, term)
+        return Quote(term=term, lines=quoted, total=total)
+
+    @command
+    def create_subscription(
+        self,
+        ctx: CommandContext,
+        *,
+        company_id: UUID,
+        lines: list[tuple[UUID, int]],
+        start_date: date,
+        term: Term,
+        po_reference: str | None,
+        separate_invoice: bool,
+        renewal_option: RenewalOption,
+    ) -> Outcome:
+        company = self.company(ctx.caller, company_id)
+        ctx.caller.require(*SUBSCRIPTION_MANAGERS)
+        seat_lines = [
+            SeatLine(
+                product_id=product.id,
+                product_name=product.name,
+                kind=product.kind,
+                seats=seats,
+                unit_price=product.price_in(company.currency),
+            )
+            for product, seats in self._products_of(ctx.caller, lines)
+        ]
+        subscription = Subscription.create(
+            subscription_id=uuid4(),
+            company_id=company_id,
+            lines=seat_lines,
+            start_date=start_date,
+            term=term,
+            po_reference=po_reference,
+            separate_invoice=separate_invoice,
+            renewal_option=renewal_option,
+            cause=ctx.cause,
+        )
+        # A backdated start is charged now: its first term, or each past month, once.
+        subscription.advance(self._today(company, ctx.cause.at), {}, ctx.cause)
+        return self._commit(ctx, "create_subscription", subscription, created=True)
+
+    @command
+    def add_seats(
+        self, ctx: CommandContext, subscription_id: UUID, product_id: UUID, seats: int
+    ) -> Outcome:
+        subscription, company = self._managed(ctx, subscription_id)
+        product = self.product(ctx.caller, product_id)
+        subscription.add_seats(
+            product_id,
+            seats,
+            unit_price=product.price_in(company.currency),
+            today=self._today(company, ctx.cause.at),
+            cause=ctx.cause,
+        )
+        return self._commit(ctx, "add_seats", subscription, created=False)
+
+    @command
+    def remove_seats(
+        self, ctx: CommandContext, subscription_id: UUID, product_id: UUID, seats: int
+    ) -> Outcome:
+        subscription, _ = self._managed(ctx, subscription_id)
+        subscription.remove_seats(product_id, seats, cause=ctx.cause)
+        return self._commit(ctx, "remove_seats", subscription, created=False)
+
+    @command
+    def change_po_reference(
+        self, ctx: CommandContext, subscription_id: UUID, po_reference: str | None
+    ) -> Outcome:
+        subscription, _ = self._managed(ctx, subscription_id)
+        subscription.change_po_reference(po_reference, cause=ctx.cause)
+        return self._commit(ctx, "change_po_reference", subscription, created=False)
+
+    @command
+    def change_renewal_option(
+        self, ctx: CommandContext, subscription_id: UUID, option: RenewalOption
+    ) -> Outcome:
+        subscription, _ = self._managed(ctx, subscription_id)
+        subscription.change_renewal_option(option, cause=ctx.cause)
+        return self._commit(ctx, "change_renewal_option", subscription, created=False)
+
+    @command
+    def cancel_subscription(self, ctx: CommandContext, subscription_id: UUID) -> Outcome:
+        subscription, _ = self._managed(ctx, subscription_id)
+        subscription.cancel_at_end(cause=ctx.cause)
+        return self._commit(ctx, "cancel_subscription", subscription, created=False)
+
+    @command
+    def assign_licence(
+        self, ctx: CommandContext, subscription_id: UUID, member_id: UUID, product_id: UUID
+    ) -> Outcome:
+        subscription, _ = self._managed(ctx, subscription_id)
+        member = self._member_of(subscription, member_id)
+        changed = self._assign(subscription, member, product_id, ctx.cause)
+        return self._commit(ctx, "assign_licence", subscription, *changed, created=False)
+
+    @command
+    def unassign_licence(
+        self, ctx: CommandContext, subscription_id: UUID, member_id: UUID, product_id: UUID
+    ) -> Outcome:
+        subscription, _ = self._managed(ctx, subscription_id)
+        member = self._member_of(subscription, member_id)
+        subscription.unassign_licence(member.id, product_id, cause=ctx.cause)
+        released = []
+        if subscription.line(product_id).kind == ProductKind.PLAN:
+            claim = self._held_claim("member-plan", subscription.company_id, str(member.id))
+            if claim is not None:
+                claim.release(cause=ctx.cause)
+                released.append(claim)
+        return self._commit(ctx, "unassign_licence", subscription, *released, created=False)
+
+    @command
+    def choose_default_licence(
+        self,
+        ctx: CommandContext,
+        company_id: UUID,
+        subscription_id: UUID | None,
+        product_id: UUID | None,
+    ) -> Outcome:
+        company = self.company(ctx.caller, company_id)
+        ctx.caller.require(Role.OPERATOR, Role.ADMIN)
+        if subscription_id is not None and product_id is not None:
+            subscription = self.subscription(ctx.caller, subscription_id)
+            if subscription.company_id != company.id:
+                raise NotFound("Subscription not found.")
+            subscription.line(product_id)
+        self._check_version(ctx, company)
+        company.choose_default_licence(subscription_id, product_id, cause=ctx.cause)
+        return self._commit(ctx, "choose_default_licence", company, created=False)
+
+    def advance_subscription(self, subscription_id: UUID, now: datetime) -> int:
+        """The scheduler's job: charge what is due and renew at term end. Returns the number
+        of new events (0 when nothing was due: running it again changes nothing)."""
+        subscription = self._load(Subscription, subscription_id, "Subscription")
+        company = self._load(Company, subscription.company_id, "Company")
+        cause = Cause(actor=SCHEDULER, at=now, correlation_id=f"scheduler-{now.isoformat()}")
+        prices = {
+            product.id: product.price_in(subscription.currency)
+            for product in self._line_products(subscription)
+            if subscription.currency in product.prices
+        }
+        plan_holders = self._plan_holders(subscription)
+        subscription.advance(self._today(company, now), prices, cause)
+        pending = len(subscription.pending_events)
+        if pending:
+            released = self._release_plans(subscription, plan_holders, cause)
+            self._save_and_announce(subscription, *released)
+        return pending
+
+    def subscription(
+        self, caller: Caller, subscription_id: UUID, version: int | None = None
+    ) -> Subscription:
+        subscription = self._load(Subscription, subscription_id, "Subscription", version)
+        caller.require_company(subscription.company_id, "Subscription")
+        if caller.role == Role.EMPLOYEE:
+            raise NotFound("Subscription not found.")
+        return subscription
+
+    # ------------------------------------------------------------------ helpers
+
+    def _licences_for_new_member(
+        self, company: Company, member: Member, cause: Cause
+    ) -> list[Aggregate]:
+        """The company's default licence, when it has one with a free seat."""
+        if company.default_subscription_id is None or company.default_product_id is None:
+            return []
+        try:
+            subscription = self._load(Subscription, company.default_subscription_id, "")
+            if subscription.is_ended or subscription.free_seats(company.default_product_id) < 1:
+                return []
+            return [
+                subscription,
+                *self._assign(subscription, member, company.default_product_id, cause),
+            ]
+        except (NotFound, RuleViolation):
+            return []  # no licence by default is not a reason to refuse the member
+
+    def _assign(
+        self, subscription: Subscription, member: Member, product_id: UUID, cause: Cause
+    ) -> list[Aggregate]:
+        subscription.assign_licence(member.id, product_id, cause=cause)
+        if subscription.line(product_id).kind != ProductKind.PLAN:
+            return []
+        try:  # one plan per member, across every subscription of the company
+            claim = self._claim(
+                "member-plan", subscription.company_id, str(member.id), subscription.id, cause
+            )
+        except AlreadyExists:
+            raise RuleViolation(
+                "The member already holds a plan licence; unassign it first."
+            ) from None
+        return [claim]
+
+    def _plan_holders(self, subscription: Subscription) -> list[str]:
+        return [
+            member_id
+            for product_id, members in subscription.holders.items()
+            if subscription.line(UUID(product_id)).kind == ProductKind.PLAN
+            for member_id in members
+        ]
+
+    def _release_plans(
+        self, subscription: Subscription, holders: list[str], cause: Cause
+    ) -> list[Aggregate]:
+        """When a subscription ends, its members are free to hold another plan."""
+        if not subscription.is_ended:
+            return []
+        released: list[Aggregate] = []
+        for member_id in holders:
+            claim = self._held_claim("member-plan", subscription.company_id, member_id)
+            if claim is not None and claim.owner_id == subscription.id:
+                claim.release(cause=cause)
+                released.append(claim)
+        return released
+
+    def _managed(self, ctx: CommandContext, subscription_id: UUID) -> tuple[Subscription, Company]:
+        subscription = self.subscription(ctx.caller, subscription_id)
+        ctx.caller.require(*SUBSCRIPTION_MANAGERS)
+        self._check_version(ctx, subscription)
+        return subscription, self._load(Company, subscription.company_id, "Company")
+
+    def _member_of(self, subscription: Subscription, member_id: UUID) -> Member:
+        member = self._load(Member, member_id, "Member")
+        if member.company_id != subscription.company_id:
+            raise NotFound("Member not found.")
+        return member
+
+    def _products_of(
+        self, caller: Caller, lines: list[tuple[UUID, int]]
+    ) -> list[tuple[Product, int]]:
+        if not lines:
+            raise InvalidValue("Name at least one product and its seats.")
+        return [(self.product(caller, product_id), seats) for product_id, seats in lines]
+
+    def _line_products(self, subscription: Subscription) -> list[Product]:
+        return [
+            self._load(Product, line.product_id, "Product") for line in subscription.lines.values()
+        ]
+
+    @staticmethod
+    def _today(company: Company, at: datetime) -> date:
+        return local_date(at, company.time_zone)

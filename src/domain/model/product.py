@@ -1,0 +1,118 @@
+"""Product: a catalog entry the provider sells — a plan (one per member) or an option."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.model.actor import Actor
+from domain.model.errors import InvalidValue
+from domain.model.events import Cause, LessorCreated, LessorEvent
+from domain.model.money import Money, exponent
+
+
+class ProductKind(StrEnum):
+    PLAN = "plan"  # a member holds at most one plan
+    OPTION = "option"  # add-ons: any number per member
+
+
+def _check_prices(prices: dict[str, int]) -> dict[str, int]:
+    if not prices:
+        raise InvalidValue("A product needs a list price in at least one currency.")
+    for currency, minor in prices.items():
+        exponent(currency)
+        if isinstance(minor, bool) or not isinstance(minor, int) or minor < 0:
+            raise InvalidValue(f"The {currency} price must be a non-negative amount.")
+    return dict(prices)
+
+
+class Product(Aggregate):
+    class Added(LessorCreated):
+        code: str
+        name: str
+        kind: ProductKind
+        prices: dict[str, int]  # currency → minor units per seat per month
+
+    class PricesChanged(LessorEvent):
+        prices: dict[str, int]
+
+    class Renamed(LessorEvent):
+        name: str
+
+    @classmethod
+    def add(
+        cls,
+        *,
+        product_id: UUID,
+        code: str,
+        name: str,
+        kind: ProductKind,
+        prices: dict[str, int],
+        cause: Cause,
+    ) -> Product:
+        if not code.strip() or not name.strip():
+            raise InvalidValue("A product needs a code and a name (shown on invoices).")
+        return cls._create(
+            cls.Added,
+            id=product_id,
+            code=code.strip(),
+            name=name.strip(),
+            kind=kind,
+            prices=_check_prices(prices),
+            **cause.stamp(None),
+        )
+
+    @event(Added)
+    def __init__(
+        self,
+        *,
+        code: str,
+        name: str,
+        kind: ProductKind,
+        prices: dict[str, int],
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
+        self.code = code
+        self.name = name
+        self.kind = ProductKind(kind)
+        self.prices = dict(prices)
+
+    def price_in(self, currency: str) -> Money:
+        """The list price per seat per month in force now, in `currency`."""
+        if currency not in self.prices:
+            raise InvalidValue(f"The product '{self.name}' has no price in {currency}.")
+        return Money(self.prices[currency], currency)
+
+    def change(self, *, name: str | None, prices: dict[str, int] | None, cause: Cause) -> None:
+        """New prices apply to later sales, renewals and seat additions, never earlier ones."""
+        new_prices = {**self.prices, **_check_prices(prices)} if prices else None
+        if name is not None and not name.strip():
+            raise InvalidValue("A product needs a name.")
+        if name is not None and name.strip() != self.name:
+            self._renamed(name=name.strip(), **cause.stamp(None))
+        if new_prices is not None and new_prices != self.prices:
+            self._prices_changed(prices=new_prices, **cause.stamp(None))
+
+    @event(PricesChanged)
+    def _prices_changed(
+        self,
+        *,
+        prices: dict[str, int],
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
+        self.prices = dict(prices)
+
+    @event(Renamed)
+    def _renamed(
+        self, *, name: str, actor: Actor, at: datetime, correlation_id: str, company_id: UUID | None
+    ) -> None:
+        self.name = name
