@@ -138,3 +138,139 @@ def query_hardware(db: Database, f: HardwareFilter) -> Page:
     ]
     next_cursor = rows[limit - 1][2] if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilter:
+    company_id: UUID | None = None
+    status: str | None = None
+    subscription_id: UUID | None = None
+    after: int | None = None
+    limit: int = 100
+
+
+def query_subscriptions(db: Database, f: SubscriptionFilter) -> Page:
+    where = _Where()
+    where.add("company_id = ?", str(f.company_id) if f.company_id else None)
+    where.add("status = ?", f.status)
+    where.add("subscription_id = ?", str(f.subscription_id) if f.subscription_id else None)
+    where.add("created_position > ?", f.after)
+    limit = min(f.limit, MAX_PAGE)
+    with db.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT subscription_id, company_id, created_position, status, term, start_date,"
+            " term_start, term_end, charged_through, renewal_option, cancel_at_term_end,"
+            " po_reference, separate_invoice, version"
+            f" FROM subscriptions{where.sql()} ORDER BY created_position LIMIT ?",
+            [*where.params, limit + 1],
+        )
+        ids = [r[0] for r in rows[:limit]]
+        lines: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        if ids:
+            marks = ", ".join("?" for _ in ids)
+            for r in tx.fetchall(
+                "SELECT subscription_id, product_id, product_name, kind, seats, assigned,"
+                " pending_removal, unit_price_minor, currency FROM subscription_lines"
+                f" WHERE subscription_id IN ({marks}) ORDER BY product_name, product_id",
+                ids,
+            ):
+                lines[r[0]].append(
+                    {
+                        "product_id": r[1],
+                        "product_name": r[2],
+                        "kind": r[3],
+                        "seats": r[4],
+                        "assigned": r[5],
+                        "free": max(r[4] - r[6] - r[5], 0),
+                        "pending_removal": r[6],
+                        "unit_price": {"minor": r[7], "currency": r[8]},
+                    }
+                )
+    items = [
+        {
+            "subscription_id": r[0],
+            "company_id": r[1],
+            "status": r[3],
+            "term": r[4],
+            "start_date": r[5],
+            "term_start": r[6],
+            "term_end": r[7],
+            "charged_through": r[8],
+            "next_renewal": r[7] if r[3] not in ("expired", "cancelled") else None,
+            "renewal_option": r[9],
+            "cancel_at_term_end": bool(r[10]),
+            "po_reference": r[11],
+            "separate_invoice": bool(r[12]),
+            "version": r[13],
+            "lines": lines[r[0]],
+        }
+        for r in rows[:limit]
+    ]
+    next_cursor = rows[limit - 1][2] if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def open_subscription_ids(db: Database) -> list[UUID]:
+    """Subscriptions the scheduler must look at: every one that has not ended."""
+    with db.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT subscription_id FROM subscriptions"
+            " WHERE status NOT IN ('expired', 'cancelled') ORDER BY created_position"
+        )
+    return [UUID(r[0]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeFilter:
+    company_id: UUID | None = None
+    subscription_id: UUID | None = None
+    charged_from: date | None = None  # inclusive
+    charged_to: date | None = None  # exclusive
+    after: int | None = None  # cursor: position of the last line's event
+    limit: int = 100
+
+
+def query_charges(db: Database, f: ChargeFilter) -> Page:
+    where = _Where()
+    where.add("company_id = ?", str(f.company_id) if f.company_id else None)
+    where.add("subscription_id = ?", str(f.subscription_id) if f.subscription_id else None)
+    where.add("charge_date >= ?", f.charged_from.isoformat() if f.charged_from else None)
+    where.add("charge_date < ?", f.charged_to.isoformat() if f.charged_to else None)
+    where.add("position > ?", f.after)
+    limit = min(f.limit, MAX_PAGE)
+    with db.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT position, line_no, company_id, subscription_id, charge_date, kind,"
+            " product_id, description, quantity, unit_price_minor, months, discount,"
+            " amount_minor, currency, po_reference, separate_invoice, period_start, period_end"
+            f" FROM charges{where.sql()} ORDER BY position, line_no LIMIT ?",
+            [*where.params, limit + 1],
+        )
+    # A page ends at an event boundary, so the cursor (a position) never splits an event.
+    page = rows[:limit]
+    if len(rows) > limit:
+        last = page[-1][0]
+        cut = [r for r in page if r[0] != last] or page
+        page = cut
+    items = [
+        {
+            "company_id": r[2],
+            "subscription_id": r[3],
+            "date": r[4],
+            "kind": r[5],
+            "product_id": r[6],
+            "description": r[7],
+            "quantity": r[8],
+            "unit_price": {"minor": r[9], "currency": r[13]},
+            "months": r[10],
+            "discount": r[11],
+            "amount": {"minor": r[12], "currency": r[13]},
+            "po_reference": r[14],
+            "separate_invoice": bool(r[15]),
+            "period_start": r[16],
+            "period_end": r[17],
+        }
+        for r in page
+    ]
+    next_cursor = page[-1][0] if len(rows) > limit and page else None
+    return Page(items=items, next_cursor=next_cursor)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from adapters.clock import Clock, SystemClock
 from adapters.projector import Projector
+from adapters.scheduler import Scheduler
 from adapters.settings_url import DatabaseUrl
 from adapters.sql import Database, open_database
 from api.settings import Settings
@@ -21,26 +24,40 @@ class Container:
     db: Database
     projector: Projector
     clock: Clock
+    scheduler: Scheduler
     _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _threads: list[threading.Thread] = field(default_factory=list)
 
     def start_projector(self) -> None:
         """Run the projector in a background thread (the default inside `lessor serve`)."""
         self.app.committed_listeners.append(self.projector.wake)
-        self._thread = threading.Thread(
-            target=self.projector.run_forever,
-            args=(self._stop,),
-            kwargs={"poll_interval_s": self.settings.projector_poll_s},
-            name="lessor-projector",
-            daemon=True,
+        self._start(
+            "lessor-projector",
+            self.projector.run_forever,
+            self._stop,
+            poll_interval_s=self.settings.projector_poll_s,
         )
-        self._thread.start()
+
+    def start_scheduler(self) -> None:
+        """Run the time rules every `scheduler_interval_s` (the default inside `lessor serve`)."""
+        self._start(
+            "lessor-scheduler",
+            self.scheduler.run_forever,
+            self.clock.now,
+            self._stop,
+            interval_s=self.settings.scheduler_interval_s,
+        )
+
+    def _start(self, name: str, target: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        thread = threading.Thread(target=target, args=args, kwargs=kwargs, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def close(self) -> None:
         self._stop.set()
         self.projector.wake()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
         self.app.close()
         self.db.close()
 
@@ -56,7 +73,12 @@ def build(
     if create_schema:
         projector.create_schema()
     return Container(
-        settings=settings, app=app, db=db, projector=projector, clock=clock or SystemClock()
+        settings=settings,
+        app=app,
+        db=db,
+        projector=projector,
+        clock=clock or SystemClock(),
+        scheduler=Scheduler(app, db, projector),
     )
 
 

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
         default=True, description="Run the projector inside the API process"
     )
     projector_poll_s: float = 0.5
+    run_scheduler: bool = Field(
+        default=True, description="Run the scheduler (renewals, charges) inside the API process"
+    )
+    scheduler_interval_s: float = 60.0
     read_wait_timeout_s: float = Field(
         default=5.0, description="How long a query waits for ?min_position before 503"
     )

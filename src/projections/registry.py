@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from projections.base import Projection
+from projections.charges import Charges
 from projections.event_log import EventLog
 from projections.hardware_overview import HardwareOverview
+from projections.subscription_overview import SubscriptionOverview
 
 
 def all_projections() -> list[Projection]:
-    return [EventLog(), HardwareOverview()]
+    return [EventLog(), HardwareOverview(), SubscriptionOverview(), Charges()]

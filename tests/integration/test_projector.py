@@ -55,7 +55,7 @@ def test_two_projectors_on_one_projection_never_apply_an_event_twice(
         t.join()
 
     assert errors == []
-    assert [s.lag for s in container.projector.status()] == [0, 0]
+    assert {s.lag for s in container.projector.status()} == {0}
     assert all(container.projector.verify(name) == [] for name in container.projector.projections)
 
 

@@ -93,7 +93,8 @@ def serve(
     container = build(settings)
     out.print(f"Lessor API on [bold]http://{host}:{port}[/]  ·  docs: http://{host}:{port}/docs")
     try:
-        uvicorn.run(create_app(container), host=host, port=port, log_level="info")
+        app_ = create_app(container, start_scheduler=settings.run_scheduler)
+        uvicorn.run(app_, host=host, port=port, log_level="info")
     finally:
         container.close()
 

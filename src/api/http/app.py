@@ -56,13 +56,23 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def create_app(container: Container, *, start_projector: bool | None = None) -> FastAPI:
+def create_app(
+    container: Container,
+    *,
+    start_projector: bool | None = None,
+    start_scheduler: bool = False,
+) -> FastAPI:
+    """The app over a built container. `lessor serve` starts the projector and scheduler
+    threads; tests start the projector and drive the scheduler with a fixed clock."""
     run_projector = container.settings.run_projector if start_projector is None else start_projector
+    run_scheduler = start_scheduler
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if run_projector:
             container.start_projector()
+        if run_scheduler:
+            container.start_scheduler()
         yield
 
     app = FastAPI(
