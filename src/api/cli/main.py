@@ -46,10 +46,12 @@ projections_app = typer.Typer(
     help="Read models: status, run, rebuild, verify.", no_args_is_help=True
 )
 demo_app = typer.Typer(help="Demo data for trying Lessor locally.", no_args_is_help=True)
+scheduler_app = typer.Typer(help="Time rules: charges and renewals.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(projections_app, name="projections")
 app.add_typer(demo_app, name="demo")
+app.add_typer(scheduler_app, name="scheduler")
 
 out = Console()
 CLI_ACTOR = Actor(id="cli", role=Role.OPERATOR)
@@ -288,6 +290,59 @@ def projections_verify(
         container.close()
     if differs:
         raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------------- scheduler
+
+
+def _instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageProblem(
+            f"'{text}' is not an ISO 8601 instant, e.g. 2027-01-01T00:00:00Z."
+        ) from None
+    if instant.tzinfo is None:
+        raise UsageProblem(f"'{text}' needs a time zone offset, e.g. 2027-01-01T00:00:00Z.")
+    return instant.astimezone(UTC)
+
+
+@scheduler_app.command("tick")
+def scheduler_tick(
+    at: Annotated[str | None, typer.Option(help="ISO instant to run for; default: now")] = None,
+) -> None:
+    """Run one pass of every due time rule, as of `--at` (operations and tests)."""
+    now = _instant(at) if at else datetime.now(UTC)
+    container = _container()
+    try:
+        report = container.scheduler.tick(now)
+    finally:
+        container.close()
+    out.print(
+        f"tick at {now.isoformat()}: {report.subscriptions_advanced} subscription(s) advanced,"
+        f" {report.events} event(s)",
+        highlight=False,
+    )
+    for failure in report.failures:
+        out.print(f"  refused: {failure}", highlight=False)
+    if report.failures:
+        raise typer.Exit(1)
+
+
+@scheduler_app.command("run")
+def scheduler_run(
+    interval: Annotated[float, typer.Option(min=1.0, help="Seconds between ticks")] = 60.0,
+) -> None:
+    """Run the scheduler as a worker until SIGTERM/SIGINT."""
+    container = _container()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    out.print(f"scheduler running (every {interval:g} s); Ctrl-C to stop")
+    try:
+        container.scheduler.run_forever(container.clock.now, stop, interval_s=interval)
+    finally:
+        container.close()
 
 
 # ------------------------------------------------------------------------------ demo
