@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.bootstrap import Container
 from api.http.problems import install_problem_handlers, problem
-from api.http.routes import companies, devices, event_log, members
+from api.http.routes import catalog, companies, devices, event_log, members, subscriptions
 
 
 class BodySizeLimit:
@@ -84,7 +84,14 @@ def create_app(
     )
     app.state.container = container
     install_problem_handlers(app)
-    for router in (companies.router, members.router, devices.router, event_log.router):
+    for router in (
+        companies.router,
+        members.router,
+        devices.router,
+        event_log.router,
+        catalog.router,
+        subscriptions.router,
+    ):
         app.include_router(router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and projection lag")

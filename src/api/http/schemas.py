@@ -9,11 +9,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.application import Quote
 from domain.model.actor import Role
 from domain.model.company import Company
 from domain.model.device import ContractType, Device
 from domain.model.member import Member
 from domain.model.money import Money
+from domain.model.pricing import RenewalOption, Term
+from domain.model.product import Product, ProductKind
+from domain.model.subscription import Subscription
 
 
 class Strict(BaseModel):
@@ -127,4 +131,142 @@ def device_out(device: Device) -> dict[str, Any]:
         "status": str(device.status),
         "assignee_id": str(device.assignee_id) if device.assignee_id else None,
         "version": device.version,
+    }
+
+
+# ------------------------------------------------------------ catalog and subscriptions
+
+
+class ProductCreate(Strict):
+    code: str = Field(min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=200, description="Shown on invoices")
+    kind: ProductKind
+    prices: dict[str, Decimal] = Field(
+        description='List price per seat per month, by currency: {"SEK": "49.00"}'
+    )
+
+    def prices_minor(self) -> dict[str, int]:
+        return {
+            currency: Money.of(amount, currency).minor for currency, amount in self.prices.items()
+        }
+
+
+class ProductChange(Versioned):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    prices: dict[str, Decimal] | None = None
+
+    def prices_minor(self) -> dict[str, int] | None:
+        if self.prices is None:
+            return None
+        return {
+            currency: Money.of(amount, currency).minor for currency, amount in self.prices.items()
+        }
+
+
+class ProductSeats(Strict):
+    product_id: UUID
+    seats: int = Field(ge=1, le=100_000)
+
+
+class QuoteRequest(Strict):
+    company_id: UUID | None = Field(default=None, description="Defaults to the caller's company")
+    lines: list[ProductSeats] = Field(min_length=1, max_length=50)
+    term: Term
+
+
+class SubscriptionCreate(Strict):
+    company_id: UUID | None = Field(default=None, description="Defaults to the caller's company")
+    lines: list[ProductSeats] = Field(min_length=1, max_length=50)
+    start_date: date = Field(description="In the past (devices already installed) or future")
+    term: Term
+    po_reference: str | None = Field(default=None, max_length=100)
+    separate_invoice: bool = False
+    renewal_option: RenewalOption = RenewalOption.NONE
+
+
+class SeatsChange(Versioned):
+    product_id: UUID
+    seats: int = Field(ge=1, le=100_000)
+
+
+class PoReferenceChange(Versioned):
+    po_reference: str | None = Field(max_length=100)
+
+
+class RenewalOptionChange(Versioned):
+    renewal_option: RenewalOption
+
+
+class SubscriptionCancel(Versioned):
+    pass
+
+
+class Licence(Versioned):
+    member_id: UUID
+    product_id: UUID
+
+
+class DefaultLicence(Versioned):
+    subscription_id: UUID | None = None
+    product_id: UUID | None = None
+
+
+def product_out(product: Product) -> dict[str, Any]:
+    return {
+        "id": str(product.id),
+        "code": product.code,
+        "name": product.name,
+        "kind": str(product.kind),
+        "prices": {c: money_out(Money(m, c)) for c, m in sorted(product.prices.items())},
+        "version": product.version,
+    }
+
+
+def subscription_out(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "id": str(subscription.id),
+        "company_id": str(subscription.company_id),
+        "status": str(subscription.status),
+        "term": str(subscription.term),
+        "start_date": subscription.start_date.isoformat(),
+        "term_start": subscription.term_start.isoformat(),
+        "term_end": subscription.term_end.isoformat(),
+        "charged_through": subscription.charged_through.isoformat(),
+        "renewal_option": str(subscription.renewal_option),
+        "cancel_at_term_end": subscription.cancel_at_term_end,
+        "po_reference": subscription.po_reference,
+        "separate_invoice": subscription.separate_invoice,
+        "lines": [
+            {
+                "product_id": str(line.product_id),
+                "product_name": line.product_name,
+                "kind": str(line.kind),
+                "seats": line.seats,
+                "assigned": subscription.assigned(line.product_id),
+                "free": subscription.free_seats(line.product_id),
+                "pending_removal": subscription.pending_removals.get(str(line.product_id), 0),
+                "unit_price": money_out(line.unit_price),
+                "holders": list(subscription.holders.get(str(line.product_id), [])),
+            }
+            for line in subscription.lines.values()
+        ],
+        "version": subscription.version,
+    }
+
+
+def quote_out(quote: Quote) -> dict[str, Any]:
+    return {
+        "term": str(quote.term),
+        "months": quote.term.months,
+        "discount": str(quote.term.discount),
+        "lines": [
+            {
+                "product_name": line.product_name,
+                "seats": line.seats,
+                "unit_price": money_out(line.unit_price),
+                "amount": money_out(line.amount),
+            }
+            for line in quote.lines
+        ],
+        "total": money_out(quote.total),
     }
