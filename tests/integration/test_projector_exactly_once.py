@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,8 +49,11 @@ def writer(container: Container) -> Iterator[threading.Event]:
     thread.join(timeout=30)
 
 
-def kill_projector_repeatedly(command: list[str], database_url: str, seed: int) -> None:
+def kill_projector_repeatedly(
+    command: list[str], database_url: str, seed: int, container: Container
+) -> None:
     rng = random.Random(seed)
+    _wait_for_backlog(container, events=150)  # so every kill lands while there is work
     env = {
         **os.environ,
         "LESSOR_DATABASE_URL": database_url,
@@ -73,6 +77,13 @@ def kill_projector_repeatedly(command: list[str], database_url: str, seed: int) 
             )
 
 
+def _wait_for_backlog(container: Container, events: int) -> None:
+    deadline = time.monotonic() + 30
+    while container.projector.head() < events:
+        assert time.monotonic() < deadline, "the writer did not produce a backlog"
+        time.sleep(0.05)
+
+
 def differences_after_catching_up(container: Container) -> list[object]:
     container.projector.catch_up()
     assert {s.lag for s in container.projector.status()} == {0}
@@ -90,7 +101,7 @@ def test_killed_projector_leaves_views_equal_to_a_full_rebuild(
     print(f"seed={seed}")  # rerun a failure with the same kill timings
     command = [sys.executable, "-m", "api.cli.main", "projections", "run", "--batch-size", "7"]
 
-    kill_projector_repeatedly(command, database_url, seed)
+    kill_projector_repeatedly(command, database_url, seed, container)
     writer.set()
 
     assert differences_after_catching_up(container) == []
@@ -108,7 +119,7 @@ def test_negative_control_position_in_a_separate_transaction_is_caught(
     print(f"seed={seed}")
     command = [sys.executable, str(ROOT / "tests" / "integration" / "unsafe_projector.py"), "7"]
 
-    kill_projector_repeatedly(command, database_url, seed)
+    kill_projector_repeatedly(command, database_url, seed, container)
     writer.set()
 
     assert differences_after_catching_up(container) != []

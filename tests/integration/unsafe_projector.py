@@ -29,7 +29,10 @@ class SeparateTransactionProjector(Projector):
                 f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?",
                 (notifications[-1].id, name),
             )
-        time.sleep(0.002)  # the gap between two commits; real view writes take this long too
+        # The gap between the two commits. Wide on purpose: with it the broken projector is
+        # caught on almost every kill, so the negative control never passes by luck. (The real
+        # projector has no such gap at any width: position and view commit together.)
+        time.sleep(0.05)
         with self.db.transaction() as tx:
             self._apply(projection, notifications, tx.with_names(live_names(projection)))
         return len(notifications)
