@@ -31,12 +31,19 @@ from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.idempotency import IdempotencyRecord
 from domain.model.member import Member
 from domain.model.money import CURRENCY_EXPONENTS, Money
+from domain.model.pricing import RenewalOption, Term
+from domain.model.product import Product, ProductKind
+from domain.model.subscription import SeatLine, Subscription
 from domain.model.unique_claim import UniqueClaim
 
 ACME = UUID("00000000-0000-4000-8000-00000000acde")
 DEVICE = UUID("00000000-0000-4000-8000-0000000de71c")
 OLD_DEVICE = UUID("00000000-0000-4000-8000-0000000001d0")
 ANN = UUID("00000000-0000-4000-8000-000000000a11")
+BOB = UUID(int=7)
+PLAN = UUID("00000000-0000-4000-8000-0000000091a0")
+BACKUP = UUID("00000000-0000-4000-8000-00000000bac0")
+SUBSCRIPTION = UUID("00000000-0000-4000-8000-000000005b01")
 OPERATOR = Actor("op-1", Role.OPERATOR)
 ADMIN = Actor("tok-acme-admin", Role.ADMIN)
 T0 = datetime(2021, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
@@ -100,6 +107,9 @@ def samples() -> Iterator[Any]:
         settings={"auto_mark_received": True, "buyout_receipts": False},
         cause=cause(),
     )
+    company.choose_default_licence(SUBSCRIPTION, PLAN, cause=cause())
+    company.choose_default_licence(None, None, cause=cause())
+    company.choose_default_licence(SUBSCRIPTION, PLAN, cause=cause())
     yield from company.collect_events()
 
     member = Member.register(
@@ -115,7 +125,7 @@ def samples() -> Iterator[Any]:
     member.set_last_employment_day(date(2027, 2, 28), cause=cause())
     yield from member.collect_events()
     yield from Member.register(
-        member_id=UUID(int=7),
+        member_id=BOB,
         company_id=ACME,
         email="bob@acme.se",
         name="Bob",
@@ -187,6 +197,87 @@ def samples() -> Iterator[Any]:
     yield from UniqueClaim.claim(
         kind="device-serial", company_id=ACME, value="C02XL0GHJGH5", owner_id=DEVICE, cause=cause()
     ).collect_events()
+    plan_claim = UniqueClaim.claim(
+        kind="member-plan", company_id=ACME, value=str(ANN), owner_id=SUBSCRIPTION, cause=cause()
+    )
+    plan_claim.release(cause=cause())
+    plan_claim.reclaim(UUID(int=8), cause=cause())
+    yield from plan_claim.collect_events()
+
+    product = Product.add(
+        product_id=PLAN,
+        code="WP",
+        name="Workplace Plan",
+        kind=ProductKind.PLAN,
+        prices={"SEK": 4900, "EUR": 450, "JPY": 700},
+        cause=cause(OPERATOR),
+    )
+    product.change(name="Workplace Plan – Ångström", prices={"SEK": 5500}, cause=cause(OPERATOR))
+    yield from product.collect_events()
+
+    yield from a_subscription_through_its_life().collect_events()
+
+
+def a_subscription_through_its_life() -> Subscription:
+    """Every kind of subscription event, made the way the application makes them."""
+    subscription = Subscription.create(
+        subscription_id=SUBSCRIPTION,
+        company_id=ACME,
+        lines=[
+            SeatLine(PLAN, "Workplace Plan", ProductKind.PLAN, 5, Money(4900, "SEK")),
+            SeatLine(BACKUP, "Backup", ProductKind.OPTION, 2, Money(1500, "SEK")),
+        ],
+        start_date=date(2027, 3, 1),
+        term=Term.THREE_YEARS,
+        po_reference="PO-1",
+        separate_invoice=True,
+        renewal_option=RenewalOption.ONCE,
+        cause=cause(),
+    )
+    subscription.add_seats(  # before the first charge: no charge line of its own
+        BACKUP, 1, unit_price=Money(1500, "SEK"), today=date(2027, 2, 1), cause=cause()
+    )
+    subscription.advance(date(2027, 3, 1), {}, cause(OPERATOR))
+    subscription.add_seats(  # mid-term: prorated 500/1096 days
+        PLAN, 4, unit_price=Money(4900, "SEK"), today=date(2028, 10, 17), cause=cause()
+    )
+    subscription.change_po_reference("PO-2 Ölandsgatan", cause=cause())
+    subscription.assign_licence(ANN, PLAN, cause=cause())
+    subscription.assign_licence(BOB, BACKUP, cause=cause())
+    subscription.unassign_licence(BOB, BACKUP, cause=cause())
+    subscription.change_renewal_option(RenewalOption.TO_MONTHLY, cause=cause())
+    subscription.advance(date(2030, 3, 1), {PLAN: Money(5500, "SEK")}, cause(OPERATOR))
+    subscription.remove_seats(BACKUP, 1, cause=cause())
+    subscription.advance(date(2030, 4, 1), {}, cause(OPERATOR))  # renewed monthly, removed
+    subscription.cancel_at_end(cause=cause())
+    subscription.change_po_reference(None, cause=cause())
+    subscription.advance(date(2030, 5, 1), {}, cause(OPERATOR))  # ended
+    return subscription
+
+
+def a_subscription_mid_term(*, recorded: bool = True) -> Subscription:
+    """Monthly, with a licence held, a removal pending and a cancellation scheduled."""
+    subscription = Subscription.create(
+        subscription_id=UUID(int=0x5B02),
+        company_id=ACME,
+        lines=[
+            SeatLine(PLAN, "Workplace Plan", ProductKind.PLAN, 3, Money(4900, "SEK")),
+            SeatLine(BACKUP, "Backup", ProductKind.OPTION, 2, Money(1500, "SEK")),
+        ],
+        start_date=date(2026, 1, 15),
+        term=Term.MONTHLY,
+        po_reference=None,
+        separate_invoice=False,
+        renewal_option=RenewalOption.EVERY_TIME,
+        cause=cause(),
+    )
+    subscription.advance(date(2026, 3, 2), {}, cause(OPERATOR))
+    subscription.assign_licence(ANN, PLAN, cause=cause())
+    subscription.remove_seats(BACKUP, 1, cause=cause())
+    subscription.cancel_at_end(cause=cause())
+    if recorded:
+        subscription.collect_events()
+    return subscription
 
 
 SAMPLES = list(samples())
@@ -341,6 +432,9 @@ def aggregates_worth_snapshotting() -> Iterator[Aggregate]:
     yield next(a for a in live.values() if isinstance(a, ApiToken) and a.revoked_at is not None)
     yield next(a for a in live.values() if isinstance(a, IdempotencyRecord))
     yield next(a for a in live.values() if isinstance(a, UniqueClaim))
+    yield live[PLAN]  # renamed and re-priced
+    yield live[SUBSCRIPTION]  # converted to monthly, seats removed, cancelled and ended
+    yield a_subscription_mid_term()
 
 
 def aggregate_state(aggregate: Aggregate) -> dict[str, Any]:
@@ -430,3 +524,22 @@ def test_a_company_restored_from_an_application_snapshot_keeps_its_settings() ->
         "employees_mark_received": False,
     }
     assert type(restored.vat_rate) is Decimal
+
+
+def test_a_subscription_restored_from_an_application_snapshot_still_prices_added_seats() -> None:
+    """Snapshots keep enums as their plain values (ADR 3): the restored subscription must
+    still know its term (monthly) to prorate seats added mid-month."""
+    app = LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    subscription = a_subscription_mid_term(recorded=False)
+    app.save(subscription)
+    app.take_snapshot(subscription.id)
+
+    restored = app.repository.get(subscription.id)
+    assert aggregate_state(restored) == aggregate_state(subscription)
+    restored.add_seats(
+        BACKUP, 1, unit_price=Money(1500, "SEK"), today=date(2026, 3, 1), cause=cause()
+    )
+
+    [added] = restored.collect_events()
+    assert (added.days_remaining, added.days_in_term) == (14, 28)  # of 15 Feb – 15 Mar
+    assert added.charge.amount == Money(750, "SEK")  # 1 × 15.00 × 14 / 28

@@ -182,11 +182,7 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         subscription = self._load(Subscription, subscription_id, "Subscription")
         company = self._load(Company, subscription.company_id, "Company")
         cause = Cause(actor=SCHEDULER, at=now, correlation_id=f"scheduler-{now.isoformat()}")
-        prices = {
-            product.id: product.price_in(subscription.currency)
-            for product in self._line_products(subscription)
-            if subscription.currency in product.prices
-        }
+        prices = self._list_prices(subscription)
         plan_holders = self._plan_holders(subscription)
         subscription.advance(self._today(company, now), prices, cause)
         pending = len(subscription.pending_events)
@@ -265,7 +261,14 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         subscription = self.subscription(ctx.caller, subscription_id)
         ctx.caller.require(*SUBSCRIPTION_MANAGERS)
         self._check_version(ctx, subscription)
-        return subscription, self._load(Company, subscription.company_id, "Company")
+        company = self._load(Company, subscription.company_id, "Company")
+        # Time is lazy: bring the subscription up to today first (what the scheduler would
+        # have done), so a command never acts on a term that has already ended.
+        catch_up = Cause(actor=SCHEDULER, at=ctx.cause.at, correlation_id=ctx.cause.correlation_id)
+        subscription.advance(
+            self._today(company, ctx.cause.at), self._list_prices(subscription), catch_up
+        )
+        return subscription, company
 
     def _member_of(self, subscription: Subscription, member_id: UUID) -> Member:
         member = self._load(Member, member_id, "Member")
@@ -279,6 +282,14 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         if not lines:
             raise InvalidValue("Name at least one product and its seats.")
         return [(self.product(caller, product_id), seats) for product_id, seats in lines]
+
+    def _list_prices(self, subscription: Subscription) -> dict[UUID, Money]:
+        """The catalog prices in force now for the subscription's products and currency."""
+        return {
+            product.id: product.price_in(subscription.currency)
+            for product in self._line_products(subscription)
+            if subscription.currency in product.prices
+        }
 
     def _line_products(self, subscription: Subscription) -> list[Product]:
         return [

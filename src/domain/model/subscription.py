@@ -23,6 +23,7 @@ from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.money import Money
 from domain.model.pricing import RenewalOption, Term, prorated_price, term_end, term_price
 from domain.model.product import ProductKind
+from domain.model.time import add_months
 
 
 class SubscriptionStatus(StrEnum):
@@ -213,7 +214,8 @@ class Subscription(Aggregate):
         self.company_id: UUID = company_id
         self.lines: dict[str, SeatLine] = {str(line.product_id): line for line in lines}
         self.start_date = start_date
-        self.term = Term(term)
+        self.term_code = str(term)  # a plain str: snapshots restore enums as their values
+        self.months_to_term_start = 0  # billing dates are anniversaries of the start date
         self.term_start = start_date
         self.term_end = term_end
         self.po_reference = po_reference
@@ -226,6 +228,14 @@ class Subscription(Aggregate):
         self.holders: dict[str, list[str]] = {}  # product id → member ids
 
     # --------------------------------------------------------------- reading
+
+    @property
+    def term(self) -> Term:
+        return Term(self.term_code)
+
+    def _anniversary(self, months: int) -> date:
+        """The start date plus `months`, clamped to month end: no drift after short months."""
+        return add_months(self.start_date, months)
 
     @property
     def is_ended(self) -> bool:
@@ -279,13 +289,14 @@ class Subscription(Aggregate):
     def _at_term_end(self, list_prices: Mapping[UUID, Money], cause: Cause) -> None:
         stamp = cause.stamp(self.company_id)
         start = self.term_end
+        months = self.months_to_term_start + self.term.months  # from the start date
         if self.cancel_at_term_end:
             self._ended(on=start, status=SubscriptionStatus.CANCELLED, **stamp)
         elif not self.term.is_prepaid:  # monthly licences continue month by month
             self._renewed(
                 term=Term.MONTHLY,
                 term_start=start,
-                term_end=term_end(start, Term.MONTHLY),
+                term_end=self._anniversary(months + 1),
                 lines=list(self.lines.values()),
                 renewal_option=self.renewal_option,
                 **stamp,
@@ -295,7 +306,7 @@ class Subscription(Aggregate):
         elif self.renewal_option == RenewalOption.TO_MONTHLY:
             self._converted_to_monthly(
                 term_start=start,
-                term_end=term_end(start, Term.MONTHLY),
+                term_end=self._anniversary(months + 1),
                 lines=self._repriced(list_prices),
                 **stamp,
             )
@@ -308,7 +319,7 @@ class Subscription(Aggregate):
             self._renewed(
                 term=self.term,
                 term_start=start,
-                term_end=term_end(start, self.term),
+                term_end=self._anniversary(months + self.term.months),
                 lines=self._repriced(list_prices),
                 renewal_option=after,
                 **stamp,
@@ -412,6 +423,7 @@ class Subscription(Aggregate):
 
     def change_po_reference(self, po_reference: str | None, *, cause: Cause) -> None:
         """Applies to the next charge; charges already made keep the reference they had."""
+        self._refuse_if_ended("change the PO reference of")
         cleaned = _clean_po(po_reference)
         if cleaned != self.po_reference:
             self._po_reference_changed(po_reference=cleaned, **cause.stamp(self.company_id))
@@ -570,7 +582,8 @@ class Subscription(Aggregate):
         correlation_id: str,
         company_id: UUID | None,
     ) -> None:
-        self.term = Term(term)
+        self.months_to_term_start += self.term.months
+        self.term_code = str(term)
         self.term_start, self.term_end = term_start, term_end
         self.lines = {str(line.product_id): line for line in lines}
         self.renewal_option = RenewalOption(renewal_option)
@@ -587,7 +600,8 @@ class Subscription(Aggregate):
         correlation_id: str,
         company_id: UUID | None,
     ) -> None:
-        self.term = Term.MONTHLY
+        self.months_to_term_start += self.term.months
+        self.term_code = str(Term.MONTHLY)
         self.term_start, self.term_end = term_start, term_end
         self.lines = {str(line.product_id): line for line in lines}
 
