@@ -9,6 +9,7 @@ Identical on SQLite and PostgreSQL (docs/adr/0002-own-projector.md).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ from adapters.sql import Database, SqlSession
 from domain.application import LessorApplication
 from projections.base import Projection
 
+log = logging.getLogger("lessor.projector")
 TRACKING_TABLE = "projection_positions"
 ASIDE_SUFFIX = "__aside"
 
@@ -69,6 +71,7 @@ class Projector:
         self.batch_size = batch_size
         self._advanced = threading.Condition()
         self._wake = threading.Event()
+        self.errors: dict[str, str] = {}  # projection → last failure, until it recovers
 
     # ------------------------------------------------------------------ schema
 
@@ -123,11 +126,29 @@ class Projector:
                 pass
 
     def run_forever(self, stop: threading.Event, *, poll_interval_s: float = 0.5) -> None:
-        """Poll; an in-process commit (or NOTIFY relay) only wakes the loop early."""
+        """Poll; an in-process commit (or NOTIFY relay) only wakes the loop early.
+
+        A batch that fails is rolled back whole and retried with backoff; the failure is
+        kept in `errors` (reported by /healthz) rather than killing the loop, so one bad
+        projection does not stop the others.
+        """
+        backoff = poll_interval_s
         while not stop.is_set():
             moved = 0
+            failed = False
             for name in self.projections:
-                moved += self.run_batch(name)
+                try:
+                    moved += self.run_batch(name)
+                    self.errors.pop(name, None)
+                except Exception as error:  # logged, reported, retried; never silently lost
+                    failed = True
+                    self.errors[name] = f"{type(error).__name__}: {error}"
+                    log.exception("projection %s failed; retrying", name)
+            if failed:
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = poll_interval_s
             if not moved:
                 self._wake.wait(poll_interval_s)
                 self._wake.clear()

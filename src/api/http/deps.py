@@ -7,16 +7,22 @@ import json
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from starlette.exceptions import HTTPException
 
-from adapters.token_secrets import hash_token
 from api.bootstrap import Container
 from domain.application import CommandContext, Idempotency
 from domain.model.actor import Caller
 from domain.model.events import Cause
 
 MAX_IDEMPOTENCY_KEY = 255
+MAX_POSITION = 2**63 - 1  # log positions are 64-bit signed integers on both stores
+
+# A keyset cursor (the last position of the previous page) and a read-your-writes position.
+Cursor = Annotated[int | None, Query(ge=0, le=MAX_POSITION)]
+MinPosition = Annotated[
+    int | None, Query(ge=0, le=MAX_POSITION, description="wait until this log position is read")
+]
 
 
 def container(request: Request) -> Container:
@@ -26,15 +32,15 @@ def container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(container)]
 
 
-def caller(request: Request, c: ContainerDep) -> Caller:
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    challenge = {"WWW-Authenticate": 'Bearer realm="lessor"'}
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise HTTPException(401, "Send an API token: 'Authorization: Bearer <token>'.", challenge)
-    found = c.app.authenticate(hash_token(secret.strip()))
-    if found is None:
-        raise HTTPException(401, "The API token is unknown or revoked.", challenge)
+def caller(request: Request) -> Caller:
+    """Set by the Authenticate middleware for every /v1 request (see auth.py)."""
+    found = getattr(request.state, "caller", None)
+    if not isinstance(found, Caller):  # a route outside /v1 asked for a caller
+        raise HTTPException(
+            401,
+            "Send an API token: 'Authorization: Bearer <token>'.",
+            {"WWW-Authenticate": 'Bearer realm="lessor"'},
+        )
     return found
 
 

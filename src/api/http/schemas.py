@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.application import Quote
 from domain.model.actor import Role
@@ -24,6 +24,16 @@ class Strict(BaseModel):
     """Unknown fields are refused: no mass assignment of status, prices or tenants."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_bytes(cls, value: Any) -> Any:
+        """PostgreSQL text cannot hold NUL, and no name, serial or reference needs one."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        if isinstance(value, dict) and any("\x00" in str(k) for k in value):
+            raise ValueError("keys must not contain NUL characters")
+        return value
 
 
 class MoneyIn(Strict):

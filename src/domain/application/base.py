@@ -217,7 +217,9 @@ class ApplicationCore(Application[UUID]):
 
     def _save_and_announce(self, *aggregates: Aggregate) -> int:
         recordings = self.save(*aggregates)
-        position = max((r.notification.id for r in recordings), default=0)
+        if not recordings:  # nothing changed: the caller has read everything up to the head
+            return int(self.recorder.max_notification_id() or 0)
+        position = max(r.notification.id for r in recordings)
         for listener in self.committed_listeners:
             listener(position)
         return position

@@ -11,7 +11,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from adapters.view_queries import HardwareFilter, query_hardware
-from api.http.deps import CallerDep, ContainerDep, ContextDep, wait_for_position
+from api.http.deps import (
+    CallerDep,
+    ContainerDep,
+    ContextDep,
+    Cursor,
+    MinPosition,
+    wait_for_position,
+)
 from api.http.routes._responses import command_response
 from api.http.schemas import DeviceAssign, DeviceCreate, DeviceUnassign, device_out
 from domain.model.actor import Role
@@ -53,11 +60,9 @@ def hardware_overview(
     serial: str | None = None,
     renewal_from: Annotated[date | None, Query(description="inclusive")] = None,
     renewal_to: Annotated[date | None, Query(description="exclusive")] = None,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    min_position: Annotated[
-        int | None, Query(ge=0, description="wait for this log position")
-    ] = None,
+    min_position: MinPosition = None,
 ) -> dict[str, Any]:
     if who.role == Role.EMPLOYEE:
         assignee_id = who.member_id  # employees see their own devices only

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
 from adapters.view_queries import EventLogFilter, query_event_log
-from api.http.deps import CallerDep, ContainerDep, wait_for_position
+from api.http.deps import CallerDep, ContainerDep, Cursor, MinPosition, wait_for_position
 from domain.model.actor import Role
 from domain.model.errors import InvalidValue
 
@@ -17,9 +17,14 @@ router = APIRouter(prefix="/v1", tags=["event log"])
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
         raise InvalidValue(f"{name} needs a time zone offset, e.g. 2026-01-01T00:00:00Z.")
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidValue(f"{name} lies outside the representable UTC range.") from None
 
 
 @router.get("/event-log", summary="Every event: operation, when, done by, details")
@@ -33,9 +38,9 @@ def event_log(
     operation: str | None = None,
     occurred_from: Annotated[datetime | None, Query(description="inclusive")] = None,
     occurred_to: Annotated[datetime | None, Query(description="exclusive")] = None,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: MinPosition = None,
 ) -> dict[str, Any]:
     who.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
     scope = who.scope(company_id)
@@ -62,9 +67,9 @@ def device_events(
     device_id: UUID,
     who: CallerDep,
     c: ContainerDep,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: MinPosition = None,
 ) -> dict[str, Any]:
     who.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
     c.app.device(who, device_id)  # 404 for another tenant's device

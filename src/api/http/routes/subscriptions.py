@@ -19,7 +19,14 @@ from adapters.view_queries import (
     query_subscriptions,
 )
 from api.bootstrap import Container
-from api.http.deps import CallerDep, ContainerDep, ContextDep, wait_for_position
+from api.http.deps import (
+    CallerDep,
+    ContainerDep,
+    ContextDep,
+    Cursor,
+    MinPosition,
+    wait_for_position,
+)
 from api.http.routes._responses import command_response
 from api.http.schemas import (
     DefaultLicence,
@@ -84,9 +91,9 @@ def subscription_overview(
     c: ContainerDep,
     company_id: UUID | None = None,
     status: str | None = None,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: MinPosition = None,
 ) -> dict[str, Any]:
     who.require(*MANAGERS)
     wait_for_position(c, "subscription_overview", min_position)
@@ -115,9 +122,9 @@ def subscription_history(
     subscription_id: UUID,
     who: CallerDep,
     c: ContainerDep,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: MinPosition = None,
 ) -> dict[str, Any]:
     c.app.subscription(who, subscription_id)  # 404 for another tenant's
     who.require(*MANAGERS)
@@ -252,9 +259,9 @@ def charges(
     subscription_id: UUID | None = None,
     charged_from: Annotated[date | None, Query(description="inclusive")] = None,
     charged_to: Annotated[date | None, Query(description="exclusive")] = None,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: MinPosition = None,
 ) -> dict[str, Any]:
     who.require(Role.OPERATOR, Role.ADMIN)
     wait_for_position(c, "charges", min_position)

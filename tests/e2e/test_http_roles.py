@@ -1,0 +1,461 @@
+"""The role matrix of SPEC §1, as the HTTP API implements it, one cell at a time.
+
+operator: everything; admin: everything in their company; service: device commands and
+reads, but not company settings nor member registration; employee: reads their own
+devices (and their own member record) only; another employee's device is 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from api.bootstrap import Container
+from tests.e2e._http import (
+    TestClient,
+    World,
+    api_routes,
+    assert_problem,
+    auth,
+    device_body,
+    head,
+    position,
+    token_id,
+)
+
+ROLES = ("operator", "admin", "service", "employee")
+
+
+@dataclass(frozen=True)
+class Cell:
+    name: str
+    method: str
+    route: str  # the route template, for the coverage check
+    path: Callable[[World], str]
+    body: Callable[[World, str], dict[str, Any] | None]
+    expected: dict[str, int]  # role -> status
+    writes: bool = True  # a successful non-GET records events (a quote does not)
+
+
+def _company_body(_: World, role: str) -> dict[str, Any]:
+    return {"name": f"New company by {role}", "currency": "NOK"}
+
+
+def _member_body(w: World, role: str) -> dict[str, Any]:
+    return {"company_id": w.a.company_id, "name": f"New {role}", "email": f"new.{role}@a.example"}
+
+
+def _device_body(w: World, role: str) -> dict[str, Any]:
+    return device_body(f"SN-NEW-{role}", company_id=w.a.company_id)
+
+
+def _subscription_body(w: World, role: str) -> dict[str, Any]:
+    return {
+        "company_id": w.a.company_id,
+        "lines": [{"product_id": w.option, "seats": 2}],
+        "start_date": "2026-04-01",
+        "term": "1y",
+        "po_reference": f"PO-{role}",
+    }
+
+
+def _sub(w: World, tail: str = "") -> str:
+    return f"/v1/subscriptions/{w.a.subscription}{tail}"
+
+
+MANAGERS_ONLY = {"operator": 200, "admin": 200, "service": 200, "employee": 404}
+
+
+# Reads first, then commands; each command targets a resource no earlier cell changed.
+MATRIX: list[Cell] = [
+    Cell(
+        "read own company",
+        "GET",
+        "/v1/companies/{company_id}",
+        lambda w: f"/v1/companies/{w.a.company_id}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 403},
+    ),
+    Cell(
+        "read own member record",
+        "GET",
+        "/v1/members/{member_id}",
+        lambda w: f"/v1/members/{w.a.employee_member}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 200},
+    ),
+    Cell(
+        "read another member",
+        "GET",
+        "/v1/members/{member_id}",
+        lambda w: f"/v1/members/{w.a.other_employee_member}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 404},
+    ),
+    Cell(
+        "hardware overview",
+        "GET",
+        "/v1/devices",
+        lambda w: "/v1/devices",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 200},
+    ),
+    Cell(
+        "read own device",
+        "GET",
+        "/v1/devices/{device_id}",
+        lambda w: f"/v1/devices/{w.a.device_of_employee}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 200},
+    ),
+    Cell(
+        "read another employee's device",
+        "GET",
+        "/v1/devices/{device_id}",
+        lambda w: f"/v1/devices/{w.a.device_of_other_employee}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 404},
+    ),
+    Cell(
+        "read a device in stock",
+        "GET",
+        "/v1/devices/{device_id}",
+        lambda w: f"/v1/devices/{w.a.device_in_stock}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 404},
+    ),
+    Cell(
+        "device event log",
+        "GET",
+        "/v1/devices/{device_id}/events",
+        lambda w: f"/v1/devices/{w.a.device_of_employee}/events",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 403},
+    ),
+    Cell(
+        "event log",
+        "GET",
+        "/v1/event-log",
+        lambda w: "/v1/event-log",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 403},
+    ),
+    Cell(
+        "read the catalog",
+        "GET",
+        "/v1/catalog/products",
+        lambda w: "/v1/catalog/products",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 200},
+    ),
+    Cell(
+        "read a product",
+        "GET",
+        "/v1/catalog/products/{product_id}",
+        lambda w: f"/v1/catalog/products/{w.plan}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 200},
+    ),
+    Cell(
+        "subscription overview",
+        "GET",
+        "/v1/subscriptions",
+        lambda w: "/v1/subscriptions",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 403},
+    ),
+    Cell(
+        "read a subscription",
+        "GET",
+        "/v1/subscriptions/{subscription_id}",
+        lambda w: _sub(w),
+        lambda w, r: None,
+        MANAGERS_ONLY,
+    ),
+    Cell(
+        "subscription history",
+        "GET",
+        "/v1/subscriptions/{subscription_id}/history",
+        lambda w: _sub(w, "/history"),
+        lambda w, r: None,
+        MANAGERS_ONLY,
+    ),
+    Cell(
+        "charges",
+        "GET",
+        "/v1/charges",
+        lambda w: "/v1/charges",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "quote",
+        "POST",
+        "/v1/subscriptions/quote",
+        lambda w: "/v1/subscriptions/quote",
+        lambda w, r: {
+            "company_id": w.a.company_id,
+            "lines": [{"product_id": w.plan, "seats": 3}],
+            "term": "3y",
+        },
+        {"operator": 200, "admin": 200, "service": 200, "employee": 403},
+        writes=False,
+    ),
+    Cell(
+        "add a product to the catalog",
+        "POST",
+        "/v1/catalog/products",
+        lambda w: "/v1/catalog/products",
+        lambda w, r: {
+            "code": f"NEW-{r}",
+            "name": f"New by {r}",
+            "kind": "option",
+            "prices": {"SEK": "10.00"},
+        },
+        {"operator": 201, "admin": 403, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "re-price a product",
+        "PATCH",
+        "/v1/catalog/products/{product_id}",
+        lambda w: f"/v1/catalog/products/{w.option}",
+        lambda w, r: {"prices": {"SEK": "59.00", "EUR": "6.00"}},
+        {"operator": 200, "admin": 403, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "buy a subscription",
+        "POST",
+        "/v1/subscriptions",
+        lambda w: "/v1/subscriptions",
+        _subscription_body,
+        {"operator": 201, "admin": 201, "service": 201, "employee": 403},
+    ),
+    Cell(
+        "add seats",
+        "POST",
+        "/v1/subscriptions/{subscription_id}/seats",
+        lambda w: _sub(w, "/seats"),
+        lambda w, r: {"product_id": w.option, "seats": 1},
+        MANAGERS_ONLY,
+    ),
+    Cell(
+        "remove seats",
+        "POST",
+        "/v1/subscriptions/{subscription_id}/seat-removals",
+        lambda w: _sub(w, "/seat-removals"),
+        lambda w, r: {"product_id": w.option, "seats": 1},
+        MANAGERS_ONLY,
+    ),
+    Cell(
+        "change the PO reference",
+        "POST",
+        "/v1/subscriptions/{subscription_id}/po-reference",
+        lambda w: _sub(w, "/po-reference"),
+        lambda w, r: {"po_reference": f"PO-{r}"},
+        MANAGERS_ONLY,
+    ),
+    Cell(
+        "change the renewal option",
+        "POST",
+        "/v1/subscriptions/{subscription_id}/renewal-option",
+        lambda w: _sub(w, "/renewal-option"),
+        lambda w, r: {"renewal_option": "once"},
+        MANAGERS_ONLY,
+    ),
+    Cell(
+        "assign a licence",
+        "POST",
+        "/v1/subscriptions/{subscription_id}/licences",
+        lambda w: _sub(w, "/licences"),
+        lambda w, r: {"member_id": w.a.other_employee_member, "product_id": w.option},
+        MANAGERS_ONLY,
+    ),
+    Cell(
+        "unassign a licence",
+        "POST",
+        "/v1/subscriptions/{subscription_id}/licences/unassign",
+        lambda w: _sub(w, "/licences/unassign"),
+        lambda w, r: {"member_id": w.a.employee_member, "product_id": w.plan},
+        MANAGERS_ONLY,
+    ),
+    Cell(
+        "choose the default licence",
+        "POST",
+        "/v1/companies/{company_id}/default-licence",
+        lambda w: f"/v1/companies/{w.a.company_id}/default-licence",
+        lambda w, r: {"subscription_id": w.a.subscription, "product_id": w.plan},
+        {"operator": 200, "admin": 200, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "cancel a subscription",
+        "POST",
+        "/v1/subscriptions/{subscription_id}/cancel",
+        lambda w: _sub(w, "/cancel"),
+        lambda w, r: {},
+        MANAGERS_ONLY,
+    ),
+    Cell(
+        "register a company",
+        "POST",
+        "/v1/companies",
+        lambda w: "/v1/companies",
+        _company_body,
+        {"operator": 201, "admin": 403, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "change company settings",
+        "PATCH",
+        "/v1/companies/{company_id}",
+        lambda w: f"/v1/companies/{w.a.company_id}",
+        lambda w, r: {"settings": {"device_buyout": True}, "vat_rate": "12"},
+        {"operator": 200, "admin": 200, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "register a member",
+        "POST",
+        "/v1/members",
+        lambda w: "/v1/members",
+        _member_body,
+        {"operator": 201, "admin": 201, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "set own last employment day",
+        "POST",
+        "/v1/members/{member_id}/last-employment-day",
+        lambda w: f"/v1/members/{w.a.employee_member}/last-employment-day",
+        lambda w, r: {"last_employment_day": "2026-09-30"},
+        {"operator": 200, "admin": 200, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "set another member's last employment day",
+        "POST",
+        "/v1/members/{member_id}/last-employment-day",
+        lambda w: f"/v1/members/{w.a.other_employee_member}/last-employment-day",
+        lambda w, r: {"last_employment_day": "2026-10-31"},
+        {"operator": 200, "admin": 200, "service": 403, "employee": 404},
+    ),
+    Cell(
+        "register a device",
+        "POST",
+        "/v1/devices",
+        lambda w: "/v1/devices",
+        _device_body,
+        {"operator": 201, "admin": 201, "service": 201, "employee": 403},
+    ),
+    Cell(
+        "assign a device in stock",
+        "POST",
+        "/v1/devices/{device_id}/assign",
+        lambda w: f"/v1/devices/{w.a.device_in_stock}/assign",
+        lambda w, r: {"member_id": w.a.employee_member},
+        {"operator": 200, "admin": 200, "service": 200, "employee": 404},
+    ),
+    Cell(
+        # Role before rules: the employee is refused (403), the managers hit the rule (409).
+        "assign one's own device again",
+        "POST",
+        "/v1/devices/{device_id}/assign",
+        lambda w: f"/v1/devices/{w.a.device_of_employee}/assign",
+        lambda w, r: {"member_id": w.a.employee_member},
+        {"operator": 409, "admin": 409, "service": 409, "employee": 403},
+    ),
+    Cell(
+        "unassign one's own device",
+        "POST",
+        "/v1/devices/{device_id}/unassign",
+        lambda w: f"/v1/devices/{w.a.device_of_employee}/unassign",
+        lambda w, r: {},
+        {"operator": 200, "admin": 200, "service": 200, "employee": 403},
+    ),
+]
+
+
+def test_the_matrix_covers_every_v1_route(api: TestClient) -> None:
+    routes = {(m, p) for m, p in api_routes(api.app) if p.startswith("/v1/")}
+    covered = {(cell.method, cell.route) for cell in MATRIX}
+    assert routes - covered == set(), "routes without a row in the role matrix"
+    assert covered - routes == set(), "matrix rows for routes the app does not have"
+    assert all(set(cell.expected) == set(ROLES) for cell in MATRIX)
+
+
+def _secret(world: World, role: str) -> str:
+    return world.operator if role == "operator" else world.a.token(role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(api: TestClient, world: World, container: Container, role: str) -> None:
+    secret = _secret(world, role)
+    for cell in MATRIX:
+        expected = cell.expected[role]
+        body = cell.body(world, role)
+        before = head(container)
+        if body is None:
+            response = api.request(cell.method, cell.path(world), headers=auth(secret))
+        else:
+            response = api.request(cell.method, cell.path(world), json=body, headers=auth(secret))
+        where = f"{role}: {cell.name} ({cell.method} {cell.path(world)})"
+        assert response.status_code == expected, f"{where}: {response.text}"
+        if expected >= 400 or not cell.writes:
+            assert head(container) == before, f"{where}: wrote events"
+        if expected >= 400:
+            kind = {403: "forbidden", 404: "not-found", 409: "rule-violation"}[expected]
+            assert_problem(response, expected, kind)
+        elif cell.method != "GET" and cell.writes:
+            _assert_recorded_as(api, world, response, before, secret, role, where)
+
+
+def _assert_recorded_as(
+    api: TestClient,
+    world: World,
+    response: Any,
+    before: int,
+    secret: str,
+    role: str,
+    where: str,
+) -> None:
+    """The command's events name the caller's token and role (SPEC §1: who)."""
+    subject = response.json()["id"]
+    log = api.get(
+        "/v1/event-log",
+        params={"aggregate_id": subject, "min_position": position(response), "cursor": before},
+        headers=auth(world.operator),
+    )
+    assert log.status_code == 200, log.text
+    new = [i for i in log.json()["items"] if i["position"] <= position(response)]
+    assert new, f"{where}: the command's event is not in the log"
+    for item in new:
+        assert item["actor"] == {"id": token_id(secret), "role": role}, where
+
+
+def test_an_employee_sees_exactly_their_own_devices(api: TestClient, world: World) -> None:
+    a = world.a
+    overview = api.get("/v1/devices", headers=auth(a.employee)).json()["items"]
+    assert [d["device_id"] for d in overview] == [a.device_of_employee]
+    assert overview[0]["assignee"]["member_id"] == a.employee_member
+    other = api.get("/v1/devices", headers=auth(a.other_employee)).json()["items"]
+    assert [d["device_id"] for d in other] == [a.device_of_other_employee]
+    # Each can read their own device, and not each other's.
+    assert (
+        api.get(f"/v1/devices/{a.device_of_employee}", headers=auth(a.employee)).status_code == 200
+    )
+    assert_problem(
+        api.get(f"/v1/devices/{a.device_of_employee}", headers=auth(a.other_employee)),
+        404,
+        "not-found",
+    )
+
+
+def test_an_employee_loses_sight_of_a_device_taken_back(api: TestClient, world: World) -> None:
+    a = world.a
+    path = f"/v1/devices/{a.device_of_employee}"
+    assert api.get(path, headers=auth(a.employee)).status_code == 200
+    taken = api.post(f"{path}/unassign", json={}, headers=auth(a.admin))
+    assert taken.status_code == 200, taken.text
+    assert_problem(api.get(path, headers=auth(a.employee)), 404, "not-found")
+    listed = api.get(
+        "/v1/devices", params={"min_position": position(taken)}, headers=auth(a.employee)
+    )
+    assert listed.json()["items"] == []
