@@ -11,7 +11,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.bootstrap import Container
 from api.http.auth import Authenticate
 from api.http.problems import install_problem_handlers, problem
-from api.http.routes import catalog, companies, devices, event_log, members, subscriptions
+from api.http.routes import (
+    catalog,
+    companies,
+    devices,
+    end_of_lease,
+    event_log,
+    members,
+    subscriptions,
+)
 
 
 class BodySizeLimit:
@@ -108,6 +116,7 @@ def create_app(
         event_log.router,
         catalog.router,
         subscriptions.router,
+        end_of_lease.router,
     ):
         app.include_router(router)
 

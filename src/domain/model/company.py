@@ -10,10 +10,12 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.model.actor import Actor
-from domain.model.errors import InvalidValue
+from domain.model.buyout_price import CategoryValuation
+from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.money import exponent
 from domain.model.time import DEFAULT_TIME_ZONE, zone
+from domain.model.valuation import Curve, standard_curve
 
 DEFAULT_VAT_RATE = Decimal("25")
 
@@ -61,6 +63,25 @@ class Company(Aggregate):
 
     class TimeZoneChanged(LessorEvent):
         time_zone: str
+
+    class AutomaticValuationChanged(LessorEvent):
+        category: str
+        enabled: bool  # switching on overrides manual prices set before this moment
+
+    class CustomCurveSaved(LessorEvent):
+        category: str
+        points: list[list[str]]  # [[month, percent], …] as text: exact decimals
+        floor: str
+
+    class CustomCurveCleared(LessorEvent):
+        category: str
+
+    class ReleaseDigestSent(LessorEvent):
+        """The Monday 09:00 list of devices ready to release, once per company and week."""
+
+        week: str  # ISO week, e.g. 2026-W48
+        devices: list[dict[str, str]]  # id, serial, model, buyer
+        recipients: list[str]
 
     class DefaultLicenceChosen(LessorEvent):
         subscription_id: UUID | None  # None: new members get no licence by default
@@ -116,6 +137,9 @@ class Company(Aggregate):
         # The licence new members get while a seat is free (two fields: snapshots are JSON).
         self.default_subscription_id: UUID | None = None
         self.default_product_id: UUID | None = None
+        # category → {"enabled": bool, "enabled_at": iso text | None, "curve": {...} | None}
+        self.valuation: dict[str, dict[str, Any]] = {}
+        self.last_digest_week: str | None = None
 
     def change(
         self,
@@ -147,6 +171,124 @@ class Company(Aggregate):
             self._time_zone_changed(time_zone=time_zone, **stamp)
         if changed:
             self._settings_changed(changes=changed, **stamp)
+
+    # ------------------------------------------------------------- valuation
+
+    def category_valuation(self, category: str) -> CategoryValuation | None:
+        entry = self.valuation.get(category)
+        if entry is None:
+            return None
+        curve = entry.get("curve")
+        return CategoryValuation(
+            enabled=bool(entry.get("enabled")),
+            enabled_at=datetime.fromisoformat(entry["enabled_at"])
+            if entry.get("enabled_at")
+            else None,
+            custom_curve=_curve_from(curve) if curve else None,
+        )
+
+    def set_automatic_valuation(self, category: str, enabled: bool, *, cause: Cause) -> None:
+        """Switching it on (again) overrides every manual price set before this moment."""
+        category = _category(category)
+        if enabled and standard_curve(category) is None and not self._has_custom(category):
+            raise InvalidValue(
+                f"There is no standard curve for '{category}': save a custom curve first."
+            )
+        current = self.valuation.get(category, {}).get("enabled", False)
+        if enabled != current or enabled:
+            self._automatic_valuation_changed(
+                category=category, enabled=enabled, **cause.stamp(self.id)
+            )
+
+    def save_custom_curve(self, category: str, curve: Curve, *, cause: Cause) -> None:
+        """Saving recalculates the category's prices: they are computed from the curve."""
+        self._custom_curve_saved(
+            category=_category(category),
+            points=[[str(m), str(p)] for m, p in curve.points],
+            floor=str(curve.floor),
+            **cause.stamp(self.id),
+        )
+
+    def clear_custom_curve(self, category: str, *, cause: Cause) -> None:
+        category = _category(category)
+        if not self._has_custom(category):
+            raise RuleViolation(f"There is no custom curve for '{category}'.")
+        self._custom_curve_cleared(category=category, **cause.stamp(self.id))
+
+    def _has_custom(self, category: str) -> bool:
+        return bool(self.valuation.get(category, {}).get("curve"))
+
+    def send_release_digest(
+        self, week: str, devices: list[dict[str, str]], recipients: list[str], *, cause: Cause
+    ) -> bool:
+        """Once per ISO week: a second run of the same Monday records nothing."""
+        if self.last_digest_week == week or not devices:
+            return False
+        self._release_digest_sent(
+            week=week, devices=devices, recipients=recipients, **cause.stamp(self.id)
+        )
+        return True
+
+    @event(AutomaticValuationChanged)
+    def _automatic_valuation_changed(
+        self,
+        *,
+        category: str,
+        enabled: bool,
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
+        entry = dict(self.valuation.get(category, {}))
+        entry["enabled"] = enabled
+        if enabled:
+            entry["enabled_at"] = at.isoformat()
+        self.valuation = {**self.valuation, category: entry}
+
+    @event(CustomCurveSaved)
+    def _custom_curve_saved(
+        self,
+        *,
+        category: str,
+        points: list[list[str]],
+        floor: str,
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
+        entry = dict(self.valuation.get(category, {}))
+        entry["curve"] = {"points": [list(p) for p in points], "floor": floor}
+        self.valuation = {**self.valuation, category: entry}
+
+    @event(CustomCurveCleared)
+    def _custom_curve_cleared(
+        self,
+        *,
+        category: str,
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
+        entry = dict(self.valuation.get(category, {}))
+        entry["curve"] = None
+        self.valuation = {**self.valuation, category: entry}
+
+    @event(ReleaseDigestSent)
+    def _release_digest_sent(
+        self,
+        *,
+        week: str,
+        devices: list[dict[str, str]],
+        recipients: list[str],
+        actor: Actor,
+        at: datetime,
+        correlation_id: str,
+        company_id: UUID | None,
+    ) -> None:
+        self.last_digest_week = week
 
     def choose_default_licence(
         self, subscription_id: UUID | None, product_id: UUID | None, *, cause: Cause
@@ -214,3 +356,17 @@ class Company(Aggregate):
         company_id: UUID | None,
     ) -> None:
         self.settings = {**self.settings, **changes}
+
+
+def _category(category: str) -> str:
+    cleaned = category.strip().lower()
+    if not cleaned:
+        raise InvalidValue("Name a device category.")
+    return cleaned
+
+
+def _curve_from(data: dict[str, Any]) -> Curve:
+    return Curve(
+        points=tuple((int(m), Decimal(p)) for m, p in data["points"]),
+        floor=Decimal(data["floor"]),
+    )

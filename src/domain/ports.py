@@ -1,0 +1,65 @@
+"""What the application needs from the outside world, as plain types and protocols.
+
+Adapters implement these (adapters/stripe_gateway.py, …); the domain never sees a
+Stripe object, an SMTP connection or a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.model.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    """One attempt to pay a device buyout. The idempotency key derives from our ids, so a
+    retry after a crash finds the same session at the payment provider, never a second one."""
+
+    device_id: UUID
+    company_id: UUID
+    attempt: int
+    amount: Money
+    description: str
+    customer_email: str
+    success_url: str
+    cancel_url: str
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"buyout-{self.device_id}-{self.attempt}"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    session_id: str
+    url: str
+    expires_at: datetime
+
+
+class PaymentGateway(Protocol):
+    def open_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
+
+    def expire_checkout(self, session_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """A payment provider's notification, translated at the boundary (webhook adapter).
+
+    kind: "paid" (checkout completed and paid, or async payment succeeded),
+          "failed" (async payment failed, payment intent failed),
+          "expired" (checkout session expired),
+          "pending" (checkout completed but not yet paid: wait for the async outcome).
+    """
+
+    provider_event_id: str
+    kind: str
+    session_id: str
+    device_id: UUID | None  # from client_reference_id / metadata; None if absent
+    payment_id: str | None  # the payment intent
+    amount: Money | None
+    occurred_at: datetime  # the provider's `created`: business time of the payment
