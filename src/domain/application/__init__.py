@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.application.base import CommandContext, Idempotency, Outcome, command
-from domain.application.devices import DeviceCommands
+from domain.application.end_of_lease import DeviceOptions, EndOfLeaseCommands
 from domain.application.subscriptions import Quote, SubscriptionCommands
 from domain.application.tokens import TokenCommands, TokenInfo
 from domain.model.company import Company
@@ -12,7 +12,7 @@ from domain.model.member import Member
 from domain.model.subscription import Subscription
 
 
-class LessorApplication(DeviceCommands, SubscriptionCommands, TokenCommands):
+class LessorApplication(EndOfLeaseCommands, SubscriptionCommands, TokenCommands):
     """All aggregates in one event store (tables `lessor_events`, `lessor_snapshots`)."""
 
     name = "lessor"
@@ -26,6 +26,7 @@ class LessorApplication(DeviceCommands, SubscriptionCommands, TokenCommands):
 
 __all__ = [
     "CommandContext",
+    "DeviceOptions",
     "Idempotency",
     "LessorApplication",
     "Outcome",

@@ -316,6 +316,10 @@ class Device(Aggregate):
         self._refuse_unless_final("choose to return the device")
         self._return_chosen(member_id=self.assignee_id, **cause.stamp(self.company_id))
 
+    def ensure_buyout_can_start(self) -> None:
+        """Refuse before anything is asked of the payment provider."""
+        self._refuse_unless_final("buy out the device")
+
     def start_buyout(
         self,
         *,
