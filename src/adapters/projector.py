@@ -83,6 +83,16 @@ class Projector:
                 " name TEXT PRIMARY KEY, version INTEGER NOT NULL, position BIGINT NOT NULL)"
             )
             for projection in self.projections.values():
+                row = tx.fetchone(
+                    f"SELECT version FROM {TRACKING_TABLE} WHERE name = ?", (projection.name,)
+                )
+                if row is not None and int(row[0]) != projection.version:
+                    # A new version of the read model: drop it and fold the log again.
+                    self._drop_tables(tx, live_names(projection))
+                    tx.execute(
+                        f"UPDATE {TRACKING_TABLE} SET version = ?, position = 0 WHERE name = ?",
+                        (projection.version, projection.name),
+                    )
                 self._create_tables(tx, projection, live_names(projection))
                 tx.execute(
                     f"INSERT INTO {TRACKING_TABLE} (name, version, position) VALUES (?, ?, 0)"

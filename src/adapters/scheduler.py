@@ -12,16 +12,22 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from functools import partial
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
 from adapters.projector import Projector
 from adapters.sql import Database
-from adapters.view_queries import open_subscription_ids
+from adapters.view_queries import (
+    bought_devices_by_company,
+    leased_devices_in_use,
+    open_subscription_ids,
+)
 from domain.application import LessorApplication
 from domain.model.errors import DomainError
+from domain.model.time import local_date, local_instant
 
 log = logging.getLogger("lessor.scheduler")
 MAX_ATTEMPTS = 5
@@ -31,6 +37,8 @@ MAX_ATTEMPTS = 5
 class TickReport:
     at: datetime
     subscriptions_advanced: int = 0
+    devices_advanced: int = 0
+    digests_sent: int = 0
     events: int = 0
     failures: list[str] = field(default_factory=list)
 
@@ -43,7 +51,10 @@ class Scheduler:
 
     def tick(self, now: datetime) -> TickReport:
         report = TickReport(at=now)
-        self.projector.catch_up("subscription_overview")  # see subscriptions created just now
+        for name in ("subscription_overview", "hardware_overview"):
+            self.projector.catch_up(name)  # see what was created just now
+        self._devices(now, report)
+        self._digests(now, report)
         for subscription_id in open_subscription_ids(self.db):
             events = self._with_retries(
                 partial(self.app.advance_subscription, subscription_id, now)
@@ -54,6 +65,30 @@ class Scheduler:
                 report.subscriptions_advanced += 1
                 report.events += events
         return report
+
+    def _devices(self, now: datetime, report: TickReport) -> None:
+        """R − 3 months, R − 1 month (the final-decision email), R (overdue)."""
+        for device_id in leased_devices_in_use(self.db):
+            events = self._with_retries(partial(self.app.advance_device, device_id, now))
+            if events is None:
+                report.failures.append(f"device {device_id}")
+            elif events:
+                report.devices_advanced += 1
+                report.events += events
+
+    def _digests(self, now: datetime, report: TickReport) -> None:
+        """Monday 09:00 local, per company: devices ready to release, once per week."""
+        for company_id, time_zone, device_ids in bought_devices_by_company(self.db):
+            if now < monday_0900(now, time_zone):
+                continue
+            sent = self._with_retries(partial(self._send_digest, company_id, device_ids, now))
+            if sent is None:
+                report.failures.append(f"digest {company_id}")
+            elif sent:
+                report.digests_sent += 1
+
+    def _send_digest(self, company_id: UUID, device_ids: list[UUID], now: datetime) -> int:
+        return int(self.app.send_release_digest(company_id, device_ids, now))
 
     def _with_retries(self, job: Callable[[], int]) -> int | None:
         for _ in range(MAX_ATTEMPTS):
@@ -75,3 +110,10 @@ class Scheduler:
             except Exception:  # keep the schedule alive; the next tick retries
                 log.exception("scheduler tick failed")
             stop.wait(interval_s)
+
+
+def monday_0900(now: datetime, time_zone: str) -> datetime:
+    """The UTC instant of 09:00 local on the Monday of `now`'s ISO week."""
+    today = local_date(now, time_zone)
+    monday = today - timedelta(days=today.weekday())
+    return local_instant(monday, time(9, 0), time_zone)

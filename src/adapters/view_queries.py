@@ -94,29 +94,53 @@ class HardwareFilter:
     renewal_from: date | None = None  # inclusive
     renewal_to: date | None = None  # exclusive
     serial: str | None = None
+    preliminary_choice: str | None = None
+    phase: str | None = None
+    overdue: bool | None = None
+    ready_to_release: bool | None = None
+    now: datetime | None = None  # for ready_to_release: offboarding releases are time-bound
     after: int | None = None
     limit: int = 100
 
 
+# A bought device is ready to release when its linked replacement is received (active) with
+# a serial recorded — or its buyer's offboarding release time (05:00 on D) has passed.
+READY = (
+    "(h.status = 'active_bought_by_employee' AND ((h.release_from IS NOT NULL"
+    " AND h.release_from <= ?) OR EXISTS (SELECT 1 FROM hardware_overview r"
+    " WHERE r.device_id = h.replacement_id AND r.received AND r.status = 'active'"
+    " AND r.serial <> '')))"
+)
+
+
 def query_hardware(db: Database, f: HardwareFilter) -> Page:
     where = _Where()
-    where.add("company_id = ?", str(f.company_id) if f.company_id else None)
-    where.add("status = ?", f.status)
-    where.add("category = ?", f.category.lower() if f.category else None)
-    where.add("contract_type = ?", f.contract_type)
-    where.add("assignee_id = ?", str(f.assignee_id) if f.assignee_id else None)
-    where.add("renewal_date >= ?", f.renewal_from.isoformat() if f.renewal_from else None)
-    where.add("renewal_date < ?", f.renewal_to.isoformat() if f.renewal_to else None)
-    where.add("serial = ?", f.serial)
-    where.add("registered_position > ?", f.after)
+    where.add("h.company_id = ?", str(f.company_id) if f.company_id else None)
+    where.add("h.status = ?", f.status)
+    where.add("h.category = ?", f.category.lower() if f.category else None)
+    where.add("h.contract_type = ?", f.contract_type)
+    where.add("h.assignee_id = ?", str(f.assignee_id) if f.assignee_id else None)
+    where.add("h.renewal_date >= ?", f.renewal_from.isoformat() if f.renewal_from else None)
+    where.add("h.renewal_date < ?", f.renewal_to.isoformat() if f.renewal_to else None)
+    where.add("h.serial = ?", f.serial)
+    where.add("h.preliminary_choice = ?", f.preliminary_choice)
+    where.add("h.phase = ?", f.phase)
+    where.add("h.overdue = ?", f.overdue)
+    now_text = utc_text(f.now) if f.now else "9999"
+    if f.ready_to_release is not None:
+        where.add(READY if f.ready_to_release else f"NOT {READY}", now_text)
+    where.add("h.registered_position > ?", f.after)
     limit = min(f.limit, MAX_PAGE)
     with db.transaction() as tx:
         rows = tx.fetchall(
-            "SELECT device_id, company_id, registered_position, serial, model, category,"
-            " contract_type, status, assignee_id, assignee_name, lease_start, renewal_date,"
-            " company_cost_minor, currency, registered_at, version"
-            f" FROM hardware_overview{where.sql()} ORDER BY registered_position LIMIT ?",
-            [*where.params, limit + 1],
+            "SELECT h.device_id, h.company_id, h.registered_position, h.serial, h.model,"
+            " h.category, h.contract_type, h.status, h.assignee_id, h.assignee_name,"
+            " h.lease_start, h.renewal_date, h.company_cost_minor, h.currency,"
+            " h.registered_at, h.version, h.received, h.replacement_for, h.replacement_id,"
+            " h.phase, h.preliminary_choice, h.final_decision, h.overdue, h.buyer_id,"
+            f" {READY}"
+            f" FROM hardware_overview h{where.sql()} ORDER BY h.registered_position LIMIT ?",
+            [now_text, *where.params, limit + 1],
         )
     items = [
         {
@@ -133,6 +157,17 @@ def query_hardware(db: Database, f: HardwareFilter) -> Page:
             "company_cost": {"minor": r[12], "currency": r[13]},
             "registered_at": r[14],
             "version": r[15],
+            "received": bool(r[16]),
+            "replacement_for": r[17],
+            "replacement_id": r[18],
+            "end_of_lease": {
+                "phase": r[19],
+                "preliminary_choice": r[20],
+                "final_decision": r[21],
+                "overdue": bool(r[22]),
+            },
+            "buyer_id": r[23],
+            "ready_to_release": bool(r[24]),
         }
         for r in rows[:limit]
     ]
@@ -230,13 +265,17 @@ class ChargeFilter:
     limit: int = 100
 
 
+# One event may carry several charge lines, so the cursor names a line: position and line.
+LINES_PER_EVENT = 10_000
+
+
 def query_charges(db: Database, f: ChargeFilter) -> Page:
     where = _Where()
     where.add("company_id = ?", str(f.company_id) if f.company_id else None)
     where.add("subscription_id = ?", str(f.subscription_id) if f.subscription_id else None)
     where.add("charge_date >= ?", f.charged_from.isoformat() if f.charged_from else None)
     where.add("charge_date < ?", f.charged_to.isoformat() if f.charged_to else None)
-    where.add("position > ?", f.after)
+    where.add(f"position * {LINES_PER_EVENT} + line_no > ?", f.after)
     limit = min(f.limit, MAX_PAGE)
     with db.transaction() as tx:
         rows = tx.fetchall(
@@ -246,12 +285,7 @@ def query_charges(db: Database, f: ChargeFilter) -> Page:
             f" FROM charges{where.sql()} ORDER BY position, line_no LIMIT ?",
             [*where.params, limit + 1],
         )
-    # A page ends at an event boundary, so the cursor (a position) never splits an event.
     page = rows[:limit]
-    if len(rows) > limit:
-        last = page[-1][0]
-        cut = [r for r in page if r[0] != last] or page
-        page = cut
     items = [
         {
             "company_id": r[2],
@@ -272,5 +306,32 @@ def query_charges(db: Database, f: ChargeFilter) -> Page:
         }
         for r in page
     ]
-    next_cursor = page[-1][0] if len(rows) > limit and page else None
+    last = page[-1] if page else None
+    next_cursor = last[0] * LINES_PER_EVENT + last[1] if len(rows) > limit and last else None
     return Page(items=items, next_cursor=next_cursor)
+
+
+def leased_devices_in_use(db: Database) -> list[UUID]:
+    """Devices the end-of-lease rules apply to: leased, active, assigned, with a renewal."""
+    with db.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT device_id FROM hardware_overview WHERE contract_type = 'leased'"
+            " AND status = 'active' AND assignee_id IS NOT NULL AND renewal_date IS NOT NULL"
+            " ORDER BY registered_position"
+        )
+    return [UUID(r[0]) for r in rows]
+
+
+def bought_devices_by_company(db: Database) -> list[tuple[UUID, str, list[UUID]]]:
+    """(company, its time zone, its devices bought by employees and not yet released)."""
+    with db.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT h.company_id, c.time_zone, h.device_id FROM hardware_overview h"
+            " JOIN hardware_overview_companies c ON c.company_id = h.company_id"
+            " WHERE h.status = 'active_bought_by_employee'"
+            " ORDER BY h.company_id, h.registered_position"
+        )
+    grouped: dict[str, tuple[str, list[UUID]]] = {}
+    for company_id, time_zone, device_id in rows:
+        grouped.setdefault(company_id, (time_zone, []))[1].append(UUID(device_id))
+    return [(UUID(c), tz, ids) for c, (tz, ids) in grouped.items()]

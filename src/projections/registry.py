@@ -6,8 +6,9 @@ from projections.base import Projection
 from projections.charges import Charges
 from projections.event_log import EventLog
 from projections.hardware_overview import HardwareOverview
+from projections.outbox import Outbox
 from projections.subscription_overview import SubscriptionOverview
 
 
 def all_projections() -> list[Projection]:
-    return [EventLog(), HardwareOverview(), SubscriptionOverview(), Charges()]
+    return [EventLog(), HardwareOverview(), SubscriptionOverview(), Charges(), Outbox()]

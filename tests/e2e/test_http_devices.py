@@ -71,6 +71,17 @@ def test_device_journey(
         "replacement_for": None,
         "status": "in_stock",
         "assignee_id": None,
+        "received": True,
+        "replacement_id": None,
+        "end_of_lease": {
+            "phase": "none",
+            "preliminary_choice": None,
+            "final_decision": None,
+            "overdue": False,
+        },
+        "buyout_available": True,
+        "manual_buyout_price": None,
+        "rental_active": False,
         "version": 1,
     }
     read = api.get(registered.headers["Location"], headers=auth(a.service))

@@ -317,6 +317,15 @@ def test_a_registered_device_appears_in_stock_with_its_contract(
         "company_cost_minor": 1_499_000,
         "currency": "SEK",
         "registered_at": "2026-03-02T09:00:00.000000Z",
+        "received": 1,  # SQLite keeps booleans as integers
+        "replacement_for": None,
+        "replacement_id": None,
+        "phase": "none",
+        "preliminary_choice": None,
+        "final_decision": None,
+        "overdue": 0,
+        "buyer_id": None,
+        "release_from": None,
         "version": 1,
     }
 

@@ -9,15 +9,17 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.application import Quote
+from domain.application import DeviceOptions, Quote
 from domain.model.actor import Role
 from domain.model.company import Company
 from domain.model.device import ContractType, Device
+from domain.model.end_of_lease import Choice
 from domain.model.member import Member
 from domain.model.money import Money
 from domain.model.pricing import RenewalOption, Term
 from domain.model.product import Product, ProductKind
 from domain.model.subscription import Subscription
+from domain.model.valuation import Curve
 
 
 class Strict(BaseModel):
@@ -140,6 +142,17 @@ def device_out(device: Device) -> dict[str, Any]:
         "replacement_for": str(device.replacement_for) if device.replacement_for else None,
         "status": str(device.status),
         "assignee_id": str(device.assignee_id) if device.assignee_id else None,
+        "received": device.received,
+        "replacement_id": str(device.replacement_id) if device.replacement_id else None,
+        "end_of_lease": {
+            "phase": str(device.phase),
+            "preliminary_choice": device.preliminary_choice,
+            "final_decision": device.final_decision,
+            "overdue": device.overdue,
+        },
+        "buyout_available": device.buyout_available,
+        "manual_buyout_price": money_out(device.manual_price) if device.manual_price else None,
+        "rental_active": device.rental_active,
         "version": device.version,
     }
 
@@ -279,4 +292,78 @@ def quote_out(quote: Quote) -> dict[str, Any]:
             for line in quote.lines
         ],
         "total": money_out(quote.total),
+    }
+
+
+# ------------------------------------------------------------------- end of lease
+
+
+class PreliminaryChoiceIn(Versioned):
+    choice: Choice | None = Field(description="buyout, return, or null to withdraw")
+
+
+class NoBody(Versioned):
+    pass
+
+
+class ReplacementIn(Strict):
+    serial: str = Field(default="", max_length=100, description="May follow on delivery")
+    model: str = Field(min_length=1, max_length=200)
+    category: str = Field(min_length=1, max_length=50)
+    company_cost: MoneyIn
+    contract_type: ContractType
+    lease_start: date | None = None
+    renewal_date: date | None = None
+
+
+class SerialIn(Versioned):
+    serial: str = Field(min_length=1, max_length=100)
+
+
+class SwapIn(Strict):
+    serial: str = Field(min_length=1, max_length=100)
+    model: str = Field(min_length=1, max_length=200)
+
+
+class BuyoutPriceIn(Versioned):
+    amount: MoneyIn | None = Field(description="null clears the manual price")
+
+
+class BuyoutAvailabilityIn(Versioned):
+    available: bool
+
+
+class AutomaticValuationIn(Versioned):
+    enabled: bool
+
+
+class CurveIn(Versioned):
+    points: list[tuple[int, Decimal]] = Field(
+        min_length=2, max_length=200, description="[[age in months, percent of cost], …]"
+    )
+    floor: Decimal
+
+    def to_curve(self) -> Curve:
+        return Curve(points=tuple(self.points), floor=self.floor)
+
+
+def options_out(options: DeviceOptions) -> dict[str, Any]:
+    price = options.price
+    return {
+        "device_id": str(options.device_id),
+        "status": str(options.status),
+        "phase": str(options.phase),
+        "renewal_date": options.renewal_date.isoformat() if options.renewal_date else None,
+        "options_from": options.options_from.isoformat() if options.options_from else None,
+        "preliminary_until": (
+            options.preliminary_until.isoformat() if options.preliminary_until else None
+        ),
+        "final_from": options.final_from.isoformat() if options.final_from else None,
+        "overdue": options.overdue,
+        "preliminary_choice": options.preliminary_choice,
+        "final_decision": options.final_decision,
+        "price": ({**money_out(price.amount), "source": str(price.source)} if price else None),
+        "checkout_url": options.checkout_url,
+        "actions": options.actions,
+        "release_unmet": options.release_unmet,
     }

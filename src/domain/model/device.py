@@ -530,8 +530,8 @@ class Device(Aggregate):
         company_id: UUID | None,
     ) -> None:
         self.assignee_id = member_id
-        if self.status == DeviceStatus.IN_STOCK:
-            self.status = DeviceStatus.ACTIVE
+        if self.status == DeviceStatus.IN_STOCK and getattr(self, "received", True):
+            self.status = DeviceStatus.ACTIVE  # a replacement becomes active once received
 
     @event(Unassigned)
     def _unassigned(

@@ -23,6 +23,7 @@ from api.http.routes._responses import command_response
 from api.http.schemas import DeviceAssign, DeviceCreate, DeviceUnassign, device_out
 from domain.model.actor import Role
 from domain.model.device import ContractType, DeviceStatus
+from domain.model.end_of_lease import Choice, Phase
 from domain.model.errors import InvalidValue
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"])
@@ -58,6 +59,10 @@ def hardware_overview(
     contract_type: ContractType | None = None,
     assignee_id: UUID | None = None,
     serial: str | None = None,
+    preliminary_choice: Choice | None = None,
+    phase: Phase | None = None,
+    overdue: bool | None = None,
+    ready_to_release: bool | None = None,
     renewal_from: Annotated[date | None, Query(description="inclusive")] = None,
     renewal_to: Annotated[date | None, Query(description="exclusive")] = None,
     cursor: Cursor = None,
@@ -78,6 +83,11 @@ def hardware_overview(
             serial=serial,
             renewal_from=renewal_from,
             renewal_to=renewal_to,
+            preliminary_choice=preliminary_choice,
+            phase=phase,
+            overdue=overdue,
+            ready_to_release=ready_to_release,
+            now=c.clock.now(),
             after=cursor,
             limit=limit,
         ),

@@ -1,0 +1,393 @@
+"""Outbox: the emails the end-of-lease flow sends (SPEC §2.2), as rows to be delivered.
+
+One row per message, derived from the log alone: the final-decision request to the
+assignee at R − 1 month, the buyout receipt (when the company has receipts on as of the
+payment), the release confirmation to the buyer and the Monday digest to each admin.
+Names, addresses, device details and company settings come from side tables fed by the
+same events, so a rebuild from position zero writes the same rows with the same ids.
+
+Whether a message was sent is *not* kept here (a rebuild would forget it): the sender
+records deliveries in its own table, keyed by `message_id` (adapters/email.py). So a
+message id must never change for a given fact — it is the event's aggregate id, version
+and the message's index among those the event produced, which also makes the SMTP
+Message-ID globally unique and the same on every retry.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from domain.model.company import DEFAULT_SETTINGS, Company
+from domain.model.device import Device
+from domain.model.member import Member
+from domain.model.money import Money
+from domain.model.time import zone
+from projections.base import Projection, ViewSession
+from projections.jsonable import utc_text
+
+MESSAGES_TABLE = "outbox_messages"
+SIGNATURE = "Lessor"
+
+
+class Kind:
+    FINAL_DECISION = "final_decision"
+    RECEIPT = "buyout_receipt"
+    RELEASED = "release_confirmation"
+    DIGEST = "release_digest"
+
+
+def message_id(event: Any, n: int) -> str:
+    """Deterministic and globally unique: the same fact always yields the same id."""
+    return f"{event.originator_id}.{event.originator_version}.{n}@lessor"
+
+
+def one_line(text: str) -> str:
+    """Header-safe: user-entered names never carry line breaks into a Subject."""
+    return " ".join(text.split())
+
+
+class Outbox(Projection):
+    name = "outbox"
+    version = 1
+    tables = {  # noqa: RUF012 (declarative table spec)
+        MESSAGES_TABLE: """
+            message_id TEXT PRIMARY KEY,
+            position BIGINT NOT NULL,
+            company_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            device_id TEXT,
+            recipient TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        """,
+        "outbox_members": """
+            member_id TEXT PRIMARY KEY,
+            company_id TEXT NOT NULL,
+            email TEXT NOT NULL,
+            name TEXT NOT NULL
+        """,
+        "outbox_devices": """
+            device_id TEXT PRIMARY KEY,
+            company_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            serial TEXT NOT NULL,
+            category TEXT NOT NULL,
+            assignee_id TEXT
+        """,
+        "outbox_companies": """
+            company_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            time_zone TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            buyout_receipts INTEGER NOT NULL
+        """,
+    }
+    indexes = (
+        "CREATE INDEX IF NOT EXISTS {outbox_messages}_by_position ON {outbox_messages} (position)",
+    )
+
+    def apply(self, event: Any, position: int, view: ViewSession) -> None:
+        # --- side tables: who, what, which company (and its settings as of each event)
+        if isinstance(event, Company.Registered):
+            receipts = event.settings.get("buyout_receipts", DEFAULT_SETTINGS["buyout_receipts"])
+            view.execute(
+                "INSERT INTO {outbox_companies} (company_id, name, time_zone, currency,"
+                " buyout_receipts) VALUES (?, ?, ?, ?, ?)",
+                (
+                    str(event.originator_id),
+                    event.name,
+                    event.time_zone,
+                    event.currency,
+                    int(bool(receipts)),
+                ),
+            )
+        elif isinstance(event, Company.Renamed):
+            self._update_company(view, event, "name", event.name)
+        elif isinstance(event, Company.TimeZoneChanged):
+            self._update_company(view, event, "time_zone", event.time_zone)
+        elif isinstance(event, Company.SettingsChanged):
+            if "buyout_receipts" in event.changes:
+                receipts_on = int(bool(event.changes["buyout_receipts"]))
+                self._update_company(view, event, "buyout_receipts", receipts_on)
+        elif isinstance(event, Member.Registered):
+            view.execute(
+                "INSERT INTO {outbox_members} (member_id, company_id, email, name)"
+                " VALUES (?, ?, ?, ?)",
+                (str(event.originator_id), str(event.company_id), event.email, event.name),
+            )
+        elif isinstance(event, Device.Registered):
+            view.execute(
+                "INSERT INTO {outbox_devices} (device_id, company_id, model, serial, category,"
+                " assignee_id) VALUES (?, ?, ?, ?, ?, NULL)",
+                (
+                    str(event.originator_id),
+                    str(event.company_id),
+                    event.model,
+                    event.serial,
+                    event.category,
+                ),
+            )
+        elif isinstance(event, Device.SerialRecorded):
+            self._update_device(view, event, "serial", event.serial)
+        elif isinstance(event, Device.Assigned):
+            self._update_device(view, event, "assignee_id", str(event.member_id))
+        elif isinstance(event, Device.Unassigned):
+            self._update_device(view, event, "assignee_id", None)
+        # --- the messages
+        elif isinstance(event, Device.FinalDecisionRequested):
+            self._final_decision(event, position, view)
+        elif isinstance(event, Device.BuyoutPaid):
+            self._receipt(event, position, view)
+        elif isinstance(event, Device.Released):
+            self._released(event, position, view)
+        elif isinstance(event, Company.ReleaseDigestSent):
+            self._digest(event, position, view)
+
+    # ---------------------------------------------------------------- messages
+
+    def _final_decision(
+        self, event: Device.FinalDecisionRequested, position: int, view: ViewSession
+    ) -> None:
+        device = _device(view, event.originator_id)
+        company = _company(view, event.company_id)
+        member = _member(view, event.member_id)
+        if device is None or company is None or member is None:
+            return
+        deadline = _day(event.deadline)
+        if event.price is not None:
+            price_line = f"Buyout price: {_money(event.price)}"
+            options = (
+                "- To buy it: open Lessor, choose the device and select “Buy out”. You pay"
+                f" {_money(event.price)} by card; your decision is final once the payment"
+                " succeeds.\n"
+                "- To return it: open Lessor, choose the device and select “Return”. This is"
+                " final at once; your IT team will tell you how to hand it in once your"
+                " replacement has arrived."
+            )
+        else:
+            price_line = "Buyout price: none: this device cannot be bought out, only returned."
+            options = (
+                "- Open Lessor, choose the device and select “Return”. This is final at once;"
+                " your IT team will tell you how to hand it in once your replacement has"
+                " arrived."
+            )
+        body = (
+            f"Hello {member['name']},\n\n"
+            f"The lease of your {device['model']} ends on {deadline}. It is time to make"
+            " your final decision about the device.\n\n"
+            f"Device: {device['model']}, serial {device['serial'] or '(not recorded)'}\n"
+            f"{price_line}\n"
+            f"Decide before: {deadline} (00:00, {company['time_zone']})\n\n"
+            f"What to do:\n{options}\n\n"
+            f"Without a decision before {deadline} the device stays with you, and your IT"
+            " team sees it as overdue.\n"
+        )
+        self._insert(
+            view,
+            event,
+            position,
+            0,
+            kind=Kind.FINAL_DECISION,
+            device_id=str(event.originator_id),
+            recipient=member["email"],
+            subject=f"Decide about your {device['model']} before {deadline}",
+            body=body + _signature(company),
+        )
+
+    def _receipt(self, event: Device.BuyoutPaid, position: int, view: ViewSession) -> None:
+        device = _device(view, event.originator_id)
+        company = _company(view, event.company_id)
+        if device is None or company is None or not company["buyout_receipts"]:
+            return
+        buyer = _member(view, device["assignee_id"]) if device["assignee_id"] else None
+        if buyer is None:
+            return
+        body = (
+            f"Hello {buyer['name']},\n\n"
+            f"Thank you: we have received your payment for the buyout of your"
+            f" {device['model']}.\n\n"
+            f"Device: {device['model']}, serial {device['serial'] or '(not recorded)'}\n"
+            f"Amount paid: {_money(event.amount)}\n"
+            f"Paid at: {_local(event.paid_at, company['time_zone'])}\n"
+            f"Payment reference: {event.payment_id or event.session_id}\n"
+            f"Sold by: {company['name']}\n\n"
+            "The device is now yours. Keep using it for work until your replacement arrives;"
+            " your IT team then releases it from the company's hardware and you get a"
+            " confirmation.\n"
+        )
+        self._insert(
+            view,
+            event,
+            position,
+            0,
+            kind=Kind.RECEIPT,
+            device_id=str(event.originator_id),
+            recipient=buyer["email"],
+            subject=f"Receipt: buyout of your {device['model']}",
+            body=body + _signature(company),
+        )
+
+    def _released(self, event: Device.Released, position: int, view: ViewSession) -> None:
+        device = _device(view, event.originator_id)
+        company = _company(view, event.company_id)
+        buyer_id = event.member_id or (device["assignee_id"] if device else None)
+        buyer = _member(view, buyer_id) if buyer_id else None
+        if device is None or company is None or buyer is None:
+            return
+        why = (
+            "your employment ends (offboarding)"
+            if event.reason == "offboarding"
+            else "your replacement device has been received"
+        )
+        body = (
+            f"Hello {buyer['name']},\n\n"
+            f"Your {device['model']} has been released: it is no longer part of"
+            f" {company['name']}'s hardware and is yours to keep.\n\n"
+            f"Device: {device['model']}, serial {device['serial'] or '(not recorded)'}\n"
+            f"Released: {_local(event.at, company['time_zone'])}\n"
+            f"Why now: {why}\n"
+        )
+        self._insert(
+            view,
+            event,
+            position,
+            0,
+            kind=Kind.RELEASED,
+            device_id=str(event.originator_id),
+            recipient=buyer["email"],
+            subject=f"Your {device['model']} is released to you",
+            body=body + _signature(company),
+        )
+
+    def _digest(self, event: Company.ReleaseDigestSent, position: int, view: ViewSession) -> None:
+        company = _company(view, event.originator_id)
+        if company is None or not event.devices:
+            return
+        lines = []
+        for d in event.devices:
+            serial = d.get("serial") or "(no serial)"
+            buyer = d.get("buyer") or "(unknown)"
+            lines.append(f"- {serial}: {d.get('model', '')}, bought by {buyer}")
+        count = len(event.devices)
+        noun = "device is" if count == 1 else "devices are"
+        listing = "\n".join(lines)
+        for n, recipient in enumerate(event.recipients):
+            if not recipient.strip():
+                continue
+            admin = view.fetchone(
+                "SELECT name FROM {outbox_members} WHERE company_id = ? AND email = ?",
+                (str(event.originator_id), recipient),
+            )
+            greeting = f"Hello {admin[0]}," if admin else "Hello,"
+            body = (
+                f"{greeting}\n\n"
+                f"{count} {noun} ready to release at {company['name']} (week {event.week}):"
+                " bought by the employee and meeting every release criterion.\n\n"
+                f"{listing}\n\n"
+                "Release each one in Lessor (the device → “Release”); the employee then gets a"
+                " confirmation email.\n"
+            )
+            self._insert(
+                view,
+                event,
+                position,
+                n,
+                kind=Kind.DIGEST,
+                device_id=None,
+                recipient=recipient,
+                subject=f"{count} {noun.split()[0]} ready to release ({event.week})",
+                body=body + _signature(company),
+            )
+
+    # ----------------------------------------------------------------- helpers
+
+    def _insert(
+        self,
+        view: ViewSession,
+        event: Any,
+        position: int,
+        n: int,
+        *,
+        kind: str,
+        device_id: str | None,
+        recipient: str,
+        subject: str,
+        body: str,
+    ) -> None:
+        view.execute(
+            "INSERT INTO {outbox_messages} (message_id, position, company_id, kind, device_id,"
+            " recipient, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                message_id(event, n),
+                position,
+                str(event.company_id),
+                kind,
+                device_id,
+                recipient,
+                one_line(subject),
+                body,
+                utc_text(event.at),
+            ),
+        )
+
+    @staticmethod
+    def _update_company(view: ViewSession, event: Any, column: str, value: Any) -> None:
+        view.execute(
+            f"UPDATE {{outbox_companies}} SET {column} = ? WHERE company_id = ?",  # noqa: S608
+            (value, str(event.originator_id)),
+        )
+
+    @staticmethod
+    def _update_device(view: ViewSession, event: Any, column: str, value: Any) -> None:
+        view.execute(
+            f"UPDATE {{outbox_devices}} SET {column} = ? WHERE device_id = ?",  # noqa: S608
+            (value, str(event.originator_id)),
+        )
+
+
+def _device(view: ViewSession, device_id: object) -> dict[str, Any] | None:
+    row = view.fetchone(
+        "SELECT model, serial, category, assignee_id FROM {outbox_devices} WHERE device_id = ?",
+        (str(device_id),),
+    )
+    if row is None:
+        return None
+    return {"model": row[0], "serial": row[1], "category": row[2], "assignee_id": row[3]}
+
+
+def _company(view: ViewSession, company_id: object) -> dict[str, Any] | None:
+    if company_id is None:
+        return None
+    row = view.fetchone(
+        "SELECT name, time_zone, currency, buyout_receipts FROM {outbox_companies}"
+        " WHERE company_id = ?",
+        (str(company_id),),
+    )
+    if row is None:
+        return None
+    return {"name": row[0], "time_zone": row[1], "currency": row[2], "buyout_receipts": row[3]}
+
+
+def _member(view: ViewSession, member_id: object) -> dict[str, Any] | None:
+    row = view.fetchone(
+        "SELECT email, name FROM {outbox_members} WHERE member_id = ?", (str(member_id),)
+    )
+    return {"email": row[0], "name": row[1]} if row else None
+
+
+def _money(amount: Money) -> str:
+    return str(amount)
+
+
+def _day(d: date) -> str:
+    return d.isoformat()
+
+
+def _local(instant: datetime, time_zone: str) -> str:
+    return f"{instant.astimezone(zone(time_zone)):%Y-%m-%d %H:%M} ({time_zone})"
+
+
+def _signature(company: dict[str, Any]) -> str:
+    return f"\n{SIGNATURE}, for {company['name']}\n"
