@@ -18,6 +18,8 @@ from api.http.routes import (
     end_of_lease,
     event_log,
     members,
+    price_imports,
+    stripe_webhooks,
     subscriptions,
 )
 
@@ -112,11 +114,13 @@ def create_app(
     for router in (
         companies.router,
         members.router,
+        price_imports.router,  # before devices: a literal path, never a device id
         devices.router,
         event_log.router,
         catalog.router,
         subscriptions.router,
         end_of_lease.router,
+        stripe_webhooks.router,
     ):
         app.include_router(router)
 

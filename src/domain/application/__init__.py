@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.application.base import CommandContext, Idempotency, Outcome, command
 from domain.application.end_of_lease import DeviceOptions, EndOfLeaseCommands
+from domain.application.price_imports import PriceImportCommands
 from domain.application.subscriptions import Quote, SubscriptionCommands
 from domain.application.tokens import TokenCommands, TokenInfo
 from domain.model.company import Company
@@ -12,7 +13,9 @@ from domain.model.member import Member
 from domain.model.subscription import Subscription
 
 
-class LessorApplication(EndOfLeaseCommands, SubscriptionCommands, TokenCommands):
+class LessorApplication(
+    EndOfLeaseCommands, PriceImportCommands, SubscriptionCommands, TokenCommands
+):
     """All aggregates in one event store (tables `lessor_events`, `lessor_snapshots`)."""
 
     name = "lessor"
