@@ -27,14 +27,19 @@ from domain.model.actor import Actor, Role
 from domain.model.api_token import ApiToken
 from domain.model.company import Company
 from domain.model.device import ContractType, Device, DeviceStatus
+from domain.model.end_of_lease import Choice, windows
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.idempotency import IdempotencyRecord
+from domain.model.ids import natural_id
 from domain.model.member import Member
 from domain.model.money import CURRENCY_EXPONENTS, Money
+from domain.model.payment_record import PaymentEventRecord
+from domain.model.price_import import Change, PriceImportRecord, PriceRow, RowOutcome
 from domain.model.pricing import RenewalOption, Term
 from domain.model.product import Product, ProductKind
 from domain.model.subscription import SeatLine, Subscription
 from domain.model.unique_claim import UniqueClaim
+from domain.model.valuation import Curve
 
 ACME = UUID("00000000-0000-4000-8000-00000000acde")
 DEVICE = UUID("00000000-0000-4000-8000-0000000de71c")
@@ -110,6 +115,18 @@ def samples() -> Iterator[Any]:
     company.choose_default_licence(SUBSCRIPTION, PLAN, cause=cause())
     company.choose_default_licence(None, None, cause=cause())
     company.choose_default_licence(SUBSCRIPTION, PLAN, cause=cause())
+    company.set_automatic_valuation("Phone", True, cause=cause())
+    company.save_custom_curve("headset", HEADSET_CURVE, cause=cause())
+    company.set_automatic_valuation("headset", True, cause=cause())
+    company.set_automatic_valuation("phone", False, cause=cause())
+    company.save_custom_curve("laptop", HEADSET_CURVE, cause=cause())
+    company.clear_custom_curve("laptop", cause=cause())
+    company.send_release_digest(
+        "2021-W09",
+        [{"device_id": str(BOUGHT), "serial": "SN-B0", "model": "iPhone 12", "buyer": "Ann"}],
+        ["bob@acme.se"],
+        cause=cause(SCHEDULER, correlation_id="digest-2021-W09"),
+    )
     yield from company.collect_events()
 
     member = Member.register(
@@ -217,6 +234,8 @@ def samples() -> Iterator[Any]:
 
     yield from a_subscription_through_its_life().collect_events()
 
+    yield from end_of_lease_samples()
+
 
 def a_subscription_through_its_life() -> Subscription:
     """Every kind of subscription event, made the way the application makes them."""
@@ -280,7 +299,162 @@ def a_subscription_mid_term(*, recorded: bool = True) -> Subscription:
     return subscription
 
 
-SAMPLES = list(samples())
+# --- end of lease: every device event, made the way the application makes it ----------------
+
+BOUGHT = UUID(int=0xB0)
+MID_CHECKOUT = UUID(int=0xC0)
+REPLACEMENT = UUID(int=0xE1)
+RETURNED = UUID(int=0xE7)
+RENTAL = UUID(int=0xA1)
+EMPLOYEE = Actor("tok-acme-ann", Role.EMPLOYEE)
+SCHEDULER = Actor("scheduler", Role.SYSTEM)
+STRIPE = Actor("stripe", Role.SYSTEM)
+RENEWAL = date(2021, 5, 31)
+WINDOWS = windows(RENEWAL, "Europe/Stockholm")  # T1 lies within the preliminary window
+FROZEN = Money(342_050, "SEK")
+HEADSET_CURVE = Curve(points=((0, Decimal("80")), (24, Decimal("12.5"))), floor=Decimal("5"))
+
+
+def a_leased_phone(device_id: UUID, *, contract_type: ContractType = ContractType.LEASED) -> Device:
+    leased = contract_type == ContractType.LEASED
+    device = Device.register(
+        device_id=device_id,
+        company_id=ACME,
+        serial=f"SN-{device_id.int:X}",
+        model="iPhone 12",
+        category="phone",
+        company_cost=Money(1_200_000, "SEK"),
+        contract_type=contract_type,
+        lease_start=date(2018, 5, 31) if leased else None,
+        renewal_date=RENEWAL if leased else None,
+        cause=cause(),
+    )
+    device.assign(ANN, cause=cause())
+    if leased:
+        device.open_end_of_lease(WINDOWS, cause=cause(SCHEDULER, WINDOWS.options_from, "s-1"))
+    return device
+
+
+def start_buyout(device: Device, session_id: str) -> None:
+    device.start_buyout(
+        session_id=session_id,
+        url=f"https://checkout.stripe.com/c/pay/{session_id}#fidkdWxOYHwn",
+        amount=FROZEN,
+        price_source="standard_curve",
+        expires_at=datetime(2021, 5, 2, 9, 30, 15, 250000, tzinfo=UTC),
+        cause=cause(EMPLOYEE),
+    )
+
+
+def a_device_mid_checkout() -> Device:
+    device = a_leased_phone(MID_CHECKOUT)
+    device.choose_preliminary(Choice.BUYOUT, WINDOWS, cause=cause(EMPLOYEE))
+    device.request_final_decision(
+        FROZEN, "standard_curve", WINDOWS, cause=cause(SCHEDULER, WINDOWS.final_from, "s-2")
+    )
+    start_buyout(device, "cs_test_a1")
+    return device
+
+
+def a_bought_device() -> Device:
+    """Manual price set and cleared, plans changed, overdue, a failed checkout, two rejected
+    payments, then paid, with its replacement linked."""
+    device = a_leased_phone(BOUGHT)
+    device.set_buyout_price(Money(250_000, "SEK"), source="csv", cause=cause())
+    device.set_buyout_price(None, source="api", cause=cause())
+    device.set_buyout_price(FROZEN, source="api", cause=cause())
+    device.set_buyout_availability(False, cause=cause())
+    device.set_buyout_availability(True, cause=cause())
+    device.choose_preliminary(Choice.RETURN, WINDOWS, cause=cause(EMPLOYEE))
+    device.choose_preliminary(None, WINDOWS, cause=cause(EMPLOYEE))
+    device.request_final_decision(None, None, WINDOWS, cause=cause(SCHEDULER, WINDOWS.final_from))
+    device.mark_overdue(RENEWAL, cause=cause(SCHEDULER, WINDOWS.overdue_from))
+    start_buyout(device, "cs_test_b1")
+    device.checkout_did_not_complete("cs_test_b1", "expired", cause=cause(STRIPE))
+    start_buyout(device, "cs_test_b2")
+    device.record_payment("cs_test_b2", "pi_eur", Money(342_050, "EUR"), cause=cause(STRIPE))
+    device.record_payment("cs_test_b1", None, None, cause=cause(STRIPE))
+    device.record_payment("cs_test_b2", "pi_3Ab", FROZEN, cause=cause(STRIPE))
+    device.link_replacement(REPLACEMENT, cause=cause())
+    return device
+
+
+def end_of_lease_samples() -> Iterator[Any]:
+    bought = a_bought_device()
+    bought.release(replacement=None, offboarding_release_from=T0, cause=cause())
+    yield from bought.collect_events()
+    yield from a_device_mid_checkout().collect_events()
+
+    replacement = Device.register(
+        device_id=REPLACEMENT,
+        company_id=ACME,
+        serial="",  # ordered, not yet delivered
+        model="iPhone 17",
+        category="phone",
+        company_cost=Money(1_300_000, "SEK"),
+        contract_type=ContractType.LEASED,
+        lease_start=date(2021, 6, 1),
+        renewal_date=date(2024, 6, 1),
+        replacement_for=BOUGHT,
+        cause=cause(),
+    )
+    replacement.assign(ANN, cause=cause())
+    replacement.report_delivered(auto_mark_received=False, cause=cause())
+    replacement.mark_received(cause=cause(EMPLOYEE))
+    replacement.record_serial("F17-ÅÄÖ-0042", cause=cause())
+    yield from replacement.collect_events()
+
+    returned = a_leased_phone(RETURNED)
+    returned.request_final_decision(FROZEN, "manual", WINDOWS, cause=cause(SCHEDULER))
+    returned.choose_return(cause=cause(EMPLOYEE))
+    returned.link_replacement(REPLACEMENT, cause=cause())
+    returned.confirm_return(replacement=replacement, cause=cause())
+    returned.remove(cause=cause())
+    yield from returned.collect_events()
+
+    swapped = a_leased_phone(RENTAL, contract_type=ContractType.RENTAL)
+    swapped.swap_rental(UUID(int=0xA2), cause=cause())
+    yield from swapped.collect_events()
+    deactivated = a_leased_phone(UUID(int=0xA3), contract_type=ContractType.RENTAL)
+    deactivated.deactivate_rental(cause=cause())
+    yield from deactivated.collect_events()
+
+    for event_id, kind, result, company_id in (
+        ("evt_1PaId", "paid", "applied", ACME),
+        ("evt_2Unknown", "expired", "ignored", None),
+    ):
+        yield from PaymentEventRecord.record(
+            record_id=natural_id("payment-event", event_id),
+            provider_event_id=event_id,
+            kind=kind,
+            result=result,
+            company_id=company_id,
+            cause=cause(STRIPE, correlation_id=f"stripe-{event_id}"),
+        ).collect_events()
+
+
+def price_import_samples() -> Iterator[Any]:
+    """An applied price file: one row that set a price and availability, one that changed
+    nothing (the serial keeps its comma and non-ASCII letter)."""
+    yield from PriceImportRecord.record(
+        company_id=ACME,
+        sha256="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        outcomes=[
+            RowOutcome(
+                PriceRow(
+                    2, "C02XL0GHJGH5", DEVICE, True, Money(342000, "SEK"), False, date(2021, 3, 1)
+                ),
+                (Change.PRICE_SET, Change.AVAILABILITY_SET),
+            ),
+            RowOutcome(
+                PriceRow(4, "SN,42 Ö", UUID(int=9), True, None, None, date(2021, 2, 28)), ()
+            ),
+        ],
+        cause=cause(),
+    ).collect_events()
+
+
+SAMPLES = list(samples()) + list(price_import_samples())
 
 
 def sample_id(event: Any) -> str:
@@ -435,6 +609,11 @@ def aggregates_worth_snapshotting() -> Iterator[Aggregate]:
     yield live[PLAN]  # renamed and re-priced
     yield live[SUBSCRIPTION]  # converted to monthly, seats removed, cancelled and ended
     yield a_subscription_mid_term()
+    for device in (a_device_mid_checkout(), a_bought_device()):  # frozen price; paid, linked
+        device.collect_events()
+        yield device
+    yield live[natural_id("payment-event", "evt_1PaId")]
+    yield next(a for a in live.values() if isinstance(a, PriceImportRecord))
 
 
 def aggregate_state(aggregate: Aggregate) -> dict[str, Any]:

@@ -4,7 +4,7 @@ release, return, rentals, and the scheduler's time rules for devices."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 from uuid import UUID, uuid4
 
@@ -16,7 +16,7 @@ from domain.application.devices import DeviceCommands
 from domain.model.actor import DEVICE_MANAGERS, Actor, Caller, Role
 from domain.model.buyout_price import ManualPrice, Quote, resolve_price
 from domain.model.company import Company
-from domain.model.device import ContractType, Device, DeviceStatus
+from domain.model.device import ContractType, Device, DeviceStatus, normalise_serial
 from domain.model.end_of_lease import (
     Choice,
     Phase,
@@ -35,6 +35,8 @@ from domain.model.valuation import Curve, chart, standard_curve
 from domain.ports import CheckoutRequest, PaymentEvent, PaymentGateway
 
 SYSTEM = Actor(id="scheduler", role=Role.SYSTEM)
+# A checkout past its expiry (plus time for a late webhook) is closed by the scheduler.
+CHECKOUT_GRACE = timedelta(hours=1)
 PAYMENTS = Actor(id="stripe", role=Role.SYSTEM)
 
 
@@ -189,6 +191,20 @@ class EndOfLeaseCommands(DeviceCommands):
             cause=ctx.cause,
         )
         return self._commit(ctx, "start_buyout", device, created=False)
+
+    @command
+    def cancel_buyout(
+        self, ctx: CommandContext, device_id: UUID, *, gateway: PaymentGateway
+    ) -> Outcome:
+        """The employee backs out of the payment: the session is expired at the provider and
+        the device is back at its options (it may try again)."""
+        device, _ = self._for_employee_or_manager(ctx, device_id)
+        session_id = device.checkout_session_id
+        if Phase(device.phase) != Phase.CHECKOUT_OPEN or session_id is None:
+            raise RuleViolation("There is no buyout payment under way to cancel.")
+        gateway.expire_checkout(session_id)
+        device.checkout_did_not_complete(session_id, "cancelled", cause=ctx.cause)
+        return self._commit(ctx, "cancel_buyout", device, created=False)
 
     def record_payment_event(
         self, event: PaymentEvent
@@ -348,6 +364,7 @@ class EndOfLeaseCommands(DeviceCommands):
         the same transaction as the old one leaves it — no gap, no double charge."""
         old = self.device(ctx.caller, device_id)
         ctx.caller.require(*DEVICE_MANAGERS)
+        serial = normalise_serial(serial)  # the unit is in hand: its serial is known
         new = Device.register(
             device_id=uuid4(),
             company_id=old.company_id,
@@ -479,6 +496,11 @@ class EndOfLeaseCommands(DeviceCommands):
                 w,
                 cause=cause,
             )
+        expires_at = getattr(device, "checkout_expires_at", None)  # absent in old snapshots
+        session_id = device.checkout_session_id
+        if session_id and expires_at and now >= expires_at + CHECKOUT_GRACE:
+            # The provider's "expired" webhook was lost: the session is dead all the same.
+            device.checkout_did_not_complete(session_id, "expired", cause=cause)
         if now >= w.overdue_from:
             device.mark_overdue(w.renewal_date, cause=cause)
 

@@ -623,6 +623,7 @@ class Device(Aggregate):
         self.checkout_session_id = session_id
         self.checkout_url = url
         self.checkout_amount = amount
+        self.checkout_expires_at: datetime | None = expires_at
         self.phase = Phase.CHECKOUT_OPEN
 
     @event(BuyoutCheckoutFailed)
@@ -640,6 +641,7 @@ class Device(Aggregate):
         self.checkout_session_id = None
         self.checkout_url = None
         self.checkout_amount = None
+        self.checkout_expires_at = None
 
     @event(BuyoutPaid)
     def _buyout_paid(
