@@ -208,7 +208,7 @@ class StripeStandIn:
         server.daemon_threads = True
         self._server = server
         for name, target in (
-            ("stripe-standin-http", server.serve_forever),
+            ("stripe-standin-http", lambda: server.serve_forever(poll_interval=0.05)),
             ("stripe-standin-webhooks", self._deliver_forever),
             ("stripe-standin-expiry", self._sweep_forever),
         ):
@@ -496,7 +496,7 @@ class StripeStandIn:
                 result = Delivery(event["id"], event["type"], e.code, e.reason)
                 if e.code < 500:
                     break  # our endpoint refused it: retrying will not help
-            except (urllib.error.URLError, OSError) as e:
+            except (urllib.error.URLError, OSError, ValueError) as e:  # ValueError: bad URL
                 result = Delivery(event["id"], event["type"], None, str(e))
         log.warning(
             "Stripe stand-in: %s %s not delivered to %s: %s",

@@ -5,15 +5,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from adapters.clock import Clock, SystemClock
+from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
 from adapters.projector import Projector
 from adapters.scheduler import Scheduler
 from adapters.settings_url import DatabaseUrl
 from adapters.sql import Database, open_database
-from api.settings import Settings
+from adapters.stripe_gateway import StripeGateway
+from adapters.stripe_standin import StandInGateway, StripeStandIn
+from api.settings import DEV_WEBHOOK_SECRET, Settings
 from domain.application import LessorApplication
+from domain.ports import PaymentGateway
 from projections.registry import all_projections
 
 
@@ -25,6 +31,8 @@ class Container:
     projector: Projector
     clock: Clock
     scheduler: Scheduler
+    email_sender: EmailSender
+    payment_gateway: PaymentGateway
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -48,6 +56,16 @@ class Container:
             interval_s=self.settings.scheduler_interval_s,
         )
 
+    def start_email_sender(self) -> None:
+        """Send due outbox email every `email_interval_s` (the default inside `lessor serve`)."""
+        self._start(
+            "lessor-email",
+            self.email_sender.run_forever,
+            self.clock.now,
+            self._stop,
+            interval_s=self.settings.email_interval_s,
+        )
+
     def _start(self, name: str, target: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         thread = threading.Thread(target=target, args=args, kwargs=kwargs, name=name, daemon=True)
         thread.start()
@@ -58,6 +76,8 @@ class Container:
         self.projector.wake()
         for thread in self._threads:
             thread.join(timeout=10)
+        if isinstance(self.payment_gateway, StandInGateway):
+            self.payment_gateway.close()  # the local Stripe stand-in, if it was started
         self.app.close()
         self.db.close()
 
@@ -70,8 +90,15 @@ def build(
     db = open_database(url)  # first: it also creates the SQLite file's directory
     app = LessorApplication(env=url.eventsourcing_env(create_table=create_schema))
     projector = Projector(app, db, all_projections())
+    email_sender = EmailSender(
+        db,
+        email_transport(settings),
+        sender=settings.smtp_sender,
+        max_age=timedelta(days=settings.email_max_age_days),
+    )
     if create_schema:
         projector.create_schema()
+        email_sender.create_schema()
     return Container(
         settings=settings,
         app=app,
@@ -79,7 +106,42 @@ def build(
         projector=projector,
         clock=clock or SystemClock(),
         scheduler=Scheduler(app, db, projector),
+        email_sender=email_sender,
+        payment_gateway=payment_gateway(settings),
     )
+
+
+def email_transport(settings: Settings) -> Transport:
+    """SMTP when a host is configured; otherwise one .eml file per message (development)."""
+    if settings.smtp_host:
+        return SmtpTransport(
+            settings.smtp_host,
+            settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=(
+                settings.smtp_password.get_secret_value() if settings.smtp_password else None
+            ),
+        )
+    return EmlFileTransport(Path(settings.outbox_dir))
+
+
+def payment_gateway(settings: Settings) -> PaymentGateway:
+    """Stripe with the configured key (and base, for emulators); without a key, the local
+    Stripe stand-in (adapters/stripe_standin.py), started on first use on 127.0.0.1."""
+    secret = settings.stripe_webhook_secret.get_secret_value()
+    api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
+    if api_key:
+        if secret == DEV_WEBHOOK_SECRET:
+            raise ValueError(
+                "LESSOR_STRIPE_API_KEY is set but LESSOR_STRIPE_WEBHOOK_SECRET is the public "
+                "development value: set it to the webhook endpoint's signing secret (whsec_…)."
+            )
+        return StripeGateway(api_key, settings.stripe_api_base)
+    standin = StripeStandIn(
+        webhook_url=settings.public_url.rstrip("/") + "/webhooks/stripe", webhook_secret=secret
+    )
+    return StandInGateway(standin)
 
 
 def init_database(settings: Settings) -> None:

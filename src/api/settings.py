@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Signs the local Stripe stand-in's webhooks; bootstrap refuses it next to a real Stripe key.
+DEV_WEBHOOK_SECRET = "whsec_lessor_dev_only_do_not_use_with_stripe"  # noqa: S105 (public on purpose)
 
 
 class Settings(BaseSettings):
@@ -27,3 +30,37 @@ class Settings(BaseSettings):
         default=5.0, description="How long a query waits for ?min_position before 503"
     )
     max_body_bytes: int = 1_048_576
+    stripe_api_key: SecretStr | None = Field(
+        default=None,
+        description="Stripe secret key (sk_…); unset: a local Stripe stand-in serves checkouts",
+    )
+    stripe_api_base: str | None = Field(
+        default=None, description="Another server speaking Stripe's API (tests, emulators)"
+    )
+    stripe_webhook_secret: SecretStr = Field(
+        default=SecretStr(DEV_WEBHOOK_SECRET),
+        description="The endpoint's signing secret (whsec_…) for POST /webhooks/stripe",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where this API is reached from outside (checkout return, stand-in webhooks)",
+    )
+    # Email (SPEC §2.2): SMTP when a host is set, else .eml files under outbox_dir.
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server; unset: emails are written as .eml files"
+    )
+    smtp_port: int = 25
+    smtp_sender: str = Field(default="lessor@localhost", description="The From address")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection (STARTTLS)")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    outbox_dir: str = Field(
+        default="var/outbox", description="Where .eml files go when no SMTP host is set"
+    )
+    email_interval_s: float = Field(
+        default=5.0, description="How often the sender inside `lessor serve` looks for due email"
+    )
+    email_max_age_days: float = Field(
+        default=7.0,
+        description="Email older than this when first seen is not sent (old history, not news)",
+    )

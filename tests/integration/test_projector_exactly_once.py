@@ -49,6 +49,14 @@ def writer(container: Container) -> Iterator[threading.Event]:
     thread.join(timeout=30)
 
 
+def stop_writing(writer: threading.Event) -> None:
+    """Stop the writer and wait until its last command has committed."""
+    writer.set()
+    for thread in threading.enumerate():
+        if thread.name == "event-writer":
+            thread.join(timeout=30)
+
+
 def kill_projector_repeatedly(
     command: list[str], database_url: str, seed: int, container: Container
 ) -> None:
@@ -102,7 +110,7 @@ def test_killed_projector_leaves_views_equal_to_a_full_rebuild(
     command = [sys.executable, "-m", "api.cli.main", "projections", "run", "--batch-size", "7"]
 
     kill_projector_repeatedly(command, database_url, seed, container)
-    writer.set()
+    stop_writing(writer)
 
     assert differences_after_catching_up(container) == []
     with container.db.transaction() as tx:
@@ -120,6 +128,6 @@ def test_negative_control_position_in_a_separate_transaction_is_caught(
     command = [sys.executable, str(ROOT / "tests" / "integration" / "unsafe_projector.py"), "7"]
 
     kill_projector_repeatedly(command, database_url, seed, container)
-    writer.set()
+    stop_writing(writer)
 
     assert differences_after_catching_up(container) != []

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.stripe_gateway import StripeGatewayError
 from domain.model.errors import (
     DomainError,
     InvalidValue,
@@ -119,6 +120,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             type_=slug,
             instance=request.url.path,
             headers=dict(exc.headers or {}),
+        )
+
+    @app.exception_handler(StripeGatewayError)
+    async def payment_provider(request: Request, _exc: StripeGatewayError) -> JSONResponse:
+        return problem(
+            502,
+            "Payment provider unavailable",
+            "The payment provider refused or could not be reached; nothing was recorded."
+            " Try again in a moment.",
+            type_="payment-provider",
+            instance=request.url.path,
+            headers={"Retry-After": "30"},
         )
 
     @app.exception_handler(Exception)

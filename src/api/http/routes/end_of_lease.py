@@ -65,13 +65,13 @@ def choose_return(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDe
 @router.post(DEVICE + "/buyout", summary="Final decision: buy it out — opens a card payment")
 def start_buyout(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    options_url = f"{c.settings.public_url}/v1/devices/{device_id}/options"
+    landing = f"{c.settings.public_url}/buyout/{device_id}"
     outcome = c.app.start_buyout(
         ctx,
         device_id,
         gateway=c.payment_gateway,
-        success_url=options_url + "?checkout=success",
-        cancel_url=options_url,
+        success_url=landing + "/paid",
+        cancel_url=landing + "/cancelled",
     )
     return _device(c, ctx, outcome)
 
