@@ -67,6 +67,8 @@ def _sub(w: World, tail: str = "") -> str:
 
 
 MANAGERS_ONLY = {"operator": 200, "admin": 200, "service": 200, "employee": 404}
+# Company B's subscription or company, asked for by A's callers: 404, as for a missing id.
+OTHER_COMPANY = {"operator": 200, "admin": 404, "service": 404, "employee": 404}
 
 
 # Reads first, then commands; each command targets a resource no earlier cell changed.
@@ -192,6 +194,51 @@ MATRIX: list[Cell] = [
         {"operator": 200, "admin": 200, "service": 403, "employee": 403},
     ),
     Cell(
+        "read another company's subscription",
+        "GET",
+        "/v1/subscriptions/{subscription_id}",
+        lambda w: f"/v1/subscriptions/{w.b.subscription}",
+        lambda w, r: None,
+        OTHER_COMPANY,
+    ),
+    Cell(
+        "another company's subscription history",
+        "GET",
+        "/v1/subscriptions/{subscription_id}/history",
+        lambda w: f"/v1/subscriptions/{w.b.subscription}/history",
+        lambda w, r: None,
+        OTHER_COMPANY,
+    ),
+    Cell(
+        "another company's subscription overview",
+        "GET",
+        "/v1/subscriptions",
+        lambda w: f"/v1/subscriptions?company_id={w.b.company_id}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 404, "service": 404, "employee": 403},
+    ),
+    Cell(
+        "another company's charges",
+        "GET",
+        "/v1/charges",
+        lambda w: f"/v1/charges?company_id={w.b.company_id}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 404, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "quote for another company",
+        "POST",
+        "/v1/subscriptions/quote",
+        lambda w: "/v1/subscriptions/quote",
+        lambda w, r: {
+            "company_id": w.b.company_id,
+            "lines": [{"product_id": w.plan, "seats": 3}],
+            "term": "1y",
+        },
+        OTHER_COMPANY,
+        writes=False,
+    ),
+    Cell(
         "quote",
         "POST",
         "/v1/subscriptions/quote",
@@ -296,6 +343,30 @@ MATRIX: list[Cell] = [
         lambda w: _sub(w, "/cancel"),
         lambda w, r: {},
         MANAGERS_ONLY,
+    ),
+    Cell(
+        "add seats to another company's subscription",
+        "POST",
+        "/v1/subscriptions/{subscription_id}/seats",
+        lambda w: f"/v1/subscriptions/{w.b.subscription}/seats",
+        lambda w, r: {"product_id": w.option, "seats": 1},
+        OTHER_COMPANY,
+    ),
+    Cell(
+        "buy a subscription for another company",
+        "POST",
+        "/v1/subscriptions",
+        lambda w: "/v1/subscriptions",
+        lambda w, r: {**_subscription_body(w, r), "company_id": w.b.company_id},
+        {"operator": 201, "admin": 404, "service": 404, "employee": 404},
+    ),
+    Cell(
+        "choose another company's default licence",
+        "POST",
+        "/v1/companies/{company_id}/default-licence",
+        lambda w: f"/v1/companies/{w.b.company_id}/default-licence",
+        lambda w, r: {"subscription_id": w.b.subscription, "product_id": w.plan},
+        OTHER_COMPANY,
     ),
     Cell(
         "register a company",

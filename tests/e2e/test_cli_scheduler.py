@@ -1,0 +1,146 @@
+"""`lessor scheduler tick --at …` as an operator runs it: a real process on a real store.
+
+The subscription is bought over HTTP (the real app, its projector running); the API is
+then shut down and the CLI, a separate process on the same database, runs the scheduler.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from adapters.clock import FixedClock
+from api.bootstrap import Container
+from tests.e2e._http import auth, head, make_client
+from tests.e2e._subscriptions import (
+    add_product,
+    buy,
+    charge_summary,
+    charges,
+    history,
+    open_shop,
+    read,
+    term_minor,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def lessor_cli(database_url: str, tmp_path: Path) -> Callable[..., Run]:
+    env = {
+        **os.environ,
+        "LESSOR_DATABASE_URL": database_url,
+        "COLUMNS": "200",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+    }
+
+    def run(*args: str) -> Run:
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli.main", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+def test_a_tick_renews_a_due_subscription_once(
+    container: Container, clock: FixedClock, lessor_cli: Callable[..., Run]
+) -> None:
+    with make_client(container) as api:
+        shop = open_shop(api, container, name="Cli AB")
+        plan = add_product(api, shop.operator, "WP", "Workplace Plan", "plan", {"SEK": "49.00"})
+        # 1y from 2026-01-01 (backdated), renewed every time: due on 2027-01-01.
+        sub_id = buy(
+            api,
+            shop.admin,
+            [(plan, 5)],
+            start_date="2026-01-01",
+            term="1y",
+            renewal_option="every_time",
+            po_reference="PO-CLI",
+        ).json()["id"]
+        assert len(charges(api, container, shop.admin, subscription_id=sub_id)) == 1
+    written = head(container)
+
+    early = lessor_cli("scheduler", "tick", "--at", "2026-12-31T22:59:00Z")  # 23:59 local
+    assert early.code == 0, early.err
+    assert "0 subscription(s) advanced, 0 event(s)" in early.out
+    assert head(container) == written
+
+    first = lessor_cli("scheduler", "tick", "--at", "2027-01-01T00:00:00Z")
+    assert first.code == 0, first.err
+    assert first.err == ""
+    assert "tick at 2027-01-01T00:00:00+00:00" in first.out
+    assert "1 subscription(s) advanced, 2 event(s)" in first.out  # Renewed, TermCharged
+    assert head(container) == written + 2
+
+    second = lessor_cli("scheduler", "tick", "--at", "2027-01-01T00:00:00Z")
+    assert second.code == 0, second.err
+    assert "0 subscription(s) advanced, 0 event(s)" in second.out
+    assert head(container) == written + 2
+
+    # What the renewal did, read back over HTTP.
+    with make_client(container) as api:
+        renewed = read(api, shop.admin, sub_id)
+        assert (renewed["status"], renewed["term_start"], renewed["term_end"]) == (
+            "active",
+            "2027-01-01",
+            "2028-01-01",
+        )
+        lines = charges(api, container, shop.admin, subscription_id=sub_id)
+        assert [charge_summary(c) for c in lines] == [
+            ("term", 5, term_minor(4900, 5, "1y"), "2026-01-01", "2027-01-01", "PO-CLI"),
+            ("term", 5, 294000, "2027-01-01", "2028-01-01", "PO-CLI"),
+        ]
+        items = history(api, container, shop.admin, sub_id)
+        assert [(i["operation"], i["actor"], i["occurred_at"]) for i in items[-2:]] == [
+            (op, {"id": "scheduler", "role": "system"}, "2027-01-01T00:00:00.000000Z")
+            for op in ("Subscription.Renewed", "Subscription.TermCharged")
+        ]
+        listed = api.get(
+            "/v1/subscriptions", params={"min_position": head(container)}, headers=auth(shop.admin)
+        ).json()["items"]
+        assert [(i["term_start"], i["term_end"]) for i in listed] == [("2027-01-01", "2028-01-01")]
+    assert clock.now().year == 2026  # the CLI ran on its own time, not the API's clock
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        ("2027-01-01", "needs a time zone offset"),
+        ("2027-01-01T00:00:00", "needs a time zone offset"),
+        ("next tuesday", "is not an ISO 8601 instant"),
+    ],
+)
+def test_an_instant_without_an_offset_is_one_line_and_exit_2(
+    container: Container, lessor_cli: Callable[..., Run], at: str, message: str
+) -> None:
+    before = head(container)
+    result = lessor_cli("scheduler", "tick", "--at", at)
+    assert result.code == 2, (result.out, result.err)
+    assert result.err.startswith("error: ")
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert "Traceback" not in result.err + result.out
+    assert result.out == ""
+    assert head(container) == before
