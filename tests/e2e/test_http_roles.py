@@ -67,6 +67,12 @@ def _sub(w: World, tail: str = "") -> str:
 
 
 MANAGERS_ONLY = {"operator": 200, "admin": 200, "service": 200, "employee": 404}
+ALL_200 = {"operator": 200, "admin": 200, "service": 200, "employee": 200}
+ALL_409 = {"operator": 409, "admin": 409, "service": 409, "employee": 409}
+MANAGERS_409 = {"operator": 409, "admin": 409, "service": 409, "employee": 403}
+MANAGERS_200 = {"operator": 200, "admin": 200, "service": 200, "employee": 403}
+EMPLOYEE_ONLY_409 = {"operator": 403, "admin": 403, "service": 403, "employee": 409}
+ADMINS_200 = {"operator": 200, "admin": 200, "service": 403, "employee": 403}
 # Company B's subscription or company, asked for by A's callers: 404, as for a missing id.
 OTHER_COMPANY = {"operator": 200, "admin": 404, "service": 404, "employee": 404}
 
@@ -440,6 +446,138 @@ MATRIX: list[Cell] = [
         lambda w: f"/v1/devices/{w.a.device_of_employee}/unassign",
         lambda w, r: {},
         {"operator": 200, "admin": 200, "service": 200, "employee": 403},
+    ),
+    # --- end of lease, on the employee's (purchased) laptop: role gates first, then rules
+    *[
+        Cell(
+            f"device: {name}",
+            method,
+            "/v1/devices/{device_id}" + tail,
+            lambda w, tail=tail: f"/v1/devices/{w.a.device_of_employee}{tail}",
+            body,
+            expected,
+            writes=writes,
+        )
+        for name, method, tail, body, expected, writes in [
+            ("options", "GET", "/options", lambda w, r: None, ALL_200, False),
+            # Not leased: no end-of-lease choice for anyone (409), but everyone may ask.
+            (
+                "preliminary choice",
+                "POST",
+                "/preliminary-choice",
+                lambda w, r: {"choice": "buyout"},
+                ALL_409,
+                False,
+            ),
+            ("choose return", "POST", "/return", lambda w, r: {}, ALL_409, False),
+            # Only the employee buys out their device; for them there is no offer here.
+            ("start buyout", "POST", "/buyout", lambda w, r: {}, EMPLOYEE_ONLY_409, False),
+            ("cancel buyout", "POST", "/buyout/cancel", lambda w, r: {}, ALL_409, False),
+            ("mark received", "POST", "/received", lambda w, r: {}, ALL_409, False),
+            ("report delivered", "POST", "/delivered", lambda w, r: {}, MANAGERS_409, False),
+            (
+                "record serial",
+                "POST",
+                "/serial",
+                lambda w, r: {"serial": "LATE-1"},
+                MANAGERS_409,
+                False,
+            ),
+            ("release", "POST", "/release", lambda w, r: {}, MANAGERS_409, False),
+            (
+                "confirm return",
+                "POST",
+                "/return-confirmation",
+                lambda w, r: {},
+                MANAGERS_409,
+                False,
+            ),
+            ("remove", "POST", "/removal", lambda w, r: {}, MANAGERS_409, False),
+            (
+                "rma swap",
+                "POST",
+                "/rma-swap",
+                lambda w, r: {"serial": "RMA-1", "model": "X"},
+                MANAGERS_409,
+                False,
+            ),
+            (
+                "deactivate rental",
+                "POST",
+                "/rental-deactivation",
+                lambda w, r: {},
+                MANAGERS_409,
+                False,
+            ),
+            (
+                "set buyout price",
+                "POST",
+                "/buyout-price",
+                lambda w, r: {"amount": {"amount": "1500.00", "currency": "SEK"}},
+                MANAGERS_200,
+                True,
+            ),
+            (
+                "set buyout availability",
+                "POST",
+                "/buyout-availability",
+                lambda w, r: {"available": False},
+                MANAGERS_200,
+                True,
+            ),
+            (
+                "register replacement",
+                "POST",
+                "/replacements",
+                lambda w, r: {
+                    "serial": f"REPL-{r}",
+                    "model": "X1",
+                    "category": "laptop",
+                    "company_cost": {"amount": "9000.00", "currency": "SEK"},
+                    "contract_type": "purchased",
+                },
+                {"operator": 201, "admin": 201, "service": 201, "employee": 403},
+                True,
+            ),
+        ]
+    ],
+    # --- valuation settings of company A: admins and operators; services may only look
+    *[
+        Cell(
+            f"valuation: {name}",
+            method,
+            "/v1/companies/{company_id}/valuation/{category}" + tail,
+            lambda w, tail=tail: f"/v1/companies/{w.a.company_id}/valuation/phone{tail}",
+            body,
+            expected,
+        )
+        for name, method, tail, body, expected in [
+            (
+                "chart",
+                "GET",
+                "",
+                lambda w, r: None,
+                {"operator": 200, "admin": 200, "service": 200, "employee": 403},
+            ),
+            ("automatic on", "POST", "/automatic", lambda w, r: {"enabled": True}, ADMINS_200),
+            (
+                "custom curve",
+                "POST",
+                "/curve",
+                lambda w, r: {"points": [[0, "100"], [24, "40"]], "floor": "10"},
+                ADMINS_200,
+            ),
+            ("back to standard", "POST", "/curve/clear", lambda w, r: {}, ADMINS_200),
+        ]
+    ],
+    Cell(
+        "check a buyout price file",
+        "POST",
+        "/v1/devices/buyout-prices/import",
+        lambda w: f"/v1/devices/buyout-prices/import?company_id={w.a.company_id}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 200, "employee": 403},
+        writes=False,
     ),
 ]
 

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.bootstrap import Container
 from api.http.deps import CallerDep, ContainerDep, ContextDep
@@ -74,6 +74,42 @@ def start_buyout(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep
         cancel_url=landing + "/cancelled",
     )
     return _device(c, ctx, outcome)
+
+
+@router.post(DEVICE + "/buyout/cancel", summary="Back out of the payment: back to the options")
+def cancel_buyout(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
+    ctx = _versioned(ctx, body.expected_version)
+    return _device(c, ctx, c.app.cancel_buyout(ctx, device_id, gateway=c.payment_gateway))
+
+
+LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"""
+
+
+@router.get("/buyout/{device_id}/paid", response_class=HTMLResponse, include_in_schema=False)
+def buyout_paid_page(device_id: UUID) -> HTMLResponse:
+    """Where Stripe Checkout sends the employee after paying (public: a browser, no token).
+    The payment counts when its webhook arrives, not when this page loads."""
+    del device_id
+    return HTMLResponse(
+        LANDING.format(
+            title="Thank you — payment received",
+            text="Your buyout is confirmed as soon as the payment is settled; you will get an"
+            " email. Keep using the device for work until your replacement arrives.",
+        )
+    )
+
+
+@router.get("/buyout/{device_id}/cancelled", response_class=HTMLResponse, include_in_schema=False)
+def buyout_cancelled_page(device_id: UUID) -> HTMLResponse:
+    del device_id
+    return HTMLResponse(
+        LANDING.format(
+            title="Payment not completed",
+            text="Nothing was charged. Go back to your device's options to try again or to"
+            " choose to return it.",
+        )
+    )
 
 
 @router.post(
