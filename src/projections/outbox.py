@@ -138,6 +138,8 @@ class Outbox(Projection):
         # --- the messages
         elif isinstance(event, Device.FinalDecisionRequested):
             self._final_decision(event, position, view)
+        elif isinstance(event, Device.ReturnChosen | Device.BuyoutCheckoutStarted):
+            self._decided_at_once(event, view)
         elif isinstance(event, Device.BuyoutPaid):
             self._receipt(event, position, view)
         elif isinstance(event, Device.Released):
@@ -167,7 +169,9 @@ class Outbox(Projection):
                 " replacement has arrived."
             )
         else:
-            price_line = "Buyout price: none: this device cannot be bought out, only returned."
+            price_line = (
+                "Buyout price: not offered (this device cannot be bought out, only returned)"
+            )
             options = (
                 "- Open Lessor, choose the device and select “Return”. This is final at once;"
                 " your IT team will tell you how to hand it in once your replacement has"
@@ -179,7 +183,7 @@ class Outbox(Projection):
             " your final decision about the device.\n\n"
             f"Device: {device['model']}, serial {device['serial'] or '(not recorded)'}\n"
             f"{price_line}\n"
-            f"Decide before: {deadline} (00:00, {company['time_zone']})\n\n"
+            f"Decide before: {deadline} 00:00 ({company['time_zone']})\n\n"
             f"What to do:\n{options}\n\n"
             f"Without a decision before {deadline} the device stays with you, and your IT"
             " team sees it as overdue.\n"
@@ -194,6 +198,15 @@ class Outbox(Projection):
             recipient=member["email"],
             subject=f"Decide about your {device['model']} before {deadline}",
             body=body + _signature(company),
+        )
+
+    def _decided_at_once(self, event: Any, view: ViewSession) -> None:
+        """A command that finds the request due records it and the employee's decision in one
+        go (same instant): they are deciding in front of the screen, so no "please decide"
+        email. A request from an earlier instant keeps its email."""
+        view.execute(
+            "DELETE FROM {outbox_messages} WHERE device_id = ? AND kind = ? AND created_at = ?",
+            (str(event.originator_id), Kind.FINAL_DECISION, utc_text(event.at)),
         )
 
     def _receipt(self, event: Device.BuyoutPaid, position: int, view: ViewSession) -> None:
@@ -213,9 +226,8 @@ class Outbox(Projection):
             f"Paid at: {_local(event.paid_at, company['time_zone'])}\n"
             f"Payment reference: {event.payment_id or event.session_id}\n"
             f"Sold by: {company['name']}\n\n"
-            "The device is now yours. Keep using it for work until your replacement arrives;"
-            " your IT team then releases it from the company's hardware and you get a"
-            " confirmation.\n"
+            "The device is bought. Keep using it for work until your replacement arrives;"
+            " your IT team then releases it to you and you get a confirmation.\n"
         )
         self._insert(
             view,
@@ -284,10 +296,10 @@ class Outbox(Projection):
             body = (
                 f"{greeting}\n\n"
                 f"{count} {noun} ready to release at {company['name']} (week {event.week}):"
-                " bought by the employee and meeting every release criterion.\n\n"
+                " bought out, with every release criterion met.\n\n"
                 f"{listing}\n\n"
-                "Release each one in Lessor (the device → “Release”); the employee then gets a"
-                " confirmation email.\n"
+                "To release one, open the device in Lessor and choose “Release”; its buyer then"
+                " gets a confirmation email.\n"
             )
             self._insert(
                 view,

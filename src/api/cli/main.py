@@ -47,11 +47,13 @@ projections_app = typer.Typer(
 )
 demo_app = typer.Typer(help="Demo data for trying Lessor locally.", no_args_is_help=True)
 scheduler_app = typer.Typer(help="Time rules: charges and renewals.", no_args_is_help=True)
+email_app = typer.Typer(help="Outgoing email: send what is due.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(projections_app, name="projections")
 app.add_typer(demo_app, name="demo")
 app.add_typer(scheduler_app, name="scheduler")
+app.add_typer(email_app, name="email")
 
 out = Console()
 CLI_ACTOR = Actor(id="cli", role=Role.OPERATOR)
@@ -93,6 +95,7 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     container = build(settings)
+    container.start_email_sender()
     out.print(f"Lessor API on [bold]http://{host}:{port}[/]  ·  docs: http://{host}:{port}/docs")
     try:
         app_ = create_app(container, start_scheduler=settings.run_scheduler)
@@ -343,6 +346,31 @@ def scheduler_run(
         container.scheduler.run_forever(container.clock.now, stop, interval_s=interval)
     finally:
         container.close()
+
+
+# ----------------------------------------------------------------------------- email
+
+
+@email_app.command("send-due")
+def email_send_due(
+    at: Annotated[str | None, typer.Option(help="ISO instant to send as of; default: now")] = None,
+) -> None:
+    """Fold the log into the outbox, then send every email due as of `--at` (once each)."""
+    now = _instant(at) if at else datetime.now(UTC)
+    container = _container()
+    try:
+        container.projector.catch_up("outbox")
+        sent = container.email_sender.send_due(now)
+        failed = [d for d in container.email_sender.deliveries() if d.status == "failed"]
+    finally:
+        container.close()
+    out.print(f"sent {sent} email(s) as of {now.isoformat()}", highlight=False)
+    for d in failed:
+        out.print(
+            f"  failed: {d.message_id} (attempt {d.attempts}, retry at {d.next_attempt_at}):"
+            f" {d.last_error}",
+            highlight=False,
+        )
 
 
 # ------------------------------------------------------------------------------ demo
