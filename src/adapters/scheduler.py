@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from functools import partial
 from uuid import UUID
 
@@ -79,7 +79,7 @@ class Scheduler:
     def _digests(self, now: datetime, report: TickReport) -> None:
         """Monday 09:00 local, per company: devices ready to release, once per week."""
         for company_id, time_zone, device_ids in bought_devices_by_company(self.db):
-            if now < monday_0900(now, time_zone):
+            if not digest_due(now, time_zone):
                 continue
             sent = self._with_retries(partial(self._send_digest, company_id, device_ids, now))
             if sent is None:
@@ -112,8 +112,8 @@ class Scheduler:
             stop.wait(interval_s)
 
 
-def monday_0900(now: datetime, time_zone: str) -> datetime:
-    """The UTC instant of 09:00 local on the Monday of `now`'s ISO week."""
+def digest_due(now: datetime, time_zone: str) -> bool:
+    """Monday from 09:00 local: the weekly digest's day. (Once per week is the company's
+    own record; a scheduler down all Monday skips that week rather than mail mid-week.)"""
     today = local_date(now, time_zone)
-    monday = today - timedelta(days=today.weekday())
-    return local_instant(monday, time(9, 0), time_zone)
+    return today.weekday() == 0 and now >= local_instant(today, time(9, 0), time_zone)

@@ -457,8 +457,11 @@ def test_walk_a_buyout_offline_decline_then_retry_and_pay(
     declined = press(first.checkout_url, "decline")
     assert declined.status_code == 303
     assert declined.headers["location"] == (
-        f"{container.settings.public_url}/v1/devices/{first.device_id}/options"
+        f"{container.settings.public_url}/buyout/{first.device_id}/cancelled"
     )
+    landing = client.get(f"/buyout/{first.device_id}/cancelled")  # public: a browser lands
+    assert landing.status_code == 200
+    assert "Nothing was charged" in landing.text
     options = options_of(client, first.employee, first.device_id)
     assert options["phase"] == "final"
     assert "buyout" in options["actions"]
@@ -467,9 +470,7 @@ def test_walk_a_buyout_offline_decline_then_retry_and_pay(
     assert retry.session_id != first.session_id
     paid = press(retry.checkout_url, "pay")
     assert paid.status_code == 303
-    assert paid.headers["location"].endswith(
-        f"/v1/devices/{first.device_id}/options?checkout=success"
-    )
+    assert paid.headers["location"].endswith(f"/buyout/{first.device_id}/paid")
 
     device = device_of(client, first.employee, first.device_id)
     assert device["status"] == "active_bought_by_employee"
