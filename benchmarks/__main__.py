@@ -1,0 +1,72 @@
+"""`python -m benchmarks projector|commands [options]` (usually through `scripts/bench`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from benchmarks import commands, projector
+from benchmarks.common import STORE_CHOICES, BenchError, exit_cleanly_on_sigterm
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description="Lessor benchmarks: rates beside same-run baselines, and their ratios.",
+    )
+    sub = top.add_subparsers(dest="benchmark", required=True)
+
+    proj = sub.add_parser("projector", help="projector rebuild rate vs a raw read of the log")
+    proj.add_argument("--events", type=_positive, default=200_000, help="events to fill")
+    proj.add_argument("--store", choices=STORE_CHOICES, default="both")
+    # Two by default: one PostgreSQL rebuild of 200k events takes over a minute here.
+    proj.add_argument("--repeat", type=_positive, default=2, help="repetitions (median)")
+    proj.add_argument(
+        "--catch-up", action="store_true", help="also time catch_up() from position 0"
+    )
+    proj.add_argument("--profile", action="store_true", help="cProfile one rebuild per projection")
+    proj.add_argument(
+        "--projection",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="rebuild only this projection (repeatable; default: every registered one)",
+    )
+
+    cmd = sub.add_parser("commands", help="single-command save rate vs raw single-row inserts")
+    cmd.add_argument("--n", type=_positive, default=2000, help="commands (and raw rows) per run")
+    cmd.add_argument("--store", choices=STORE_CHOICES, default="both")
+    cmd.add_argument("--repeat", type=_positive, default=3, help="repetitions (median)")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    exit_cleanly_on_sigterm()
+    try:
+        if args.benchmark == "projector":
+            options = projector.Options(
+                events=args.events,
+                repeat=args.repeat,
+                catch_up=args.catch_up,
+                profile=args.profile,
+                projections=tuple(args.projection),
+            )
+            projector.run(args.store, options)
+        else:
+            commands.run(args.store, commands.Options(n=args.n, repeat=args.repeat))
+    except BenchError as error:
+        sys.stderr.write(f"bench: {error}\n")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
