@@ -75,7 +75,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, projector_poll_s=0.05, read_wait_timeout_s=10)
+    # The read wait is a ceiling for loaded machines; a read returns as soon as it is served.
+    return Settings(database_url=database_url, projector_poll_s=0.05, read_wait_timeout_s=30)
 
 
 @pytest.fixture
