@@ -121,7 +121,9 @@ class Projector:
             notifications = self._notifications_after(position, self.batch_size)
             if not notifications:
                 return 0
-            self._apply(projection, notifications, tx.with_names(live_names(projection)))
+            self._apply(
+                projection, notifications, tx.with_names(live_names(projection), batched=True)
+            )
             tx.execute(
                 f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?",
                 (notifications[-1].id, name),
@@ -238,7 +240,7 @@ class Projector:
                 notifications = self._notifications_after(position, self.batch_size * 4)
                 if not notifications:
                     break
-                self._apply(projection, notifications, tx.with_names(names))
+                self._apply(projection, notifications, tx.with_names(names, batched=True))
             position = notifications[-1].id
             if progress:
                 progress(position, max(head, position))
@@ -252,7 +254,7 @@ class Projector:
             batch = self._notifications_after(position, self.batch_size * 4, stop=until)
             if not batch:
                 break
-            self._apply(projection, batch, tx.with_names(aside_names(projection)))
+            self._apply(projection, batch, tx.with_names(aside_names(projection), batched=True))
             position = batch[-1].id
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:

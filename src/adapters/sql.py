@@ -19,16 +19,58 @@ from psycopg_pool import ConnectionPool
 from adapters.settings_url import DatabaseUrl
 
 
+class _Batch:
+    """Consecutive runs of one statement, held back and sent as one executemany.
+
+    View writes during projection are mostly runs of the same INSERT or UPDATE; sending each
+    on its own costs a round trip per row on PostgreSQL. Shared by every session of one
+    transaction, so statements keep their order; flushed before any read and at commit.
+    """
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+        self._sql: str | None = None
+        self._rows: list[tuple[Any, ...]] = []
+
+    def add(self, sql: str, params: tuple[Any, ...]) -> None:
+        if sql != self._sql:
+            self.flush()
+            self._sql = sql
+        self._rows.append(params)
+
+    def flush(self) -> None:
+        if self._sql is not None and self._rows:
+            if len(self._rows) == 1:
+                self._cursor.execute(self._sql, self._rows[0])
+            else:
+                self._cursor.executemany(self._sql, self._rows)
+        self._sql, self._rows = None, []
+
+
 class SqlSession:
     """One transaction. Table names in `{braces}` are filled from `names`."""
 
-    def __init__(self, cursor: Any, *, dialect: str, names: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        cursor: Any,
+        *,
+        dialect: str,
+        names: Mapping[str, str] | None = None,
+        batch: _Batch | None = None,
+        batched: bool = False,
+    ):
         self._cursor = cursor
         self.dialect = dialect
         self._names = dict(names or {})
+        self._batch = batch or _Batch(cursor)
+        self._batched = batched
 
-    def with_names(self, names: Mapping[str, str]) -> SqlSession:
-        return SqlSession(self._cursor, dialect=self.dialect, names=names)
+    def with_names(self, names: Mapping[str, str], *, batched: bool = False) -> SqlSession:
+        """The same transaction under other table names; `batched` writes (views being
+        projected) return -1 instead of a row count, as they are sent later."""
+        return SqlSession(
+            self._cursor, dialect=self.dialect, names=names, batch=self._batch, batched=batched
+        )
 
     def _sql(self, sql: str) -> str:
         if self._names:
@@ -36,17 +78,26 @@ class SqlSession:
         return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        if self._batched:
+            self._batch.add(self._sql(sql), tuple(params))
+            return -1
+        self._batch.flush()
         self._cursor.execute(self._sql(sql), tuple(params))
         return int(self._cursor.rowcount)
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        self._batch.flush()
         self._cursor.execute(self._sql(sql), tuple(params))
         row = self._cursor.fetchone()
         return tuple(row) if row is not None else None
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._batch.flush()
         self._cursor.execute(self._sql(sql), tuple(params))
         return [tuple(r) for r in self._cursor.fetchall()]
+
+    def flush(self) -> None:
+        self._batch.flush()
 
 
 class Database(ABC):
@@ -93,7 +144,9 @@ class SqliteDatabase(Database):
         cursor = conn.cursor()
         cursor.execute("BEGIN IMMEDIATE")  # take the write lock now: no upgrade deadlocks
         try:
-            yield SqlSession(cursor, dialect=self.dialect)
+            session = SqlSession(cursor, dialect=self.dialect)
+            yield session
+            session.flush()
         except BaseException:
             conn.rollback()
             raise
@@ -124,7 +177,9 @@ class PostgresDatabase(Database):
     @contextmanager
     def transaction(self) -> Iterator[SqlSession]:
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-            yield SqlSession(cursor, dialect=self.dialect)
+            session = SqlSession(cursor, dialect=self.dialect)
+            yield session
+            session.flush()
 
     def close(self) -> None:
         self._pool.close()

@@ -110,30 +110,28 @@ class HardwareOverview(Projection):
         if isinstance(event, Device.Registered):
             self._registered(event, position, view)
         elif isinstance(event, Device.Assigned):
-            row = view.fetchone(
-                "SELECT name FROM {hardware_overview_members} WHERE member_id = ?",
-                (str(event.member_id),),
-            )
+            # One statement, no read: the name comes from the side table in a subquery.
             view.execute(
-                "UPDATE {hardware_overview} SET assignee_id = ?, assignee_name = ?,"
-                " status = CASE WHEN status = ? AND received THEN ? ELSE status END"
-                " WHERE device_id = ?",
+                "UPDATE {hardware_overview} SET assignee_id = ?, assignee_name = (SELECT name"
+                " FROM {hardware_overview_members} WHERE member_id = ?),"
+                " status = CASE WHEN status = ? AND received THEN ? ELSE status END,"
+                " version = ? WHERE device_id = ?",
                 (
                     str(event.member_id),
-                    row[0] if row else None,
+                    str(event.member_id),
                     DeviceStatus.IN_STOCK.value,
                     DeviceStatus.ACTIVE.value,
+                    version,
                     device,
                 ),
             )
-            self._set(view, device, version)
         elif isinstance(event, Device.Unassigned):
             view.execute(
                 "UPDATE {hardware_overview} SET assignee_id = NULL, assignee_name = NULL,"
-                " status = CASE WHEN status = ? THEN ? ELSE status END WHERE device_id = ?",
-                (DeviceStatus.ACTIVE.value, DeviceStatus.IN_STOCK.value, device),
+                " status = CASE WHEN status = ? THEN ? ELSE status END, version = ?"
+                " WHERE device_id = ?",
+                (DeviceStatus.ACTIVE.value, DeviceStatus.IN_STOCK.value, version, device),
             )
-            self._set(view, device, version)
         elif isinstance(event, Device.EndOfLeaseOpened):
             self._set(view, device, version, phase="preliminary")
         elif isinstance(event, Device.PreliminaryChoiceMade):
@@ -187,10 +185,10 @@ class HardwareOverview(Projection):
         elif isinstance(event, Device.MarkedReceived):
             view.execute(
                 "UPDATE {hardware_overview} SET received = ?, status = CASE WHEN status = ?"
-                " AND assignee_id IS NOT NULL THEN ? ELSE status END WHERE device_id = ?",
-                (True, DeviceStatus.IN_STOCK.value, DeviceStatus.ACTIVE.value, device),
+                " AND assignee_id IS NOT NULL THEN ? ELSE status END, version = ?"
+                " WHERE device_id = ?",
+                (True, DeviceStatus.IN_STOCK.value, DeviceStatus.ACTIVE.value, version, device),
             )
-            self._set(view, device, version)
         elif isinstance(event, Device.SerialRecorded):
             self._set(view, device, version, serial=event.serial)
         elif isinstance(event, Device.Released):
