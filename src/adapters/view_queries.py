@@ -19,6 +19,10 @@ class Page:
     items: list[dict[str, Any]]
     next_cursor: int | None
 
+    def to_json(self) -> dict[str, Any]:
+        """The body of every list endpoint: the items and the cursor of the next page."""
+        return {"items": self.items, "next_cursor": self.next_cursor}
+
 
 @dataclass(slots=True)
 class _Where:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,37 +12,12 @@ from api.bootstrap import build
 from api.http.app import create_app
 from api.settings import Settings
 from projections.registry import all_projections
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
+from tests.e2e._cli import cli_runner
 
 
 @pytest.fixture
 def lessor(database_url: str, tmp_path: Path):
-    env = {
-        **os.environ,
-        "LESSOR_DATABASE_URL": database_url,
-        "COLUMNS": "200",
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-    }
-
-    def run(*args: str) -> Run:
-        done = subprocess.run(
-            [sys.executable, "-m", "api.cli.main", *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        return Run(done.returncode, done.stdout, done.stderr)
+    run = cli_runner(database_url, tmp_path)
 
     assert run("db", "init").code == 0
     return run

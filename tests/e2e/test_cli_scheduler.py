@@ -6,17 +6,14 @@ then shut down and the CLI, a separate process on the same database, runs the sc
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from adapters.clock import FixedClock
 from api.bootstrap import Container
+from tests.e2e._cli import Run, cli_runner
 from tests.e2e._http import auth, head, make_client
 from tests.e2e._subscriptions import (
     add_product,
@@ -29,36 +26,10 @@ from tests.e2e._subscriptions import (
     term_minor,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
 
 @pytest.fixture
 def lessor_cli(database_url: str, tmp_path: Path) -> Callable[..., Run]:
-    env = {
-        **os.environ,
-        "LESSOR_DATABASE_URL": database_url,
-        "COLUMNS": "200",
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-    }
-
-    def run(*args: str) -> Run:
-        done = subprocess.run(
-            [sys.executable, "-m", "api.cli.main", *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        return Run(done.returncode, done.stdout, done.stderr)
+    run = cli_runner(database_url, tmp_path)
 
     return run
 

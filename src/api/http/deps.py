@@ -20,6 +20,7 @@ MAX_POSITION = 2**63 - 1  # log positions are 64-bit signed integers on both sto
 
 # A keyset cursor (the last position of the previous page) and a read-your-writes position.
 Cursor = Annotated[int | None, Query(ge=0, le=MAX_POSITION)]
+Limit = Annotated[int, Query(ge=1, le=500, description="items per page")]
 MinPosition = Annotated[
     int | None, Query(ge=0, le=MAX_POSITION, description="wait until this log position is read")
 ]

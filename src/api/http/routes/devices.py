@@ -16,6 +16,7 @@ from api.http.deps import (
     ContainerDep,
     ContextDep,
     Cursor,
+    Limit,
     MinPosition,
     wait_for_position,
 )
@@ -66,7 +67,7 @@ def hardware_overview(
     renewal_from: Annotated[date | None, Query(description="inclusive")] = None,
     renewal_to: Annotated[date | None, Query(description="exclusive")] = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     if who.role == Role.EMPLOYEE:
@@ -92,7 +93,7 @@ def hardware_overview(
             limit=limit,
         ),
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return page.to_json()
 
 
 @router.get("/{device_id}", summary="Read a device")

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from adapters.view_queries import EventLogFilter, query_event_log
-from api.http.deps import CallerDep, ContainerDep, Cursor, MinPosition, wait_for_position
+from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition, wait_for_position
 from domain.model.actor import Role
 from domain.model.errors import InvalidValue
 
@@ -39,7 +39,7 @@ def event_log(
     occurred_from: Annotated[datetime | None, Query(description="inclusive")] = None,
     occurred_to: Annotated[datetime | None, Query(description="exclusive")] = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     who.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
@@ -59,7 +59,7 @@ def event_log(
             limit=limit,
         ),
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return page.to_json()
 
 
 @router.get("/devices/{device_id}/events", summary="A device's event log")
@@ -68,11 +68,11 @@ def device_events(
     who: CallerDep,
     c: ContainerDep,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     who.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
     c.app.device(who, device_id)  # 404 for another tenant's device
     wait_for_position(c, "event_log", min_position)
     page = query_event_log(c.db, EventLogFilter(aggregate_id=device_id, after=cursor, limit=limit))
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return page.to_json()

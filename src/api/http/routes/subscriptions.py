@@ -24,6 +24,7 @@ from api.http.deps import (
     ContainerDep,
     ContextDep,
     Cursor,
+    Limit,
     MinPosition,
     wait_for_position,
 )
@@ -92,7 +93,7 @@ def subscription_overview(
     company_id: UUID | None = None,
     status: str | None = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     who.require(*MANAGERS)
@@ -106,7 +107,7 @@ def subscription_overview(
             limit=limit,
         ),
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return page.to_json()
 
 
 @router.get("/v1/subscriptions/{subscription_id}", summary="One subscription")
@@ -123,7 +124,7 @@ def subscription_history(
     who: CallerDep,
     c: ContainerDep,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     c.app.subscription(who, subscription_id)  # 404 for another tenant's
@@ -132,7 +133,7 @@ def subscription_history(
     page = query_event_log(
         c.db, EventLogFilter(aggregate_id=subscription_id, after=cursor, limit=limit)
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return page.to_json()
 
 
 def _versioned(ctx: CommandContext, expected_version: int | None) -> CommandContext:
@@ -260,7 +261,7 @@ def charges(
     charged_from: Annotated[date | None, Query(description="inclusive")] = None,
     charged_to: Annotated[date | None, Query(description="exclusive")] = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     who.require(Role.OPERATOR, Role.ADMIN)
@@ -276,4 +277,4 @@ def charges(
             limit=limit,
         ),
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return page.to_json()
