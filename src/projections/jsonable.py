@@ -33,10 +33,10 @@ def utc_text(value: datetime) -> str:
 
 
 def to_jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str | float):
-        return value.value if isinstance(value, Enum) else value
-    if isinstance(value, Enum):
+    if isinstance(value, Enum):  # before str: our enums are StrEnums
         return value.value
+    if value is None or isinstance(value, bool | int | str | float):
+        return value
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):

@@ -74,7 +74,7 @@ class EndOfLeaseCommands(DeviceCommands):
         employee = caller.role == Role.EMPLOYEE
         actions: list[str] = []
         open_ = device.status == DeviceStatus.ACTIVE and device.final_decision is None
-        if open_ and phase == Phase.PRELIMINARY and (employee or caller.role != Role.EMPLOYEE):
+        if open_ and phase == Phase.PRELIMINARY:
             actions.append("preliminary_choice")
         if open_ and phase == Phase.FINAL:
             actions.append("return")

@@ -195,7 +195,7 @@ class Company(Aggregate):
                 f"There is no standard curve for '{category}': save a custom curve first."
             )
         current = self.valuation.get(category, {}).get("enabled", False)
-        if enabled != current or enabled:
+        if enabled or current:  # switching on always records (it overrides manual prices)
             self._automatic_valuation_changed(
                 category=category, enabled=enabled, **cause.stamp(self.id)
             )
