@@ -116,7 +116,7 @@ class Projector:
     def run_batch(self, name: str) -> int:
         """Apply the next batch of events to one projection; returns how many were read."""
         projection = self.projections[name]
-        with self.db.transaction() as tx:
+        with self.db.transaction(pipelined=True) as tx:
             position = self._locked_position(tx, name)
             notifications = self._notifications_after(position, self.batch_size)
             if not notifications:
@@ -236,7 +236,7 @@ class Projector:
             self._create_tables(tx, projection, names)
         head, position = self.head(), 0
         while True:
-            with self.db.transaction() as tx:
+            with self.db.transaction(pipelined=True) as tx:
                 notifications = self._notifications_after(position, self.batch_size * 4)
                 if not notifications:
                     break

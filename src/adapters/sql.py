@@ -10,7 +10,7 @@ import sqlite3
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +105,12 @@ class Database(ABC):
 
     @abstractmethod
     @contextmanager
-    def transaction(self) -> Iterator[SqlSession]:
-        """Commit on success, roll back on any exception."""
+    def transaction(self, *, pipelined: bool = False) -> Iterator[SqlSession]:
+        """Commit on success, roll back on any exception.
+
+        `pipelined`: writes are sent without waiting for each reply (PostgreSQL's pipeline
+        mode), for the projector's long runs of view writes; a read still waits for its rows.
+        """
 
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Release connections."""
@@ -139,7 +143,8 @@ class SqliteDatabase(Database):
         return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[SqlSession]:
+    def transaction(self, *, pipelined: bool = False) -> Iterator[SqlSession]:
+        del pipelined  # statements run in-process: there is no round trip to save
         conn = self._connection()
         cursor = conn.cursor()
         cursor.execute("BEGIN IMMEDIATE")  # take the write lock now: no upgrade deadlocks
@@ -175,8 +180,13 @@ class PostgresDatabase(Database):
         )
 
     @contextmanager
-    def transaction(self) -> Iterator[SqlSession]:
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+    def transaction(self, *, pipelined: bool = False) -> Iterator[SqlSession]:
+        with (
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cursor,
+            conn.pipeline() if pipelined else nullcontext(),
+        ):
             session = SqlSession(cursor, dialect=self.dialect)
             yield session
             session.flush()
