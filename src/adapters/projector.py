@@ -16,8 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import resolve_topic
 
+from adapters.event_pages import EventPages, LoggedEvent
 from adapters.sql import Database, SqlSession
 from domain.application import LessorApplication
 from projections.base import Projection
@@ -72,6 +74,8 @@ class Projector:
         self._advanced = threading.Condition()
         self._wake = threading.Event()
         self.errors: dict[str, str] = {}  # projection → last failure, until it recovers
+        self.log = EventPages(app.recorder, db.dialect)
+        self._folded_topics: dict[str, dict[str, bool]] = {name: {} for name in self.projections}
 
     # ------------------------------------------------------------------ schema
 
@@ -100,10 +104,16 @@ class Projector:
                     (projection.name, projection.version),
                 )
 
-    def _create_tables(self, tx: SqlSession, projection: Projection, names: dict[str, str]) -> None:
+    def _create_tables(
+        self, tx: SqlSession, projection: Projection, names: dict[str, str], *, aside: bool = False
+    ) -> None:
         named = tx.with_names(names)
         for table, body in projection.tables.items():
             named.execute(f"CREATE TABLE IF NOT EXISTS {{{table}}} ({body})")
+        if aside:
+            # Aside tables are only written while folding (by key) and then copied into the
+            # live ones, which have the indexes: maintaining them here too is pure cost.
+            return
         for ddl in projection.indexes:
             named.execute(ddl)
 
@@ -116,20 +126,18 @@ class Projector:
     def run_batch(self, name: str) -> int:
         """Apply the next batch of events to one projection; returns how many were read."""
         projection = self.projections[name]
-        with self.db.transaction(pipelined=True) as tx:
+        with self.db.transaction() as tx:
             position = self._locked_position(tx, name)
-            notifications = self._notifications_after(position, self.batch_size)
-            if not notifications:
+            events = self.log.after(tx, position, self.batch_size)
+            if not events:
                 return 0
-            self._apply(
-                projection, notifications, tx.with_names(live_names(projection), batched=True)
-            )
+            self._fold([(projection, tx.with_names(live_names(projection), batched=True))], events)
             tx.execute(
                 f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?",
-                (notifications[-1].id, name),
+                (events[-1].position, name),
             )
         self._announce()
-        return len(notifications)
+        return len(events)
 
     def catch_up(self, name: str | None = None) -> None:
         """Process until every (or the named) projection has reached the head."""
@@ -176,19 +184,32 @@ class Projector:
             raise LookupError(f"Unknown projection '{name}': run `lessor db init`.")
         return int(row[0])
 
-    def _notifications_after(
-        self, position: int, limit: int, stop: int | None = None
-    ) -> list[Notification]:
-        return list(
-            self.app.recorder.select_notifications(start=position + 1, limit=limit, stop=stop)
-        )
-
-    def _apply(
-        self, projection: Projection, notifications: Sequence[Notification], view: SqlSession
+    def _fold(
+        self, targets: Sequence[tuple[Projection, SqlSession]], events: Sequence[LoggedEvent]
     ) -> None:
-        to_event = self.app.mapper.to_domain_event
-        for notification in notifications:
-            projection.apply(to_event(notification), notification.id, view)
+        """Apply each event to every target projection that folds it, decoding it once."""
+        for logged in events:
+            folding = [(p, view) for p, view in targets if self._folds(p, logged.topic)]
+            if not folding:
+                continue  # e.g. a uniqueness claim: no view reads it, so it is never decoded
+            event = self.app.mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=logged.originator_id,
+                    originator_version=logged.originator_version,
+                    topic=logged.topic,
+                    state=logged.state,
+                )
+            )
+            for projection, view in folding:
+                projection.apply(event, logged.position, view)
+
+    def _folds(self, projection: Projection, topic: str) -> bool:
+        """Whether `projection` folds events of this topic (resolved once per topic)."""
+        known = self._folded_topics[projection.name]
+        folds = known.get(topic)
+        if folds is None:
+            folds = known[topic] = projection.folds(resolve_topic(topic))
+        return folds
 
     # --------------------------------------------------------------- queries
 
@@ -228,20 +249,21 @@ class Projector:
 
     # ------------------------------------------------------ rebuild and verify
 
-    def _build_aside(self, projection: Projection, progress: Progress | None) -> int:
-        """Fold the whole log into fresh aside tables; returns the position reached."""
-        names = aside_names(projection)
+    def _build_aside(self, projections: Sequence[Projection], progress: Progress | None) -> int:
+        """Fold the whole log into fresh aside tables, every projection in the same pass
+        (each event is read and decoded once); returns the position reached."""
         with self.db.transaction() as tx:
-            self._drop_tables(tx, names)
-            self._create_tables(tx, projection, names)
+            for projection in projections:
+                self._drop_tables(tx, aside_names(projection))
+                self._create_tables(tx, projection, aside_names(projection), aside=True)
         head, position = self.head(), 0
         while True:
-            with self.db.transaction(pipelined=True) as tx:
-                notifications = self._notifications_after(position, self.batch_size * 4)
-                if not notifications:
+            with self.db.transaction() as tx:
+                events = self.log.after(tx, position, self.batch_size * 4)
+                if not events:
                     break
-                self._apply(projection, notifications, tx.with_names(names, batched=True))
-            position = notifications[-1].id
+                self._fold(_aside_targets(tx, projections), events)
+            position = events[-1].position
             if progress:
                 progress(position, max(head, position))
         return position
@@ -251,44 +273,55 @@ class Projector:
     ) -> None:
         position = since
         while position < until:
-            batch = self._notifications_after(position, self.batch_size * 4, stop=until)
-            if not batch:
+            events = self.log.after(tx, position, self.batch_size * 4, stop=until)
+            if not events:
                 break
-            self._apply(projection, batch, tx.with_names(aside_names(projection), batched=True))
-            position = batch[-1].id
+            self._fold(_aside_targets(tx, [projection]), events)
+            position = events[-1].position
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
-        """Rebuild from position zero beside the live tables, then swap in one transaction."""
-        projection = self.projections[name]
-        built = self._build_aside(projection, progress)
+        """Rebuild one projection: see `rebuild_many`."""
+        return self.rebuild_many([name], progress)[name]
+
+    def rebuild_many(
+        self, names: Sequence[str], progress: Progress | None = None
+    ) -> dict[str, int]:
+        """Rebuild from position zero beside the live tables, then swap in one transaction.
+
+        All the named projections are folded in one pass over the log. Returns the
+        position each one has reached.
+        """
+        projections = [self.projections[name] for name in names]
+        built = self._build_aside(projections, progress)
+        reached: dict[str, int] = {}
         with self.db.transaction() as tx:
-            live = self._locked_position(tx, name)
-            self._catch_up_aside(tx, projection, built, live)  # the live one moved on meanwhile
-            reached = max(live, built)
-            for table, aside in aside_names(projection).items():
-                tx.execute(f"DELETE FROM {table}")
-                tx.execute(f"INSERT INTO {table} SELECT * FROM {aside}")
-            self._drop_tables(tx, aside_names(projection))
-            tx.execute(
-                f"UPDATE {TRACKING_TABLE} SET position = ?, version = ? WHERE name = ?",
-                (reached, projection.version, name),
-            )
+            for projection in projections:
+                live = self._locked_position(tx, projection.name)
+                self._catch_up_aside(tx, projection, built, live)  # the live one moved on
+                for table, aside in aside_names(projection).items():
+                    tx.execute(f"DELETE FROM {table}")
+                    tx.execute(f"INSERT INTO {table} SELECT * FROM {aside}")
+                self._drop_tables(tx, aside_names(projection))
+                reached[projection.name] = max(live, built)
+                tx.execute(
+                    f"UPDATE {TRACKING_TABLE} SET position = ?, version = ? WHERE name = ?",
+                    (reached[projection.name], projection.version, projection.name),
+                )
         self._announce()
         return reached
 
     def verify(self, name: str, progress: Progress | None = None) -> list[TableDiff]:
         """Rebuild aside and compare with the live view at the same position."""
         projection = self.projections[name]
-        built = self._build_aside(projection, progress)
+        built = self._build_aside([projection], progress)
         diffs: list[TableDiff] = []
         try:
             with self.db.transaction() as tx:
                 live = self._locked_position(tx, name)
                 if live < built:  # compare at the same position: bring the live view level
-                    self._apply(
-                        projection,
-                        self._notifications_after(live, built - live, stop=built),
-                        tx.with_names(live_names(projection)),
+                    self._fold(
+                        [(projection, tx.with_names(live_names(projection)))],
+                        self.log.after(tx, live, built - live, stop=built),
                     )
                     tx.execute(
                         f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?", (built, name)
@@ -305,6 +338,12 @@ class Projector:
             with self.db.transaction() as tx:
                 self._drop_tables(tx, aside_names(projection))
         return diffs
+
+
+def _aside_targets(
+    tx: SqlSession, projections: Sequence[Projection]
+) -> list[tuple[Projection, SqlSession]]:
+    return [(p, tx.with_names(aside_names(p), batched=True)) for p in projections]
 
 
 def _multiset(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:

@@ -6,11 +6,12 @@ SQL uses `?` placeholders (translated to `%s` for psycopg) and `{table}` names, 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,33 +19,59 @@ from psycopg_pool import ConnectionPool
 
 from adapters.settings_url import DatabaseUrl
 
+# A plain multi-column INSERT of placeholders only: a run of these may go out as one COPY.
+_PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \((?:%s, )*%s\)")
+COPY_MIN_ROWS = 16  # below this, a COPY's extra round trip costs more than it saves
 
-class _Batch:
-    """Consecutive runs of one statement, held back and sent as one executemany.
 
-    View writes during projection are mostly runs of the same INSERT or UPDATE; sending each
-    on its own costs a round trip per row on PostgreSQL. Shared by every session of one
-    transaction, so statements keep their order; flushed before any read and at commit.
+class _WriteQueue:
+    """A view session's writes, held back and sent together before the next read or commit.
+
+    Projection writes arrive one event at a time; sent one by one they cost a round trip each
+    on PostgreSQL. Here consecutive runs of one statement go out as one `executemany`, a
+    stretch of runs in one pipeline (no waiting between statements), and a long run of a
+    plain INSERT as one COPY — in the order they were written, so the result is the same.
     """
 
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, dialect: str) -> None:
         self._cursor = cursor
-        self._sql: str | None = None
-        self._rows: list[tuple[Any, ...]] = []
+        self._postgres = dialect == "postgresql"
+        self._runs: list[tuple[str, list[tuple[Any, ...]]]] = []
 
     def add(self, sql: str, params: tuple[Any, ...]) -> None:
-        if sql != self._sql:
-            self.flush()
-            self._sql = sql
-        self._rows.append(params)
+        if self._runs and self._runs[-1][0] == sql:
+            self._runs[-1][1].append(params)
+        else:
+            self._runs.append((sql, [params]))
 
     def flush(self) -> None:
-        if self._sql is not None and self._rows:
-            if len(self._rows) == 1:
-                self._cursor.execute(self._sql, self._rows[0])
-            else:
-                self._cursor.executemany(self._sql, self._rows)
-        self._sql, self._rows = None, []
+        runs, self._runs = self._runs, []
+        if not self._postgres:  # in-process: nothing to save but the per-call overhead
+            for sql, rows in runs:
+                self._cursor.executemany(sql, rows)
+            return
+        pending: list[tuple[str, list[tuple[Any, ...]]]] = []
+        for sql, rows in runs:
+            copy = _PLAIN_INSERT.fullmatch(sql) if len(rows) >= COPY_MIN_ROWS else None
+            if copy is None:
+                pending.append((sql, rows))
+                continue
+            self._pipelined(pending)  # COPY cannot run inside a pipeline: send what came first
+            pending = []
+            with self._cursor.copy(f"COPY {copy[1]} ({copy[2]}) FROM STDIN") as stream:
+                for row in rows:
+                    stream.write_row(row)
+        self._pipelined(pending)
+
+    def _pipelined(self, runs: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        if not runs:
+            return
+        with self._cursor.connection.pipeline():
+            for sql, rows in runs:
+                if len(rows) == 1:
+                    self._cursor.execute(sql, rows[0])
+                else:
+                    self._cursor.executemany(sql, rows)
 
 
 class SqlSession:
@@ -56,20 +83,28 @@ class SqlSession:
         *,
         dialect: str,
         names: Mapping[str, str] | None = None,
-        batch: _Batch | None = None,
+        queues: list[_WriteQueue] | None = None,
         batched: bool = False,
     ):
         self._cursor = cursor
         self.dialect = dialect
         self._names = dict(names or {})
-        self._batch = batch or _Batch(cursor)
-        self._batched = batched
+        self._queues = [] if queues is None else queues  # every write queue of the transaction
+        self._queue: _WriteQueue | None = None
+        if batched:
+            self._queue = _WriteQueue(cursor, dialect)
+            self._queues.append(self._queue)
 
     def with_names(self, names: Mapping[str, str], *, batched: bool = False) -> SqlSession:
-        """The same transaction under other table names; `batched` writes (views being
-        projected) return -1 instead of a row count, as they are sent later."""
+        """The same transaction under other table names.
+
+        `batched` (a view being projected): writes are queued and sent before the
+        transaction's next read or direct statement, or at commit, and return -1 instead of
+        a row count. Each batched session queues on its own — they write disjoint tables —
+        so that one projection's run of inserts is not broken up by another's writes.
+        """
         return SqlSession(
-            self._cursor, dialect=self.dialect, names=names, batch=self._batch, batched=batched
+            self._cursor, dialect=self.dialect, names=names, queues=self._queues, batched=batched
         )
 
     def _sql(self, sql: str) -> str:
@@ -78,26 +113,28 @@ class SqlSession:
         return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        if self._batched:
-            self._batch.add(self._sql(sql), tuple(params))
+        if self._queue is not None:
+            self._queue.add(self._sql(sql), tuple(params))
             return -1
-        self._batch.flush()
+        self.flush()
         self._cursor.execute(self._sql(sql), tuple(params))
         return int(self._cursor.rowcount)
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        self._batch.flush()
+        self.flush()
         self._cursor.execute(self._sql(sql), tuple(params))
         row = self._cursor.fetchone()
         return tuple(row) if row is not None else None
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self._batch.flush()
+        self.flush()
         self._cursor.execute(self._sql(sql), tuple(params))
-        return [tuple(r) for r in self._cursor.fetchall()]
+        return list(self._cursor.fetchall())  # both drivers return plain tuples
 
     def flush(self) -> None:
-        self._batch.flush()
+        """Send every queued write of the transaction (in each queue's order)."""
+        for queue in self._queues:
+            queue.flush()
 
 
 class Database(ABC):
@@ -105,12 +142,8 @@ class Database(ABC):
 
     @abstractmethod
     @contextmanager
-    def transaction(self, *, pipelined: bool = False) -> Iterator[SqlSession]:
-        """Commit on success, roll back on any exception.
-
-        `pipelined`: writes are sent without waiting for each reply (PostgreSQL's pipeline
-        mode), for the projector's long runs of view writes; a read still waits for its rows.
-        """
+    def transaction(self) -> Iterator[SqlSession]:
+        """Commit on success, roll back on any exception."""
 
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Release connections."""
@@ -143,8 +176,7 @@ class SqliteDatabase(Database):
         return conn
 
     @contextmanager
-    def transaction(self, *, pipelined: bool = False) -> Iterator[SqlSession]:
-        del pipelined  # statements run in-process: there is no round trip to save
+    def transaction(self) -> Iterator[SqlSession]:
         conn = self._connection()
         cursor = conn.cursor()
         cursor.execute("BEGIN IMMEDIATE")  # take the write lock now: no upgrade deadlocks
@@ -180,13 +212,8 @@ class PostgresDatabase(Database):
         )
 
     @contextmanager
-    def transaction(self, *, pipelined: bool = False) -> Iterator[SqlSession]:
-        with (
-            self._pool.connection() as conn,
-            conn.transaction(),
-            conn.cursor() as cursor,
-            conn.pipeline() if pipelined else nullcontext(),
-        ):
+    def transaction(self) -> Iterator[SqlSession]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             session = SqlSession(cursor, dialect=self.dialect)
             yield session
             session.flush()

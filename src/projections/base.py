@@ -31,6 +31,14 @@ class Projection(ABC):
     tables: dict[str, str]
     # Extra DDL run after the tables exist, e.g. indexes; may use `{table}` names.
     indexes: tuple[str, ...] = ()
+    # The event classes (or their bases) this view folds, less those it ignores. The
+    # projector does not even decode other events for it, so `apply` must do nothing with
+    # them: declare every class `apply` dispatches on.
+    handles: tuple[type, ...]
+    ignores: tuple[type, ...] = ()
+
+    def folds(self, event_class: type) -> bool:
+        return issubclass(event_class, self.handles) and not issubclass(event_class, self.ignores)
 
     @abstractmethod
     def apply(self, event: Any, position: int, view: ViewSession) -> None:

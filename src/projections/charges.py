@@ -36,6 +36,7 @@ class Charges(Projection):
             PRIMARY KEY (position, line_no)
         """,
     }
+    handles = (Subscription.TermCharged, Subscription.SeatsAdded)
     indexes = (
         "CREATE INDEX IF NOT EXISTS {charges}_by_company ON {charges} (company_id, charge_date)",
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from eventsourcing.domain import Aggregate
+
 from domain.model.idempotency import IdempotencyRecord
 from domain.model.unique_claim import UniqueClaim
 from projections.base import Projection, ViewSession
@@ -41,6 +43,8 @@ class EventLog(Projection):
             details TEXT NOT NULL
         """,
     }
+    handles = (Aggregate.Event,)
+    ignores = NOT_LOGGED
     indexes = (
         "CREATE INDEX IF NOT EXISTS {event_log}_by_aggregate"
         " ON {event_log} (aggregate_id, position)",
@@ -48,7 +52,7 @@ class EventLog(Projection):
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:
-        if isinstance(event, NOT_LOGGED):
+        if isinstance(event, NOT_LOGGED):  # never sent by the projector; kept for direct calls
             return
         operation = operation_of(event)
         view.execute(

@@ -63,6 +63,13 @@ class HardwareOverview(Projection):
             time_zone TEXT NOT NULL
         """,
     }
+    handles = (
+        Company.Registered,
+        Company.TimeZoneChanged,
+        Member.Registered,
+        Member.LastEmploymentDaySet,
+        Device.Event,
+    )
     indexes = (
         "CREATE INDEX IF NOT EXISTS {hardware_overview}_by_company"
         " ON {hardware_overview} (company_id, registered_position)",

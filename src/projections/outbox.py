@@ -84,6 +84,23 @@ class Outbox(Projection):
             buyout_receipts INTEGER NOT NULL
         """,
     }
+    handles = (
+        Company.Registered,
+        Company.Renamed,
+        Company.TimeZoneChanged,
+        Company.SettingsChanged,
+        Company.ReleaseDigestSent,
+        Member.Registered,
+        Device.Registered,
+        Device.SerialRecorded,
+        Device.Assigned,
+        Device.Unassigned,
+        Device.FinalDecisionRequested,
+        Device.ReturnChosen,
+        Device.BuyoutCheckoutStarted,
+        Device.BuyoutPaid,
+        Device.Released,
+    )
     indexes = (
         "CREATE INDEX IF NOT EXISTS {outbox_messages}_by_position ON {outbox_messages} (position)",
     )

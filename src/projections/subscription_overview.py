@@ -44,6 +44,7 @@ class SubscriptionOverview(Projection):
             PRIMARY KEY (subscription_id, product_id)
         """,
     }
+    handles = (Subscription.Event,)
     indexes = (
         "CREATE INDEX IF NOT EXISTS {subscriptions}_by_company"
         " ON {subscriptions} (company_id, created_position)",

@@ -1,4 +1,5 @@
-"""The view database layer: pipelined, batched writes keep all-or-nothing transactions."""
+"""The view database layer: queued view writes (pipelined, or one COPY) keep all-or-nothing
+transactions and the order they were written in."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def _items(db: Database) -> list[tuple[object, ...]]:
 
 
 def _write(db: Database, ids: list[int], *, interleaved: bool) -> None:
-    """Inserts and updates one after the other, or as two runs (sent as executemany)."""
+    """Inserts and updates one after the other (sent pipelined), or as two long runs (the
+    inserts go out as one COPY on PostgreSQL)."""
     insert = "INSERT INTO items (id, label) VALUES (?, ?)"
     update = "UPDATE items SET label = label || '!' WHERE id = ?"
     statements = (
@@ -39,7 +41,7 @@ def _write(db: Database, ids: list[int], *, interleaved: bool) -> None:
         if interleaved
         else [(insert, (n, f"item {n}")) for n in ids] + [(update, (n,)) for n in ids]
     )
-    with db.transaction(pipelined=True) as tx:
+    with db.transaction() as tx:
         view = tx.with_names({}, batched=True)
         for sql, params in statements:
             view.execute(sql, params)
@@ -48,16 +50,16 @@ def _write(db: Database, ids: list[int], *, interleaved: bool) -> None:
 
 
 @pytest.mark.parametrize("interleaved", [True, False], ids=["interleaved", "runs"])
-def test_a_failed_pipelined_batch_writes_nothing_and_the_connection_recovers(
+def test_a_failed_batch_of_queued_writes_writes_nothing_and_the_connection_recovers(
     db: Database, interleaved: bool
 ) -> None:
     # Given enough runs of each statement for the driver to prepare it
-    _write(db, list(range(1, 11)), interleaved=interleaved)
+    _write(db, list(range(1, 41)), interleaved=interleaved)
     # When a batch fails part-way (a duplicate key after several good rows)
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
-        _write(db, [*range(11, 20), 5], interleaved=interleaved)
+        _write(db, [*range(41, 80), 5], interleaved=interleaved)
     # Then none of its rows were written
-    assert len(_items(db)) == 10
+    assert len(_items(db)) == 40
     # And the same statements work again on the same connection
-    _write(db, list(range(11, 21)), interleaved=interleaved)
-    assert _items(db) == [(n, f"item {n}!") for n in range(1, 21)]
+    _write(db, list(range(41, 81)), interleaved=interleaved)
+    assert _items(db) == [(n, f"item {n}!") for n in range(1, 81)]

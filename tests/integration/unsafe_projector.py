@@ -22,20 +22,20 @@ class SeparateTransactionProjector(Projector):
         projection = self.projections[name]
         with self.db.transaction() as tx:
             position = self._locked_position(tx, name)
-            notifications = self._notifications_after(position, self.batch_size)
-            if not notifications:
+            events = self.log.after(tx, position, self.batch_size)
+            if not events:
                 return 0
             tx.execute(
                 f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?",
-                (notifications[-1].id, name),
+                (events[-1].position, name),
             )
         # The gap between the two commits. Wide on purpose: with it the broken projector is
         # caught on almost every kill, so the negative control never passes by luck. (The real
         # projector has no such gap at any width: position and view commit together.)
         time.sleep(0.05)
         with self.db.transaction() as tx:
-            self._apply(projection, notifications, tx.with_names(live_names(projection)))
-        return len(notifications)
+            self._fold([(projection, tx.with_names(live_names(projection)))], events)
+        return len(events)
 
 
 def main() -> None:

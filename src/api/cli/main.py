@@ -19,7 +19,6 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -249,19 +248,24 @@ def projections_rebuild(
     name: Annotated[str | None, typer.Argument(help="Projection name")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Rebuild every projection")] = False,
 ) -> None:
-    """Rebuild from position zero beside the live tables, then swap them in."""
+    """Rebuild from position zero beside the live tables, then swap them in.
+
+    With --all, every projection is folded in the same pass over the log.
+    """
     container = _container()
     try:
-        for projection in _names(container, name, all_):
-            with _progress() as bar:
-                task = bar.add_task(projection, total=max(container.projector.head(), 1))
+        names = _names(container, name, all_)
+        with _progress() as bar:
+            task = bar.add_task(", ".join(names), total=max(container.projector.head(), 1))
 
-                def advance(done: int, total: int, task: TaskID = task) -> None:
-                    bar.update(task, completed=done, total=total)
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-                reached = container.projector.rebuild(projection, advance)
-                bar.update(task, completed=max(reached, 1), total=max(reached, 1))
-            out.print(f"{projection}: rebuilt to position {reached}")
+            reached = container.projector.rebuild_many(names, advance)
+            top = max([*reached.values(), 1])
+            bar.update(task, completed=top, total=top)
+        for projection, position in reached.items():
+            out.print(f"{projection}: rebuilt to position {position}")
     finally:
         container.close()
 
