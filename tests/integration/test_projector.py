@@ -72,6 +72,24 @@ def test_rebuild_from_zero_equals_the_incrementally_maintained_view(container: C
     assert {t: _rows(container, t) for t in incremental} == incremental
 
 
+def test_rebuilding_every_projection_in_one_pass_equals_the_incremental_views(
+    container: Container,
+) -> None:
+    _world(container, devices=40)  # long enough runs of inserts to go out as COPY
+    projector = container.projector
+    projector.batch_size = 7
+    projector.catch_up()
+    tables = [t for p in projector.projections.values() for t in p.tables]
+    incremental = {t: _rows(container, t) for t in tables}
+
+    reached = projector.rebuild_many(list(projector.projections))
+
+    assert set(reached.values()) == {projector.head()}
+    assert {s.lag for s in projector.status()} == {0}
+    assert {t: _rows(container, t) for t in tables} == incremental
+    assert len(incremental["event_log"]) > 40
+
+
 def test_a_query_can_wait_for_its_own_write(container: Container) -> None:
     container.start_projector()  # stopped by the fixture's close()
     company_id = world.company(container.app)
