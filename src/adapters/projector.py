@@ -108,8 +108,11 @@ class Projector:
         self, tx: SqlSession, projection: Projection, names: dict[str, str], *, aside: bool = False
     ) -> None:
         named = tx.with_names(names)
+        # Aside tables are scratch space: a crash mid-rebuild loses nothing that the log
+        # cannot give again, so PostgreSQL need not write them to its WAL.
+        create = "CREATE UNLOGGED TABLE" if aside and tx.dialect == "postgresql" else "CREATE TABLE"
         for table, body in projection.tables.items():
-            named.execute(f"CREATE TABLE IF NOT EXISTS {{{table}}} ({body})")
+            named.execute(f"{create} IF NOT EXISTS {{{table}}} ({body})")
         if aside:
             # Aside tables are only written while folding (by key) and then copied into the
             # live ones, which have the indexes: maintaining them here too is pure cost.
