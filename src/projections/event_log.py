@@ -18,6 +18,8 @@ from projections.jsonable import event_details, utc_text
 
 NOT_LOGGED = (IdempotencyRecord.Recorded, UniqueClaim.Claimed)
 HIDDEN_DETAILS = frozenset({"token_hash"})
+# One encoder for every row: json.dumps(..., sort_keys=True) would build a new one per call.
+DETAILS_JSON = json.JSONEncoder(sort_keys=True)
 
 
 def operation_of(event: Any) -> str:
@@ -70,6 +72,6 @@ class EventLog(Projection):
                 event.actor.id,
                 event.actor.role.value,
                 event.correlation_id,
-                json.dumps(event_details(event, HIDDEN_DETAILS), sort_keys=True),
+                DETAILS_JSON.encode(event_details(event, HIDDEN_DETAILS)),
             ),
         )
