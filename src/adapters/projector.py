@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,45 +128,54 @@ class Projector:
 
     def run_batch(self, name: str) -> int:
         """Apply the next batch of events to one projection; returns how many were read."""
-        projection = self.projections[name]
+        return self.run_batches([name])
+
+    def run_batches(self, names: Sequence[str]) -> int:
+        """Apply the next batch of events to each named projection, in one transaction.
+
+        Each event is read and decoded once, for every projection that folds it and has
+        not yet passed it. Returns how many events were read.
+        """
+        # Rows are locked in one order by every projector, so two never deadlock.
+        projections = [self.projections[name] for name in sorted(set(names))]
         with self.db.transaction() as tx:
-            position = self._locked_position(tx, name)
-            events = self.log.after(tx, position, self.batch_size)
+            positions = {p.name: self._locked_position(tx, p.name) for p in projections}
+            events = self.log.after(tx, min(positions.values()), self.batch_size)
             if not events:
                 return 0
-            self._fold([(projection, tx.with_names(live_names(projection), batched=True))], events)
-            tx.execute(
-                f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?",
-                (events[-1].position, name),
-            )
+            views = [(p, tx.with_names(live_names(p), batched=True)) for p in projections]
+            self._fold(views, events, positions)
+            for name, position in positions.items():
+                tx.execute(
+                    f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?",
+                    (max(position, events[-1].position), name),
+                )
         self._announce()
         return len(events)
 
     def catch_up(self, name: str | None = None) -> None:
         """Process until every (or the named) projection has reached the head."""
-        for projection_name in [name] if name else list(self.projections):
-            while self.run_batch(projection_name):
-                pass
+        names = [name] if name else list(self.projections)
+        while self.run_batches(names):
+            pass
 
     def run_forever(self, stop: threading.Event, *, poll_interval_s: float = 0.5) -> None:
         """Poll; an in-process commit (or NOTIFY relay) only wakes the loop early.
 
-        A batch that fails is rolled back whole and retried with backoff; the failure is
-        kept in `errors` (reported by /healthz) rather than killing the loop, so one bad
-        projection does not stop the others.
+        Every projection moves in one batch. A batch that fails is rolled back whole; then
+        each projection runs on its own, so one bad projection does not stop the others,
+        and its failure is kept in `errors` (reported by /healthz) and retried with backoff.
         """
         backoff = poll_interval_s
+        names = list(self.projections)
         while not stop.is_set():
-            moved = 0
-            failed = False
-            for name in self.projections:
-                try:
-                    moved += self.run_batch(name)
-                    self.errors.pop(name, None)
-                except Exception as error:  # logged, reported, retried; never silently lost
-                    failed = True
-                    self.errors[name] = f"{type(error).__name__}: {error}"
-                    log.exception("projection %s failed; retrying", name)
+            try:
+                moved = self.run_batches(names)
+                self.errors.clear()
+                failed = False
+            except Exception:  # find out which projection failed, and let the others move
+                log.debug("joint batch failed; running each projection alone", exc_info=True)
+                moved, failed = self._run_each(names)
             if failed:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -175,6 +184,18 @@ class Projector:
             if not moved:
                 self._wake.wait(poll_interval_s)
                 self._wake.clear()
+
+    def _run_each(self, names: Sequence[str]) -> tuple[int, bool]:
+        moved, failed = 0, False
+        for name in names:
+            try:
+                moved += self.run_batch(name)
+                self.errors.pop(name, None)
+            except Exception as error:  # logged, reported, retried; never silently lost
+                failed = True
+                self.errors[name] = f"{type(error).__name__}: {error}"
+                log.exception("projection %s failed; retrying", name)
+        return moved, failed
 
     def wake(self, _position: int = 0) -> None:
         self._wake.set()
@@ -188,11 +209,20 @@ class Projector:
         return int(row[0])
 
     def _fold(
-        self, targets: Sequence[tuple[Projection, SqlSession]], events: Sequence[LoggedEvent]
+        self,
+        targets: Sequence[tuple[Projection, SqlSession]],
+        events: Sequence[LoggedEvent],
+        positions: Mapping[str, int] | None = None,
     ) -> None:
-        """Apply each event to every target projection that folds it, decoding it once."""
+        """Apply each event to every target projection that folds it (and, given their
+        `positions`, has not passed it yet), decoding it once."""
         for logged in events:
-            folding = [(p, view) for p, view in targets if self._folds(p, logged.topic)]
+            folding = [
+                (p, view)
+                for p, view in targets
+                if self._folds(p, logged.topic)
+                and (positions is None or logged.position > positions[p.name])
+            ]
             if not folding:
                 continue  # e.g. a uniqueness claim: no view reads it, so it is never decoded
             event = self.app.mapper.to_domain_event(

@@ -8,13 +8,17 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from adapters.projector import Projector
 from api.bootstrap import Container, build, init_database
 from api.settings import Settings
-from domain.model.device import ContractType
+from domain.model.device import ContractType, Device
 from domain.model.money import Money
+from projections.base import Projection, ViewSession
+from projections.event_log import EventLog
 from tests.integration import world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,3 +159,56 @@ def test_a_worker_process_is_woken_by_notify_not_by_polling(postgres_url: str) -
         worker.wait(timeout=10)
         container.close()
     assert worker.returncode == 0  # SIGTERM is a clean stop
+
+
+class SerialsUntilBad(Projection):
+    """A test read model that cannot fold the device with serial SN-BAD."""
+
+    name = "serials_until_bad"
+    tables = {"serials_until_bad": "position BIGINT PRIMARY KEY, serial TEXT NOT NULL"}  # noqa: RUF012
+    handles = (Device.Registered,)
+
+    def apply(self, event: Any, position: int, view: ViewSession) -> None:
+        if event.serial == "SN-BAD":
+            raise RuntimeError("cannot fold SN-BAD")
+        view.execute(
+            "INSERT INTO {serials_until_bad} (position, serial) VALUES (?, ?)",
+            (position, event.serial),
+        )
+
+
+def test_a_failing_projection_is_reported_and_does_not_hold_the_others_back(
+    container: Container,
+) -> None:
+    # Given a projector running the event log beside a projection that fails on one event
+    projector = Projector(
+        container.app, container.db, [EventLog(), SerialsUntilBad()], batch_size=4
+    )
+    projector.create_schema()
+    company_id = world.company(container.app)
+    for serial in ("SN-1", "SN-2", "SN-BAD", "SN-3"):
+        world.device(container.app, company_id, serial)
+    # When it runs for a while
+    stop = threading.Event()
+    runner = threading.Thread(
+        target=projector.run_forever, args=(stop,), kwargs={"poll_interval_s": 0.01}
+    )
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while projector.position("event_log") < projector.head() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        runner.join()
+    # Then the healthy projection reached the head, and the failure is reported
+    assert projector.position("event_log") == projector.head()
+    assert "cannot fold SN-BAD" in projector.errors["serials_until_bad"]
+    assert "event_log" not in projector.errors
+    # And the failing one kept what it folded before the bad event, and nothing after it
+    with container.db.transaction() as tx:
+        serials = [
+            r[0] for r in tx.fetchall("SELECT serial FROM serials_until_bad ORDER BY position")
+        ]
+    assert serials == ["SN-1", "SN-2"]
+    assert 0 < projector.position("serials_until_bad") < projector.head()

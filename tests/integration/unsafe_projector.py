@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
 
 from adapters.projector import TRACKING_TABLE, Projector, live_names
 from api.bootstrap import build
@@ -18,6 +19,9 @@ from api.settings import Settings
 
 
 class SeparateTransactionProjector(Projector):
+    def run_batches(self, names: Sequence[str]) -> int:
+        return sum(self.run_batch(name) for name in names)
+
     def run_batch(self, name: str) -> int:
         projection = self.projections[name]
         with self.db.transaction() as tx:
