@@ -256,7 +256,8 @@ def projections_rebuild(
     try:
         names = _names(container, name, all_)
         with _progress() as bar:
-            task = bar.add_task(", ".join(names), total=max(container.projector.head(), 1))
+            label = names[0] if len(names) == 1 else f"{len(names)} projections, one pass"
+            task = bar.add_task(label, total=max(container.projector.head(), 1))
 
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
