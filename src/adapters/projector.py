@@ -1,10 +1,11 @@
 """The projector: folds the notification log into read models, exactly once.
 
-Each batch is one transaction on the view database that (1) locks the projection's
-tracking row, (2) applies the events after its position and (3) moves the position —
-so a crash at any point leaves the view and its position consistent. Two projectors on
-one projection serialise on the row lock; the loser sees the moved position and skips.
-Identical on SQLite and PostgreSQL (docs/adr/0002-own-projector.md).
+Each batch is one transaction on the view database that (1) locks the projections'
+tracking rows, (2) reads the events after the lowest position and folds each into the
+views that have not passed it, decoding it once, and (3) moves the positions — so a crash
+at any point leaves the views and their positions consistent. Two projectors serialise on
+the row locks; the loser sees the moved positions and skips. Identical on SQLite and
+PostgreSQL (docs/adr/0002-own-projector.md, docs/adr/0007-projector-throughput.md).
 """
 
 from __future__ import annotations
