@@ -453,6 +453,9 @@ class EndOfLeaseCommands(DeviceCommands):
     def send_release_digest(self, company_id: UUID, candidates: list[UUID], now: datetime) -> bool:
         """Monday 09:00: email the admins the devices ready to release, once per week."""
         company = self._load(Company, company_id, "Company")
+        week = local_date(now, company.time_zone).strftime("%G-W%V")
+        if company.last_digest_week == week:
+            return False  # sent already; the scheduler asks every tick of the Monday
         ready = []
         for device_id in candidates:
             device = self._load(Device, device_id, "Device")
@@ -470,8 +473,9 @@ class EndOfLeaseCommands(DeviceCommands):
                         "buyer": buyer.name if buyer else "",
                     }
                 )
-        admins = self._admin_emails(company.id)
-        week = local_date(now, company.time_zone).strftime("%G-W%V")
+        if not ready:
+            return False
+        admins = self._admin_emails(company.id)  # a scan of every member: only when sending
         cause = Cause(actor=SYSTEM, at=now, correlation_id=f"digest-{company.id}-{week}")
         if not company.send_release_digest(week, ready, admins, cause=cause):
             return False
