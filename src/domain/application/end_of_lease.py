@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Literal, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
@@ -475,7 +475,7 @@ class EndOfLeaseCommands(DeviceCommands):
                 )
         if not ready:
             return False
-        admins = self._admin_emails(company.id)  # a scan of every member: only when sending
+        admins = self._admin_emails(company.id)  # scans every registration: only when sending
         cause = Cause(actor=SYSTEM, at=now, correlation_id=f"digest-{company.id}-{week}")
         if not company.send_release_digest(week, ready, admins, cause=cause):
             return False
@@ -551,8 +551,13 @@ class EndOfLeaseCommands(DeviceCommands):
     def _admin_emails(self, company_id: UUID) -> list[str]:
         emails = []
         for notification in self._notifications_of(Member.Registered):
+            # The registration names the company: load only this company's members (their
+            # role and email may have changed since).
+            registered = cast(Member.Registered, self.mapper.to_domain_event(notification))
+            if registered.company_id != company_id:
+                continue
             member = self._load(Member, notification.originator_id, "Member")
-            if member.company_id == company_id and member.role == Role.ADMIN:
+            if member.role == Role.ADMIN:
                 emails.append(member.email)
         return sorted(emails)
 
