@@ -1019,6 +1019,16 @@ def test_the_monday_digest_lists_the_devices_ready_to_release_for_the_admins(acm
     assert (digest.at, digest.actor.role) == (MONDAY_0900, Role.SYSTEM)
 
 
+def test_the_digest_goes_to_the_admins_of_its_own_company_only(acme: Acme, globex: Acme) -> None:
+    # Given two companies in one store, each with an admin (boss@acme…, boss@globex…)
+    ready_to_release(acme)
+
+    acme.app.send_release_digest(acme.company_id, [acme.phone_id], MONDAY_0900)
+
+    [digest] = digests(acme)
+    assert digest.recipients == ["boss@acme.example"]
+
+
 def test_the_digest_is_sent_once_a_week_and_again_the_next_monday(acme: Acme) -> None:
     ready_to_release(acme)
 
