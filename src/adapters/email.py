@@ -11,7 +11,11 @@ nothing again. `send_due(now)`:
 2. claims each one in its own transaction (`sending`, attempts + 1, lease) — two senders
    never both claim a message;
 3. sends it with `Message-ID: <message_id>`, then marks it `sent` — or, on failure,
-   `failed` with exponential backoff (1 min × 2^(attempts − 1), at most 1 h).
+   `failed` with exponential backoff (1 min × 2^(attempts − 1), at most 1 h); or, when the
+   server refuses the recipient or the message for good (a 5xx reply, RFC 5321 §4.2.1:
+   "do not repeat the exact request"), `rejected`, never retried. A 5xx about our own
+   set-up (authentication, the sender address) is retried: it is fixed by fixing the
+   configuration, and then the message should still go.
 
 So delivery is at least once, with a stable Message-ID: the only window for a duplicate
 is a crash between the server accepting the message and our `sent` commit, and the
@@ -49,7 +53,7 @@ from projections.outbox import MESSAGES_TABLE
 log = logging.getLogger("lessor.email")
 
 DELIVERIES_TABLE = "email_deliveries"
-SENDING, SENT, FAILED, EXPIRED = "sending", "sent", "failed", "expired"
+SENDING, SENT, FAILED, EXPIRED, REJECTED = "sending", "sent", "failed", "expired", "rejected"
 _UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -194,7 +198,10 @@ class EmailSender:
                 try:
                     self.transport.send(self.build(email))
                 except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
-                    self._failed(email.message_id, attempt, now, error)
+                    if refused_for_good(error):
+                        self._rejected(email.message_id, error)
+                    else:
+                        self._failed(email.message_id, attempt, now, error)
                     continue  # the server answered: the next message may fare better
                 except OSError as error:
                     self._failed(email.message_id, attempt, now, error)
@@ -305,6 +312,16 @@ class EmailSender:
                 (SENT, utc_text(now), message_id),
             )
 
+    def _rejected(self, message_id: str, error: BaseException) -> None:
+        text = f"{type(error).__name__}: {error}"[:1000]
+        log.warning("email %s rejected for good, not retried: %s", message_id, text)
+        with self.db.transaction() as tx:
+            tx.execute(
+                f"UPDATE {DELIVERIES_TABLE} SET status = ?, next_attempt_at = NULL, last_error = ?"
+                " WHERE message_id = ? AND status = ?",
+                (REJECTED, text, message_id, SENDING),
+            )
+
     def _failed(self, message_id: str, attempt: int, now: datetime, error: BaseException) -> None:
         retry_at = now + self.backoff(attempt)
         text = f"{type(error).__name__}: {error}"[:1000]
@@ -321,6 +338,13 @@ class EmailSender:
                 " WHERE message_id = ? AND status = ?",
                 (FAILED, utc_text(retry_at), text, message_id, SENDING),
             )
+
+
+def refused_for_good(error: smtplib.SMTPException) -> bool:
+    """A permanent (5xx) refusal of this recipient or this message's content."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500
 
 
 def _parse_utc(text: str) -> datetime:

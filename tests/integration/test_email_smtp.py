@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -50,13 +50,25 @@ SENDER = "lessor@acme.test"
 
 @dataclass
 class Inbox:
-    """An aiosmtpd handler: keeps what it accepts; refuses the next `refusals` with 451."""
+    """An aiosmtpd handler: keeps what it accepts; refuses the next `refusals` with 451, and
+    the recipients in `refused_recipients` with the reply given there."""
 
     port: int = 0
     refusals: int = 0
+    refused_recipients: dict[str, str] = field(default_factory=dict)
     received: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        with self._lock:
+            refusal = self.refused_recipients.get(address)
+        if refusal is not None:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         with self._lock:
@@ -249,6 +261,48 @@ def test_a_refusing_server_means_failed_with_backoff_then_sent_on_a_later_run(
     done = sender.delivery(message_id)
     assert done is not None
     assert (done.status, done.attempts, done.last_error) == ("sent", 3, None)
+
+
+def test_a_recipient_refused_for_good_is_rejected_and_never_retried(
+    container: Container, inbox: Inbox
+) -> None:
+    final_decision_due(container)
+    [message_id] = outbox_ids(container)
+    sender = container.email_sender
+    inbox.refused_recipients = {"ann@acme.test": "550 5.1.1 No such user"}
+
+    assert sender.send_due(AT_FINAL) == 0
+    rejected = sender.delivery(message_id)
+    assert rejected is not None
+    assert (rejected.status, rejected.attempts, rejected.next_attempt_at) == ("rejected", 1, None)
+    assert rejected.last_error is not None
+    assert "550" in rejected.last_error
+
+    inbox.refused_recipients = {}  # even were the address to work again, a 5xx is final
+    assert sender.send_due(AT_FINAL + timedelta(days=1)) == 0
+    assert inbox.messages() == []
+    again = sender.delivery(message_id)
+    assert again is not None
+    assert (again.status, again.attempts) == ("rejected", 1)
+
+
+def test_a_recipient_refused_for_now_is_retried(container: Container, inbox: Inbox) -> None:
+    final_decision_due(container)
+    [message_id] = outbox_ids(container)
+    sender = container.email_sender
+    inbox.refused_recipients = {"ann@acme.test": "450 4.2.1 Mailbox busy"}
+
+    assert sender.send_due(AT_FINAL) == 0
+    failed = sender.delivery(message_id)
+    assert failed is not None
+    assert (failed.status, failed.next_attempt_at) == (
+        "failed",
+        utc_text(AT_FINAL + timedelta(minutes=1)),
+    )
+
+    inbox.refused_recipients = {}
+    assert sender.send_due(AT_FINAL + timedelta(minutes=1)) == 1
+    assert [m["Message-ID"] for m in inbox.messages()] == [f"<{message_id}>"]
 
 
 def test_backoff_doubles_and_is_capped_at_an_hour(container: Container) -> None:
@@ -487,9 +541,9 @@ def test_without_an_smtp_host_each_message_is_one_eml_file(
 # --- the CLI --------------------------------------------------------------------------------
 
 
-def test_lessor_email_send_due_folds_the_outbox_and_sends_what_is_due(
+def _lessor_cli(
     database_url: str, inbox: Inbox, tmp_path: Path
-) -> None:
+) -> Callable[..., subprocess.CompletedProcess[str]]:
     env = {
         **os.environ,
         "LESSOR_DATABASE_URL": database_url,
@@ -510,6 +564,13 @@ def test_lessor_email_send_due_folds_the_outbox_and_sends_what_is_due(
             check=False,
         )
 
+    return lessor
+
+
+def test_lessor_email_send_due_folds_the_outbox_and_sends_what_is_due(
+    database_url: str, inbox: Inbox, tmp_path: Path
+) -> None:
+    lessor = _lessor_cli(database_url, inbox, tmp_path)
     assert lessor("db", "init").returncode == 0
     settings = Settings(database_url=database_url)
     c = build(settings)
@@ -527,3 +588,23 @@ def test_lessor_email_send_due_folds_the_outbox_and_sends_what_is_due(
     assert again.returncode == 0, again.stderr
     assert "sent 0 email(s)" in again.stdout
     assert [m["To"] for m in inbox.messages()] == ["ann@acme.test"]
+
+
+def test_lessor_email_send_due_names_a_rejected_email(
+    database_url: str, inbox: Inbox, tmp_path: Path
+) -> None:
+    lessor = _lessor_cli(database_url, inbox, tmp_path)
+    assert lessor("db", "init").returncode == 0
+    c = build(Settings(database_url=database_url))
+    try:
+        c.app.advance_device(acme(c).device_id, AT_FINAL)
+    finally:
+        c.close()
+    inbox.refused_recipients = {"ann@acme.test": "550 5.1.1 No such user"}
+
+    result = lessor("email", "send-due", "--at", "2029-02-01T06:00:00Z")
+
+    assert result.returncode == 0, result.stderr
+    assert "sent 0 email(s)" in result.stdout
+    assert "rejected, not retried:" in result.stdout
+    assert "550" in result.stdout

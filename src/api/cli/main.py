@@ -366,16 +366,19 @@ def email_send_due(
     try:
         container.projector.catch_up("outbox")
         sent = container.email_sender.send_due(now)
-        failed = [d for d in container.email_sender.deliveries() if d.status == "failed"]
+        deliveries = container.email_sender.deliveries()
     finally:
         container.close()
     out.print(f"sent {sent} email(s) as of {now.isoformat()}", highlight=False)
-    for d in failed:
-        out.print(
-            f"  failed: {d.message_id} (attempt {d.attempts}, retry at {d.next_attempt_at}):"
-            f" {d.last_error}",
-            highlight=False,
-        )
+    for d in deliveries:
+        if d.status == "failed":
+            out.print(
+                f"  failed: {d.message_id} (attempt {d.attempts}, retry at {d.next_attempt_at}):"
+                f" {d.last_error}",
+                highlight=False,
+            )
+        elif d.status == "rejected":
+            out.print(f"  rejected, not retried: {d.message_id}: {d.last_error}", highlight=False)
 
 
 # ------------------------------------------------------------------------------ demo
