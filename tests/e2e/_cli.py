@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,13 +19,16 @@ class Run:
     err: str
 
 
-def cli_runner(database_url: str, cwd: Path) -> Callable[..., Run]:
+def cli_runner(
+    database_url: str, cwd: Path, extra_env: Mapping[str, str] | None = None
+) -> Callable[..., Run]:
     """`run(*args)` runs `lessor *args` in `cwd` against `database_url`."""
     env = {
         **os.environ,
         "LESSOR_DATABASE_URL": database_url,
         "COLUMNS": "200",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        **(extra_env or {}),
     }
 
     def run(*args: str) -> Run:

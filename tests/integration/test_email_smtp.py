@@ -7,10 +7,7 @@ release), folded by the real projector into the outbox, and sent by the real sen
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -36,9 +33,9 @@ from domain.model.device import ContractType
 from domain.model.money import Money
 from domain.ports import CheckoutRequest, CheckoutSession, PaymentEvent
 from projections.jsonable import utc_text
+from tests.e2e._cli import Run, cli_runner
 from tests.integration import world
 
-ROOT = Path(__file__).resolve().parents[2]
 RENEWAL = date(2029, 3, 1)
 AT_FINAL = datetime(2029, 2, 1, 6, 0, tzinfo=UTC)  # after 00:00 Stockholm on R − 1 month
 PRICE = Money.of("4500.00", "SEK")
@@ -541,37 +538,16 @@ def test_without_an_smtp_host_each_message_is_one_eml_file(
 # --- the CLI --------------------------------------------------------------------------------
 
 
-def _lessor_cli(
-    database_url: str, inbox: Inbox, tmp_path: Path
-) -> Callable[..., subprocess.CompletedProcess[str]]:
-    env = {
-        **os.environ,
-        "LESSOR_DATABASE_URL": database_url,
-        "LESSOR_SMTP_HOST": "127.0.0.1",
-        "LESSOR_SMTP_PORT": str(inbox.port),
-        "COLUMNS": "200",
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-    }
-
-    def lessor(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "api.cli.main", *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
-    return lessor
+def _lessor_cli(database_url: str, inbox: Inbox, tmp_path: Path) -> Callable[..., Run]:
+    smtp = {"LESSOR_SMTP_HOST": "127.0.0.1", "LESSOR_SMTP_PORT": str(inbox.port)}
+    return cli_runner(database_url, tmp_path, smtp)
 
 
 def test_lessor_email_send_due_folds_the_outbox_and_sends_what_is_due(
     database_url: str, inbox: Inbox, tmp_path: Path
 ) -> None:
     lessor = _lessor_cli(database_url, inbox, tmp_path)
-    assert lessor("db", "init").returncode == 0
+    assert lessor("db", "init").code == 0
     settings = Settings(database_url=database_url)
     c = build(settings)
     try:
@@ -583,10 +559,10 @@ def test_lessor_email_send_due_folds_the_outbox_and_sends_what_is_due(
     first = lessor("email", "send-due", "--at", "2029-02-01T06:00:00Z")
     again = lessor("email", "send-due", "--at", "2029-02-01T07:00:00Z")
 
-    assert first.returncode == 0, first.stderr
-    assert "sent 1 email(s)" in first.stdout
-    assert again.returncode == 0, again.stderr
-    assert "sent 0 email(s)" in again.stdout
+    assert first.code == 0, first.err
+    assert "sent 1 email(s)" in first.out
+    assert again.code == 0, again.err
+    assert "sent 0 email(s)" in again.out
     assert [m["To"] for m in inbox.messages()] == ["ann@acme.test"]
 
 
@@ -594,7 +570,7 @@ def test_lessor_email_send_due_names_a_rejected_email(
     database_url: str, inbox: Inbox, tmp_path: Path
 ) -> None:
     lessor = _lessor_cli(database_url, inbox, tmp_path)
-    assert lessor("db", "init").returncode == 0
+    assert lessor("db", "init").code == 0
     c = build(Settings(database_url=database_url))
     try:
         c.app.advance_device(acme(c).device_id, AT_FINAL)
@@ -604,7 +580,7 @@ def test_lessor_email_send_due_names_a_rejected_email(
 
     result = lessor("email", "send-due", "--at", "2029-02-01T06:00:00Z")
 
-    assert result.returncode == 0, result.stderr
-    assert "sent 0 email(s)" in result.stdout
-    assert "rejected, not retried:" in result.stdout
-    assert "550" in result.stdout
+    assert result.code == 0, result.err
+    assert "sent 0 email(s)" in result.out
+    assert "rejected, not retried:" in result.out
+    assert "550" in result.out
