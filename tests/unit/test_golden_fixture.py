@@ -128,6 +128,27 @@ def test_the_first_generation_is_there_and_stores_ids_in_each_stores_own_shape()
     assert all(str(UUID(r["originator_id"])) == r["originator_id"] for r in by_store["postgres"])
 
 
+def test_every_aggregate_and_event_class_declares_its_class_version() -> None:
+    """Declared on the class itself, not inherited, so a change to it shows in the diff.
+    (The library redefines each nested event under its own name: either may hold it.)"""
+    undeclared = sorted(
+        cls.__qualname__
+        for cls in [*model_aggregates(), *model_event_classes()]
+        if cls.__module__ not in AWAITING_RESTRUCTURE
+        and not any(
+            "class_version" in vars(own)
+            for own in cls.__mro__
+            if (own.__module__, own.__qualname__) == (cls.__module__, cls.__qualname__)
+        )
+    )
+
+    assert undeclared == []
+
+
+# device.py is being restructured (issue 8, deliverable 3); it declares its versions there.
+AWAITING_RESTRUCTURE = {"domain.model.device"}
+
+
 # --- every record decodes ----------------------------------------------------------------------
 
 
@@ -275,3 +296,54 @@ def test_a_price_import_keeps_its_rows(first_generation: LessorApplication) -> N
     assert priced.row.price == Money(342_000, "SEK")
     assert priced.changes == (Change.PRICE_SET, Change.AVAILABILITY_SET)
     assert (unchanged.row.serial, unchanged.row.effective_date) == ("SN,42 Ö", date(2021, 2, 28))
+
+
+# --- snapshots older than the golden ones: the shapes v1 had before it settled ---------------
+
+
+def restored_from_older_shape(
+    app: LessorApplication, aggregate_id: UUID, version: int, rename: dict[str, str], drop: set[str]
+) -> tuple[Aggregate, Aggregate]:
+    """(restored, replayed): a snapshot of today's state, reshaped as an earlier commit wrote
+    it (unversioned, `rename`d today → then, `drop`ped), restored; and the replay it must match."""
+    replayed = app.repository.get(aggregate_id, version=version)
+    written = app.mapper.to_stored_event(Snapshot.take(replayed))
+    outer = json.loads(written.state)
+    state = outer["state"]
+    state.pop("class_version")
+    for today, then in rename.items():
+        state[then] = state.pop(today)
+    for name in drop:
+        del state[name]
+    older = json.dumps(outer, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    snapshot = app.mapper.to_domain_event(dataclasses.replace(written, state=older))
+    return snapshot.mutate(None), replayed
+
+
+def test_a_company_snapshot_from_before_licences_and_valuation_restores() -> None:
+    """As 825ef5d wrote it: name, currency, zone, VAT and settings only (version 5 is the
+    company before its first default licence)."""
+    app = store(FIRST, "sqlite", with_snapshots=False)
+    restored, replayed = restored_from_older_shape(
+        app,
+        ACME,
+        5,
+        rename={},
+        drop={"default_subscription_id", "default_product_id", "valuation", "last_digest_week"},
+    )
+
+    assert state_of(restored) == state_of(replayed)
+    assert restored.category_valuation("headset") is None
+
+
+@pytest.mark.parametrize("subscription_id", [SUBSCRIPTION, UUID(int=0x5B02)])
+def test_a_subscription_snapshot_with_its_term_as_an_enum_restores(subscription_id: UUID) -> None:
+    """As c5fdebb wrote it: `term` held the enum, and no months were counted to the term."""
+    app = store(FIRST, "sqlite", with_snapshots=False)
+    head = app.repository.get(subscription_id).version
+    restored, replayed = restored_from_older_shape(
+        app, subscription_id, head, rename={"term_code": "term"}, drop={"months_to_term_start"}
+    )
+
+    assert state_of(restored) == state_of(replayed)
+    assert restored.months_to_term_start > 0  # renewed or converted at least once

@@ -22,14 +22,17 @@ def token_id_for(token_hash: str) -> UUID:
 
 
 class ApiToken(Aggregate):
+    class_version = 1
+
     class Issued(LessorCreated):
+        class_version = 1
         token_hash: str
         role: Role
         member_id: UUID | None
         label: str
 
     class Revoked(LessorEvent):
-        pass
+        class_version = 1
 
     @classmethod
     def issue(

@@ -45,7 +45,19 @@ def _check_vat(rate: Decimal) -> Decimal:
 
 
 class Company(Aggregate):
+    class_version = 2  # 2: v1 snapshots may lack the fields added while v1 was current
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """The oldest snapshots predate the default licence, valuation and release digest:
+        those hold their initial values until their first event (ADR 0008)."""
+        state.setdefault("default_subscription_id", None)
+        state.setdefault("default_product_id", None)
+        state.setdefault("valuation", {})
+        state.setdefault("last_digest_week", None)
+
     class Registered(LessorCreated):
+        class_version = 1
         name: str
         currency: str
         time_zone: str
@@ -53,37 +65,46 @@ class Company(Aggregate):
         settings: dict[str, bool]
 
     class SettingsChanged(LessorEvent):
+        class_version = 1
         changes: dict[str, bool]
 
     class Renamed(LessorEvent):
+        class_version = 1
         name: str
 
     class VatRateChanged(LessorEvent):
+        class_version = 1
         vat_rate: Decimal
 
     class TimeZoneChanged(LessorEvent):
+        class_version = 1
         time_zone: str
 
     class AutomaticValuationChanged(LessorEvent):
+        class_version = 1
         category: str
         enabled: bool  # switching on overrides manual prices set before this moment
 
     class CustomCurveSaved(LessorEvent):
+        class_version = 1
         category: str
         points: list[list[str]]  # [[month, percent], …] as text: exact decimals
         floor: str
 
     class CustomCurveCleared(LessorEvent):
+        class_version = 1
         category: str
 
     class ReleaseDigestSent(LessorEvent):
         """The Monday 09:00 list of devices ready to release, once per company and week."""
 
+        class_version = 1
         week: str  # ISO week, e.g. 2026-W48
         devices: list[dict[str, str]]  # id, serial, model, buyer
         recipients: list[str]
 
     class DefaultLicenceChosen(LessorEvent):
+        class_version = 1
         subscription_id: UUID | None  # None: new members get no licence by default
         product_id: UUID | None
 

@@ -22,7 +22,10 @@ def idempotency_record_id(scope: str, key: str) -> UUID:
 
 
 class IdempotencyRecord(Aggregate):
+    class_version = 1
+
     class Recorded(LessorCreated):
+        class_version = 1
         scope: str
         key: str
         request_hash: str

@@ -23,13 +23,17 @@ def normalise_email(email: str) -> str:
 
 
 class Member(Aggregate):
+    class_version = 1
+
     class Registered(LessorCreated):
+        class_version = 1
         email: str
         name: str
         role: Role
         last_employment_day: date | None
 
     class LastEmploymentDaySet(LessorEvent):
+        class_version = 1
         last_employment_day: date | None
 
     @classmethod

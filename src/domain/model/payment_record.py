@@ -16,7 +16,10 @@ from domain.model.events import Cause, LessorCreated
 
 
 class PaymentEventRecord(Aggregate):
+    class_version = 1
+
     class Recorded(LessorCreated):
+        class_version = 1
         provider_event_id: str
         kind: str
         result: str  # applied | ignored | rejected

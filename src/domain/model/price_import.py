@@ -458,7 +458,10 @@ class PriceImportRecord(Aggregate):
     file's hash, so a second import of the same file collides with it and changes nothing.
     """
 
+    class_version = 1
+
     class Applied(LessorCreated):
+        class_version = 1
         sha256: str
         rows: list[dict[str, Any]]  # plain JSON: see _row_to_dict
 

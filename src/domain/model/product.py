@@ -30,16 +30,21 @@ def _check_prices(prices: dict[str, int]) -> dict[str, int]:
 
 
 class Product(Aggregate):
+    class_version = 1
+
     class Added(LessorCreated):
+        class_version = 1
         code: str
         name: str
         kind: ProductKind
         prices: dict[str, int]  # currency → minor units per seat per month
 
     class PricesChanged(LessorEvent):
+        class_version = 1
         prices: dict[str, int]
 
     class Renamed(LessorEvent):
+        class_version = 1
         name: str
 
     @classmethod

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -87,7 +88,20 @@ def _term_lines(
 
 
 class Subscription(Aggregate):
+    class_version = 2  # 2: v1 snapshots may hold the term as `term` and no month count
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """The oldest snapshots kept the term as an enum attribute `term` (now a property
+        over `term_code`) and did not count the months from the start date to the term."""
+        if "term" in state:
+            state["term_code"] = str(state.pop("term"))
+        start, term_start = state["start_date"], state["term_start"]
+        months = (term_start.year - start.year) * 12 + term_start.month - start.month
+        state.setdefault("months_to_term_start", months)
+
     class Created(LessorCreated):
+        class_version = 1
         lines: list[SeatLine]
         start_date: date
         term: Term
@@ -97,6 +111,7 @@ class Subscription(Aggregate):
         renewal_option: RenewalOption
 
     class TermCharged(LessorEvent):
+        class_version = 1
         period_start: date
         period_end: date
         charges: list[ChargeLine]
@@ -104,6 +119,7 @@ class Subscription(Aggregate):
         separate_invoice: bool
 
     class SeatsAdded(LessorEvent):
+        class_version = 1
         product_id: UUID
         seats: int
         unit_price: Money
@@ -115,25 +131,31 @@ class Subscription(Aggregate):
         separate_invoice: bool
 
     class SeatRemovalScheduled(LessorEvent):
+        class_version = 1
         product_id: UUID
         seats: int
         effective_from: date
 
     class SeatsRemoved(LessorEvent):
+        class_version = 1
         product_id: UUID
         seats: int
         effective_from: date
 
     class PoReferenceChanged(LessorEvent):
+        class_version = 1
         po_reference: str | None
 
     class RenewalOptionChanged(LessorEvent):
+        class_version = 1
         renewal_option: RenewalOption
 
     class CancellationScheduled(LessorEvent):
+        class_version = 1
         effective_from: date
 
     class Renewed(LessorEvent):
+        class_version = 1
         term: Term
         term_start: date
         term_end: date
@@ -141,19 +163,23 @@ class Subscription(Aggregate):
         renewal_option: RenewalOption  # `once` becomes `none` after its one renewal
 
     class ConvertedToMonthly(LessorEvent):
+        class_version = 1
         term_start: date
         term_end: date
         lines: list[SeatLine]
 
     class Ended(LessorEvent):
+        class_version = 1
         on: date
         status: SubscriptionStatus
 
     class LicenceAssigned(LessorEvent):
+        class_version = 1
         member_id: UUID
         product_id: UUID
 
     class LicenceUnassigned(LessorEvent):
+        class_version = 1
         member_id: UUID
         product_id: UUID
 

@@ -21,15 +21,19 @@ def claim_id(kind: str, company_id: UUID, value: str) -> UUID:
 
 
 class UniqueClaim(Aggregate):
+    class_version = 1
+
     class Claimed(LessorCreated):
+        class_version = 1
         kind: str
         value: str
         owner_id: UUID
 
     class Released(LessorEvent):
-        pass
+        class_version = 1
 
     class Reclaimed(LessorEvent):
+        class_version = 1
         owner_id: UUID
 
     @classmethod
