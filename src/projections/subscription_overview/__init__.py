@@ -1,0 +1,5 @@
+"""The subscription overview read model: terms, renewals and seats, and its queries."""
+
+from projections.subscription_overview.projection import SubscriptionOverview
+
+__all__ = ["SubscriptionOverview"]
