@@ -20,14 +20,11 @@ from eventsourcing.persistence import IntegrityError
 
 from adapters.projector import Projector
 from adapters.sql import Database
-from adapters.view_queries import (
-    bought_devices_by_company,
-    leased_devices_in_use,
-    open_subscription_ids,
-)
 from domain.application import LessorApplication
 from domain.model.errors import DomainError
 from domain.model.time import local_date, local_instant
+from projections.hardware_overview import bought_devices_by_company, leased_devices_in_use
+from projections.subscription_overview import open_subscription_ids
 
 log = logging.getLogger("lessor.scheduler")
 MAX_ATTEMPTS = 5

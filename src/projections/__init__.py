@@ -1,1 +1,2 @@
-"""Read models: pure functions from the event sequence to view rows (no I/O of their own)."""
+"""Read models, one package each: a pure projection (events → view rows) and its queries,
+which read through the `Views` they are given and apply the caller's rights."""

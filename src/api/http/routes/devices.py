@@ -10,7 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from adapters.view_queries import HardwareFilter, query_hardware
 from api.http.deps import (
     CallerDep,
     ContainerDep,
@@ -18,14 +17,14 @@ from api.http.deps import (
     Cursor,
     Limit,
     MinPosition,
-    wait_for_position,
 )
+from api.http.reads import views_after
 from api.http.routes._responses import command_response
 from api.http.schemas import DeviceAssign, DeviceCreate, DeviceUnassign, device_out
-from domain.model.actor import Role
 from domain.model.device import ContractType, DeviceStatus
 from domain.model.end_of_lease import Choice, Phase
 from domain.model.errors import InvalidValue
+from projections.hardware_overview import HardwareFilter, query_hardware
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"])
 
@@ -70,13 +69,11 @@ def hardware_overview(
     limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    if who.role == Role.EMPLOYEE:
-        assignee_id = who.member_id  # employees see their own devices only
-    wait_for_position(c, "hardware_overview", min_position)
     page = query_hardware(
-        c.db,
+        views_after(c, "hardware_overview", min_position),
+        who,
         HardwareFilter(
-            company_id=who.scope(company_id),
+            company_id=company_id,
             status=status,
             category=category,
             contract_type=contract_type,

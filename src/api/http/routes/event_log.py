@@ -8,10 +8,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from adapters.view_queries import EventLogFilter, query_event_log
-from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition, wait_for_position
-from domain.model.actor import Role
+from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
+from api.http.reads import views_after
 from domain.model.errors import InvalidValue
+from projections.event_log import EventLogFilter, query_device_events, query_event_log
 
 router = APIRouter(prefix="/v1", tags=["event log"])
 
@@ -42,13 +42,11 @@ def event_log(
     limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    who.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
-    scope = who.scope(company_id)
-    wait_for_position(c, "event_log", min_position)
     page = query_event_log(
-        c.db,
+        views_after(c, "event_log", min_position),
+        who,
         EventLogFilter(
-            company_id=scope,
+            company_id=company_id,
             aggregate_id=aggregate_id,
             aggregate_type=aggregate_type,
             actor_id=actor_id,
@@ -71,8 +69,5 @@ def device_events(
     limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    who.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
-    c.app.device(who, device_id)  # 404 for another tenant's device
-    wait_for_position(c, "event_log", min_position)
-    page = query_event_log(c.db, EventLogFilter(aggregate_id=device_id, after=cursor, limit=limit))
-    return page.to_json()
+    views = views_after(c, "event_log", min_position)
+    return query_device_events(views, who, device_id, after=cursor, limit=limit).to_json()

@@ -10,14 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from adapters.view_queries import (
-    ChargeFilter,
-    EventLogFilter,
-    SubscriptionFilter,
-    query_charges,
-    query_event_log,
-    query_subscriptions,
-)
 from api.bootstrap import Container
 from api.http.deps import (
     CallerDep,
@@ -26,8 +18,8 @@ from api.http.deps import (
     Cursor,
     Limit,
     MinPosition,
-    wait_for_position,
 )
+from api.http.reads import views_after
 from api.http.routes._responses import command_response
 from api.http.schemas import (
     DefaultLicence,
@@ -43,11 +35,12 @@ from api.http.schemas import (
     subscription_out,
 )
 from domain.application import CommandContext, Outcome
-from domain.model.actor import Role
 from domain.model.errors import InvalidValue
+from projections.charges import ChargeFilter, query_charges
+from projections.event_log import query_subscription_history
+from projections.subscription_overview import SubscriptionFilter, query_subscriptions
 
 router = APIRouter(tags=["subscriptions"])
-MANAGERS = (Role.OPERATOR, Role.ADMIN, Role.SERVICE)
 
 
 def _company(ctx_company: UUID | None, given: UUID | None) -> UUID:
@@ -96,12 +89,11 @@ def subscription_overview(
     limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    who.require(*MANAGERS)
-    wait_for_position(c, "subscription_overview", min_position)
     page = query_subscriptions(
-        c.db,
+        views_after(c, "subscription_overview", min_position),
+        who,
         SubscriptionFilter(
-            company_id=who.scope(company_id),
+            company_id=company_id,
             status=status,
             after=cursor,
             limit=limit,
@@ -127,12 +119,8 @@ def subscription_history(
     limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    c.app.subscription(who, subscription_id)  # 404 for another tenant's
-    who.require(*MANAGERS)
-    wait_for_position(c, "event_log", min_position)
-    page = query_event_log(
-        c.db, EventLogFilter(aggregate_id=subscription_id, after=cursor, limit=limit)
-    )
+    views = views_after(c, "event_log", min_position)
+    page = query_subscription_history(views, who, subscription_id, after=cursor, limit=limit)
     return page.to_json()
 
 
@@ -264,12 +252,11 @@ def charges(
     limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    who.require(Role.OPERATOR, Role.ADMIN)
-    wait_for_position(c, "charges", min_position)
     page = query_charges(
-        c.db,
+        views_after(c, "charges", min_position),
+        who,
         ChargeFilter(
-            company_id=who.scope(company_id),
+            company_id=company_id,
             subscription_id=subscription_id,
             charged_from=charged_from,
             charged_to=charged_to,

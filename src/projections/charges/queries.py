@@ -1,0 +1,71 @@
+"""Reads of the charges: chargeable lines for the invoice run, for operators (every
+company's, or the one asked for) and a company's admins (their own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from domain.model.actor import Caller, Role
+from projections.reading import MAX_PAGE, Page, Views, Where
+
+CHARGE_READERS = (Role.OPERATOR, Role.ADMIN)
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeFilter:
+    company_id: UUID | None = None
+    subscription_id: UUID | None = None
+    charged_from: date | None = None  # inclusive
+    charged_to: date | None = None  # exclusive
+    after: int | None = None  # cursor: position of the last line's event
+    limit: int = 100
+
+
+# One event may carry several charge lines, so the cursor names a line: position and line.
+LINES_PER_EVENT = 10_000
+
+
+def query_charges(views: Views, caller: Caller, f: ChargeFilter) -> Page:
+    caller.require(*CHARGE_READERS)
+    company_id = caller.scope(f.company_id)
+    where = Where()
+    where.add("company_id = ?", str(company_id) if company_id else None)
+    where.add("subscription_id = ?", str(f.subscription_id) if f.subscription_id else None)
+    where.add("charge_date >= ?", f.charged_from.isoformat() if f.charged_from else None)
+    where.add("charge_date < ?", f.charged_to.isoformat() if f.charged_to else None)
+    where.add(f"position * {LINES_PER_EVENT} + line_no > ?", f.after)
+    limit = min(f.limit, MAX_PAGE)
+    with views.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT position, line_no, company_id, subscription_id, charge_date, kind,"
+            " product_id, description, quantity, unit_price_minor, months, discount,"
+            " amount_minor, currency, po_reference, separate_invoice, period_start, period_end"
+            f" FROM charges{where.sql()} ORDER BY position, line_no LIMIT ?",
+            [*where.params, limit + 1],
+        )
+    page = rows[:limit]
+    items = [
+        {
+            "company_id": r[2],
+            "subscription_id": r[3],
+            "date": r[4],
+            "kind": r[5],
+            "product_id": r[6],
+            "description": r[7],
+            "quantity": r[8],
+            "unit_price": {"minor": r[9], "currency": r[13]},
+            "months": r[10],
+            "discount": r[11],
+            "amount": {"minor": r[12], "currency": r[13]},
+            "po_reference": r[14],
+            "separate_invoice": bool(r[15]),
+            "period_start": r[16],
+            "period_end": r[17],
+        }
+        for r in page
+    ]
+    last = page[-1] if page else None
+    next_cursor = last[0] * LINES_PER_EVENT + last[1] if len(rows) > limit and last else None
+    return Page(items=items, next_cursor=next_cursor)

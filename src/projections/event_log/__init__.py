@@ -1,0 +1,17 @@
+"""The event log read model: every business event as one row, and its queries."""
+
+from projections.event_log.projection import EventLog
+from projections.event_log.queries import (
+    EventLogFilter,
+    query_device_events,
+    query_event_log,
+    query_subscription_history,
+)
+
+__all__ = [
+    "EventLog",
+    "EventLogFilter",
+    "query_device_events",
+    "query_event_log",
+    "query_subscription_history",
+]

@@ -1,0 +1,117 @@
+"""Reads of the event log: the company's audit trail, and one device's or subscription's.
+
+Event logs are for those who manage a company (operators, admins, service accounts).
+Another company's aggregate answers exactly like a missing one; whose it is comes from the
+log's own rows, so the answer agrees with the position a reader waited for.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+from domain.model.actor import Caller, Role
+from domain.model.errors import NotFound
+from projections.jsonable import utc_text
+from projections.reading import MANAGERS, MAX_PAGE, Page, ViewReads, Views, Where
+
+
+@dataclass(frozen=True, slots=True)
+class EventLogFilter:
+    company_id: UUID | None = None
+    aggregate_id: UUID | None = None
+    aggregate_type: str | None = None
+    actor_id: str | None = None
+    operation: str | None = None
+    occurred_from: datetime | None = None  # inclusive
+    occurred_to: datetime | None = None  # exclusive: periods are half-open
+    after: int | None = None  # cursor: the last position of the previous page
+    limit: int = 100
+
+
+def query_event_log(views: Views, caller: Caller, f: EventLogFilter) -> Page:
+    """Every event of the caller's company (operators: of every company, or the one asked)."""
+    caller.require(*MANAGERS)
+    scoped = replace(f, company_id=caller.scope(f.company_id))
+    with views.transaction() as tx:
+        return _page(tx, scoped)
+
+
+def query_device_events(
+    views: Views, caller: Caller, device_id: UUID, *, after: int | None = None, limit: int = 100
+) -> Page:
+    """One device's events. Employees may not read event logs: refused whatever the id."""
+    caller.require(*MANAGERS)
+    with views.transaction() as tx:
+        _require_visible(tx, caller, "Device", device_id)
+        return _page(tx, EventLogFilter(aggregate_id=device_id, after=after, limit=limit))
+
+
+def query_subscription_history(
+    views: Views,
+    caller: Caller,
+    subscription_id: UUID,
+    *,
+    after: int | None = None,
+    limit: int = 100,
+) -> Page:
+    """One subscription's events. Employees never see subscriptions: not found, whatever
+    the id, as when reading one."""
+    if caller.role == Role.EMPLOYEE:
+        raise NotFound("Subscription not found.")
+    caller.require(*MANAGERS)
+    with views.transaction() as tx:
+        _require_visible(tx, caller, "Subscription", subscription_id)
+        return _page(tx, EventLogFilter(aggregate_id=subscription_id, after=after, limit=limit))
+
+
+def _require_visible(
+    tx: ViewReads, caller: Caller, aggregate_type: str, aggregate_id: UUID
+) -> None:
+    """A missing id, an id of another kind and another company's id all answer alike."""
+    first = tx.fetchone(
+        "SELECT aggregate_type, company_id FROM event_log WHERE aggregate_id = ?"
+        " ORDER BY position LIMIT 1",
+        [str(aggregate_id)],
+    )
+    if first is None or first[0] != aggregate_type or first[1] is None:
+        raise NotFound(f"{aggregate_type} not found.")
+    caller.require_company(UUID(first[1]), aggregate_type)
+
+
+def _page(tx: ViewReads, f: EventLogFilter) -> Page:
+    where = Where()
+    where.add("company_id = ?", str(f.company_id) if f.company_id else None)
+    where.add("aggregate_id = ?", str(f.aggregate_id) if f.aggregate_id else None)
+    where.add("aggregate_type = ?", f.aggregate_type)
+    where.add("actor_id = ?", f.actor_id)
+    where.add("operation = ?", f.operation)
+    where.add("occurred_at >= ?", utc_text(f.occurred_from) if f.occurred_from else None)
+    where.add("occurred_at < ?", utc_text(f.occurred_to) if f.occurred_to else None)
+    where.add("position > ?", f.after)
+    limit = min(f.limit, MAX_PAGE)
+    rows = tx.fetchall(
+        "SELECT position, company_id, aggregate_type, aggregate_id, aggregate_version,"
+        " operation, occurred_at, actor_id, actor_role, correlation_id, details"
+        f" FROM event_log{where.sql()} ORDER BY position LIMIT ?",
+        [*where.params, limit + 1],
+    )
+    items = [
+        {
+            "position": r[0],
+            "company_id": r[1],
+            "aggregate_type": r[2],
+            "aggregate_id": r[3],
+            "aggregate_version": r[4],
+            "operation": r[5],
+            "occurred_at": r[6],
+            "actor": {"id": r[7], "role": r[8]},
+            "correlation_id": r[9],
+            "details": json.loads(r[10]),
+        }
+        for r in rows[:limit]
+    ]
+    next_cursor = items[-1]["position"] if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)

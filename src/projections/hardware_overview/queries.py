@@ -1,0 +1,135 @@
+"""Reads of the hardware overview: the filtered device list, and what the scheduler visits.
+
+Admins and service accounts see their own company's devices, operators every company's
+(or the one asked for), employees only the devices assigned to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from domain.model.actor import Caller, Role
+from projections.jsonable import utc_text
+from projections.reading import MAX_PAGE, Page, Views, Where
+
+
+@dataclass(frozen=True, slots=True)
+class HardwareFilter:
+    company_id: UUID | None = None
+    status: str | None = None
+    category: str | None = None
+    contract_type: str | None = None
+    assignee_id: UUID | None = None
+    renewal_from: date | None = None  # inclusive
+    renewal_to: date | None = None  # exclusive
+    serial: str | None = None
+    preliminary_choice: str | None = None
+    phase: str | None = None
+    overdue: bool | None = None
+    ready_to_release: bool | None = None
+    now: datetime | None = None  # for ready_to_release: offboarding releases are time-bound
+    after: int | None = None
+    limit: int = 100
+
+
+# A bought device is ready to release when its linked replacement is received (active) with
+# a serial recorded — or its buyer's offboarding release time (05:00 on D) has passed.
+READY = (
+    "(h.status = 'active_bought_by_employee' AND ((h.release_from IS NOT NULL"
+    " AND h.release_from <= ?) OR EXISTS (SELECT 1 FROM hardware_overview r"
+    " WHERE r.device_id = h.replacement_id AND r.received AND r.status = 'active'"
+    " AND r.serial <> '')))"
+)
+
+
+def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
+    company_id = caller.scope(f.company_id)
+    # Employees see their own devices only, whoever they ask about.
+    assignee_id = caller.member_id if caller.role == Role.EMPLOYEE else f.assignee_id
+    where = Where()
+    where.add("h.company_id = ?", str(company_id) if company_id else None)
+    where.add("h.status = ?", f.status)
+    where.add("h.category = ?", f.category.lower() if f.category else None)
+    where.add("h.contract_type = ?", f.contract_type)
+    where.add("h.assignee_id = ?", str(assignee_id) if assignee_id else None)
+    where.add("h.renewal_date >= ?", f.renewal_from.isoformat() if f.renewal_from else None)
+    where.add("h.renewal_date < ?", f.renewal_to.isoformat() if f.renewal_to else None)
+    where.add("h.serial = ?", f.serial)
+    where.add("h.preliminary_choice = ?", f.preliminary_choice)
+    where.add("h.phase = ?", f.phase)
+    where.add("h.overdue = ?", f.overdue)
+    now_text = utc_text(f.now) if f.now else "9999"
+    if f.ready_to_release is not None:
+        where.add(READY if f.ready_to_release else f"NOT {READY}", now_text)
+    where.add("h.registered_position > ?", f.after)
+    limit = min(f.limit, MAX_PAGE)
+    with views.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT h.device_id, h.company_id, h.registered_position, h.serial, h.model,"
+            " h.category, h.contract_type, h.status, h.assignee_id, h.assignee_name,"
+            " h.lease_start, h.renewal_date, h.company_cost_minor, h.currency,"
+            " h.registered_at, h.version, h.received, h.replacement_for, h.replacement_id,"
+            " h.phase, h.preliminary_choice, h.final_decision, h.overdue, h.buyer_id,"
+            f" {READY}"
+            f" FROM hardware_overview h{where.sql()} ORDER BY h.registered_position LIMIT ?",
+            [now_text, *where.params, limit + 1],
+        )
+    items = [
+        {
+            "device_id": r[0],
+            "company_id": r[1],
+            "serial": r[3],
+            "model": r[4],
+            "category": r[5],
+            "contract_type": r[6],
+            "status": r[7],
+            "assignee": {"member_id": r[8], "name": r[9]} if r[8] else None,
+            "lease_start": r[10],
+            "renewal_date": r[11],
+            "company_cost": {"minor": r[12], "currency": r[13]},
+            "registered_at": r[14],
+            "version": r[15],
+            "received": bool(r[16]),
+            "replacement_for": r[17],
+            "replacement_id": r[18],
+            "end_of_lease": {
+                "phase": r[19],
+                "preliminary_choice": r[20],
+                "final_decision": r[21],
+                "overdue": bool(r[22]),
+            },
+            "buyer_id": r[23],
+            "ready_to_release": bool(r[24]),
+        }
+        for r in rows[:limit]
+    ]
+    next_cursor = rows[limit - 1][2] if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def leased_devices_in_use(views: Views) -> list[UUID]:
+    """Devices the end-of-lease rules apply to: leased, active, assigned, with a renewal."""
+    with views.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT device_id FROM hardware_overview WHERE contract_type = 'leased'"
+            " AND status = 'active' AND assignee_id IS NOT NULL AND renewal_date IS NOT NULL"
+            " ORDER BY registered_position"
+        )
+    return [UUID(r[0]) for r in rows]
+
+
+def bought_devices_by_company(views: Views) -> list[tuple[UUID, str, list[UUID]]]:
+    """(company, its time zone, its devices bought by employees and not yet released)."""
+    with views.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT h.company_id, c.time_zone, h.device_id FROM hardware_overview h"
+            " JOIN hardware_overview_companies c ON c.company_id = h.company_id"
+            " WHERE h.status = 'active_bought_by_employee'"
+            " ORDER BY h.company_id, h.registered_position"
+        )
+    grouped: dict[str, tuple[str, list[UUID]]] = {}
+    for company_id, time_zone, device_id in rows:
+        grouped.setdefault(company_id, (time_zone, []))[1].append(UUID(device_id))
+    return [(UUID(c), tz, ids) for c, (tz, ids) in grouped.items()]

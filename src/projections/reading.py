@@ -1,0 +1,60 @@
+"""What every read model's queries share: the views they read, a page, a filter's WHERE.
+
+A read model's queries take the `Caller` and apply tenancy and roles themselves, so every
+client (HTTP, CLI, a future console) gets the same answers. They read through `Views`,
+which the adapters' `Database` satisfies: the SQL is the read model's (portable, `?`
+placeholders), the driver and dialect stay in `adapters/sql.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from domain.model.actor import Role
+
+MAX_PAGE = 500
+# Those who manage a company: they read its event log and its subscriptions.
+MANAGERS = (Role.OPERATOR, Role.ADMIN, Role.SERVICE)
+
+
+class ViewReads(Protocol):
+    """One open transaction on the view database, as a query sees it."""
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+
+class Views(Protocol):
+    """The view database: each query reads in one transaction, so its rows agree."""
+
+    def transaction(self) -> AbstractContextManager[ViewReads]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The body of every list endpoint: the items and the cursor of the next page."""
+        return {"items": self.items, "next_cursor": self.next_cursor}
+
+
+@dataclass(slots=True)
+class Where:
+    """A filter's conditions: each one only when its value is given."""
+
+    clauses: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def add(self, clause: str, value: Any) -> None:
+        if value is not None:
+            self.clauses.append(clause)
+            self.params.append(value)
+
+    def sql(self) -> str:
+        return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""

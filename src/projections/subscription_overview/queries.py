@@ -1,0 +1,94 @@
+"""Reads of the subscription overview: subscriptions with their seat lines, for those who
+manage a company (operators: every company's, or the one asked for); and what the
+scheduler visits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.model.actor import Caller
+from projections.reading import MANAGERS, MAX_PAGE, Page, Views, Where
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilter:
+    company_id: UUID | None = None
+    status: str | None = None
+    subscription_id: UUID | None = None
+    after: int | None = None
+    limit: int = 100
+
+
+def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> Page:
+    caller.require(*MANAGERS)
+    company_id = caller.scope(f.company_id)
+    where = Where()
+    where.add("company_id = ?", str(company_id) if company_id else None)
+    where.add("status = ?", f.status)
+    where.add("subscription_id = ?", str(f.subscription_id) if f.subscription_id else None)
+    where.add("created_position > ?", f.after)
+    limit = min(f.limit, MAX_PAGE)
+    with views.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT subscription_id, company_id, created_position, status, term, start_date,"
+            " term_start, term_end, charged_through, renewal_option, cancel_at_term_end,"
+            " po_reference, separate_invoice, version"
+            f" FROM subscriptions{where.sql()} ORDER BY created_position LIMIT ?",
+            [*where.params, limit + 1],
+        )
+        ids = [r[0] for r in rows[:limit]]
+        lines: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        if ids:
+            marks = ", ".join("?" for _ in ids)
+            for r in tx.fetchall(
+                "SELECT subscription_id, product_id, product_name, kind, seats, assigned,"
+                " pending_removal, unit_price_minor, currency FROM subscription_lines"
+                f" WHERE subscription_id IN ({marks}) ORDER BY product_name, product_id",
+                ids,
+            ):
+                lines[r[0]].append(
+                    {
+                        "product_id": r[1],
+                        "product_name": r[2],
+                        "kind": r[3],
+                        "seats": r[4],
+                        "assigned": r[5],
+                        "free": max(r[4] - r[6] - r[5], 0),
+                        "pending_removal": r[6],
+                        "unit_price": {"minor": r[7], "currency": r[8]},
+                    }
+                )
+    items = [
+        {
+            "subscription_id": r[0],
+            "company_id": r[1],
+            "status": r[3],
+            "term": r[4],
+            "start_date": r[5],
+            "term_start": r[6],
+            "term_end": r[7],
+            "charged_through": r[8],
+            "next_renewal": r[7] if r[3] not in ("expired", "cancelled") else None,
+            "renewal_option": r[9],
+            "cancel_at_term_end": bool(r[10]),
+            "po_reference": r[11],
+            "separate_invoice": bool(r[12]),
+            "version": r[13],
+            "lines": lines[r[0]],
+        }
+        for r in rows[:limit]
+    ]
+    next_cursor = rows[limit - 1][2] if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def open_subscription_ids(views: Views) -> list[UUID]:
+    """Subscriptions the scheduler must look at: every one that has not ended."""
+    with views.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT subscription_id FROM subscriptions"
+            " WHERE status NOT IN ('expired', 'cancelled') ORDER BY created_position"
+        )
+    return [UUID(r[0]) for r in rows]

@@ -1,0 +1,236 @@
+"""Each read model's queries apply tenancy and roles themselves, whichever client calls them.
+
+The world is built through the HTTP API (two companies, A and B, the projector running);
+the queries are then called directly with a `Caller`, the way a route, the CLI or a
+future console calls them. Another company's rows never show, and its ids answer exactly
+like ids that do not exist; employees see only their own devices and no logs at all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+import projections
+from api.bootstrap import Container
+from domain.model.actor import Actor, Caller, Role
+from domain.model.errors import DomainError, NotAllowed, NotFound
+from projections.charges import ChargeFilter, query_charges
+from projections.event_log import (
+    EventLogFilter,
+    query_device_events,
+    query_event_log,
+    query_subscription_history,
+)
+from projections.hardware_overview import HardwareFilter, query_hardware
+from projections.reading import Page, Views
+from projections.subscription_overview import SubscriptionFilter, query_subscriptions
+from tests.e2e._http import Tenant, World
+
+# A list query of one read model: (views, caller, the filter's fields) → a page after `after`.
+ListQuery = Callable[[Views, Caller, dict[str, Any], int | None], Page]
+LISTS: dict[str, ListQuery] = {
+    "query_event_log": lambda v, c, f, after: query_event_log(
+        v, c, EventLogFilter(**f, after=after, limit=7)
+    ),
+    "query_hardware": lambda v, c, f, after: query_hardware(
+        v, c, HardwareFilter(**f, after=after, limit=1)
+    ),
+    "query_subscriptions": lambda v, c, f, after: query_subscriptions(
+        v, c, SubscriptionFilter(**f, after=after, limit=1)
+    ),
+    "query_charges": lambda v, c, f, after: query_charges(
+        v, c, ChargeFilter(**f, after=after, limit=1)
+    ),
+}
+# Who may run each list query at all (the others are refused whatever they ask).
+LIST_READERS: dict[str, set[Role]] = {
+    "query_event_log": {Role.OPERATOR, Role.ADMIN, Role.SERVICE},
+    "query_hardware": {Role.OPERATOR, Role.ADMIN, Role.SERVICE, Role.EMPLOYEE},
+    "query_subscriptions": {Role.OPERATOR, Role.ADMIN, Role.SERVICE},
+    "query_charges": {Role.OPERATOR, Role.ADMIN},
+}
+# A query of one aggregate's rows, and which of a tenant's ids it is asked about.
+OneQuery = Callable[[Views, Caller, UUID], Page]
+ONE: dict[str, tuple[OneQuery, Callable[[Tenant], str]]] = {
+    "query_device_events": (
+        lambda v, c, i: query_device_events(v, c, i, limit=500),
+        lambda t: t.device_of_employee,
+    ),
+    "query_subscription_history": (
+        lambda v, c, i: query_subscription_history(v, c, i, limit=500),
+        lambda t: t.subscription,
+    ),
+}
+
+
+def caller(role: Role, tenant: Tenant | None = None, member: str | None = None) -> Caller:
+    return Caller(
+        actor=Actor(f"test-{role.value}", role),
+        company_id=UUID(tenant.company_id) if tenant else None,
+        member_id=UUID(member) if member else None,
+    )
+
+
+def everything(views: Views, name: str, who: Caller, **fields: Any) -> list[dict[str, Any]]:
+    """Every page of a list query, following its cursor (small pages on purpose)."""
+    items: list[dict[str, Any]] = []
+    after: int | None = None
+    for _ in range(1000):
+        page = LISTS[name](views, who, fields, after)
+        items.extend(page.items)
+        if page.next_cursor is None:
+            return items
+        after = page.next_cursor
+    raise AssertionError(f"{name}: pagination did not end")
+
+
+def refusal(run: Callable[..., object], *args: Any, **kwargs: Any) -> DomainError:
+    """The domain error `run(*args, **kwargs)` raises (it must raise one)."""
+    with pytest.raises(DomainError) as raised:
+        run(*args, **kwargs)
+    return raised.value
+
+
+def tenant_ids(tenant: Tenant) -> set[str]:
+    return {tenant.company_id, tenant.subscription, *tenant.member_ids, *tenant.device_ids}
+
+
+def test_every_query_that_takes_a_caller_is_in_these_tables() -> None:
+    found = set()
+    for package in pkgutil.iter_modules(projections.__path__):
+        if not package.ispkg:
+            continue
+        try:
+            queries = importlib.import_module(f"projections.{package.name}.queries")
+        except ModuleNotFoundError:
+            continue  # a read model without queries of its own (its reader is an adapter)
+        for name, function in inspect.getmembers(queries, inspect.isfunction):
+            public = not name.startswith("_") and function.__module__ == queries.__name__
+            if public and "caller" in inspect.signature(function).parameters:
+                found.add(name)
+    assert "query_hardware" in found  # the scan works at all
+    assert found == LISTS.keys() | ONE.keys()
+    assert LIST_READERS.keys() == LISTS.keys()
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.SERVICE])
+@pytest.mark.parametrize("name", LISTS)
+def test_another_companys_caller_sees_none_of_its_rows(
+    world: World, container: Container, name: str, role: Role
+) -> None:
+    a, b = world.a, world.b
+    who = caller(role, b)
+    if role not in LIST_READERS[name]:
+        assert isinstance(refusal(everything, container.db, name, who), NotAllowed)
+        return
+    items = everything(container.db, name, who)
+    assert items, "B has rows of its own"
+    assert {i["company_id"] for i in items} == {b.company_id}
+    assert not any(id_ in str(items) for id_ in tenant_ids(a))
+    # Asking for A's company answers exactly like asking for one that does not exist.
+    for_a = refusal(everything, container.db, name, who, company_id=UUID(a.company_id))
+    unknown = refusal(everything, container.db, name, who, company_id=uuid4())
+    assert isinstance(for_a, NotFound)
+    assert (type(for_a), str(for_a)) == (type(unknown), str(unknown))
+    own = everything(container.db, name, who, company_id=UUID(b.company_id))
+    assert own == items
+
+
+def test_filters_naming_another_companys_ids_find_nothing(
+    world: World, container: Container
+) -> None:
+    a, b = world.a, world.b
+    db, admin_b = container.db, caller(Role.ADMIN, b)
+    for aggregate in (a.device_of_employee, a.subscription, a.company_id, a.employee_member):
+        found = everything(db, "query_event_log", admin_b, aggregate_id=UUID(aggregate))
+        assert found == [], aggregate
+    assert everything(db, "query_hardware", admin_b, assignee_id=UUID(a.employee_member)) == []
+    # Both companies have a device "SN-0001": B only ever finds its own.
+    by_serial = everything(db, "query_hardware", admin_b, serial="SN-0001")
+    assert [i["device_id"] for i in by_serial] == [b.device_of_employee]
+    for name in ("query_subscriptions", "query_charges"):
+        assert everything(db, name, admin_b, subscription_id=UUID(a.subscription)) == [], name
+        assert everything(db, name, admin_b, subscription_id=UUID(b.subscription)), name
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.SERVICE])
+@pytest.mark.parametrize("name", ONE)
+def test_another_companys_aggregate_answers_like_a_missing_one(
+    world: World, container: Container, name: str, role: Role
+) -> None:
+    a, b = world.a, world.b
+    run, id_of = ONE[name]
+    who = caller(role, b)
+    foreign = refusal(run, container.db, who, UUID(id_of(a)))
+    unknown = refusal(run, container.db, who, uuid4())
+    other_kind = refusal(run, container.db, who, UUID(b.employee_member))
+    assert isinstance(foreign, NotFound)
+    assert (type(foreign), str(foreign)) == (type(unknown), str(unknown))
+    assert (type(other_kind), str(other_kind)) == (type(unknown), str(unknown))
+    assert id_of(a) not in str(foreign)
+    own = run(container.db, who, UUID(id_of(b))).items
+    assert own
+    assert {i["aggregate_id"] for i in own} == {id_of(b)}
+    assert {i["company_id"] for i in own} == {b.company_id}
+
+
+def test_employees_see_only_their_own_devices(world: World, container: Container) -> None:
+    a, b = world.a, world.b
+    db = container.db
+    for member, device in (
+        (a.employee_member, a.device_of_employee),
+        (a.other_employee_member, a.device_of_other_employee),
+    ):
+        who = caller(Role.EMPLOYEE, a, member)
+        assert [i["device_id"] for i in everything(db, "query_hardware", who)] == [device]
+        for fields in (
+            {"company_id": UUID(a.company_id)},
+            {"assignee_id": UUID(a.admin_member)},
+            {"assignee_id": UUID(a.employee_member)},
+            {"serial": "SN-0003"},  # the device in stock
+        ):
+            found = everything(db, "query_hardware", who, **fields)
+            assert {i["device_id"] for i in found} <= {device}, fields
+        for_b = refusal(everything, db, "query_hardware", who, company_id=UUID(b.company_id))
+        assert isinstance(for_b, NotFound)
+
+
+def test_employees_read_no_logs_subscriptions_or_charges(
+    world: World, container: Container
+) -> None:
+    a, b = world.a, world.b
+    db, who = container.db, caller(Role.EMPLOYEE, a, a.employee_member)
+    for name in ("query_event_log", "query_subscriptions", "query_charges"):
+        assert isinstance(refusal(everything, db, name, who), NotAllowed), name
+    # A device's log is refused whatever the id, so an employee learns nothing from it.
+    for device in (a.device_of_employee, b.device_of_employee, str(uuid4())):
+        assert isinstance(refusal(query_device_events, db, who, UUID(device)), NotAllowed)
+    # Subscriptions are invisible to employees: their own company's is "not found" too.
+    own = refusal(query_subscription_history, db, who, UUID(a.subscription))
+    unknown = refusal(query_subscription_history, db, who, uuid4())
+    assert isinstance(own, NotFound)
+    assert str(own) == str(unknown)
+
+
+def test_the_operator_sees_every_company_or_the_one_asked_for(
+    world: World, container: Container
+) -> None:
+    a, b = world.a, world.b
+    db, operator = container.db, caller(Role.OPERATOR)
+    for name in LISTS:
+        companies = {i["company_id"] for i in everything(db, name, operator)}
+        assert {a.company_id, b.company_id} <= companies, name
+        only_a = everything(db, name, operator, company_id=UUID(a.company_id))
+        assert only_a, name
+        assert {i["company_id"] for i in only_a} == {a.company_id}, name
+    for name, (run, id_of) in ONE.items():
+        for tenant in (a, b):
+            assert run(db, operator, UUID(id_of(tenant))).items, (name, tenant.company_id)
+        assert isinstance(refusal(run, db, operator, uuid4()), NotFound), name
