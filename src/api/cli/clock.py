@@ -50,14 +50,13 @@ def _move(move: Callable[[SandboxClock], SandboxTime]) -> None:
 
 
 def _print(moved: SandboxTime) -> None:
+    offset = timedelta(seconds=round(moved.offset.total_seconds()))
+    sign = f"− {-offset}" if offset < timedelta(0) else f"+ {offset}"
     out.print(
-        f"business time: {moved.now.isoformat()} (wall clock {_signed(moved.offset)})",
+        f"business time: {moved.now.isoformat()} (wall clock {sign})",
         highlight=False,
+        soft_wrap=True,
     )
-
-
-def _signed(offset: timedelta) -> str:
-    return f"− {-offset}" if offset < timedelta(0) else f"+ {offset}"
 
 
 @clock_app.command("show")
@@ -69,7 +68,11 @@ def clock_show() -> None:
             _print(container.clock.show())
         else:
             now = container.clock.now().isoformat()
-            out.print(f"business time: {now} (production mode: the wall clock)", highlight=False)
+            out.print(
+                f"business time: {now} (production mode: the wall clock)",
+                highlight=False,
+                soft_wrap=True,
+            )
     finally:
         container.close()
 
