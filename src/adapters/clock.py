@@ -1,4 +1,7 @@
-"""The one place that reads the wall clock; tests and the scheduler pass a FixedClock."""
+"""The one place that reads the wall clock; tests and the scheduler pass a FixedClock.
+
+In sandbox mode the container's clock is a SandboxClock (adapters/sandbox_clock.py): this
+wall clock plus the offset an operator set. Everything asks the container's one clock."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from typing import Any
 from adapters.clock import Clock, SystemClock
 from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
 from adapters.projector import Projector
+from adapters.sandbox_clock import SandboxClock, SandboxGateway
 from adapters.scheduler import Scheduler
 from adapters.settings_url import DatabaseUrl
 from adapters.sql import Database, open_database
@@ -76,7 +77,9 @@ class Container:
         self.projector.wake()
         for thread in self._threads:
             thread.join(timeout=10)
-        if isinstance(self.payment_gateway, StandInGateway):
+        if isinstance(self.clock, SandboxClock):
+            self.clock.close()
+        if isinstance(self.payment_gateway, StandInGateway | SandboxGateway):
             self.payment_gateway.close()  # the local Stripe stand-in, if it was started
         self.app.close()
         self.db.close()
@@ -85,9 +88,17 @@ class Container:
 def build(
     settings: Settings, *, clock: Clock | None = None, create_schema: bool = False
 ) -> Container:
-    """Wire everything. Only `lessor db init` passes create_schema=True (no DDL races)."""
+    """Wire everything. Only `lessor db init` passes create_schema=True (no DDL races).
+
+    `clock` is the wall clock (tests pass a FixedClock); in sandbox mode business time is
+    that clock plus the database's sandbox offset."""
     url = DatabaseUrl(settings.database_url)
     db = open_database(url)  # first: it also creates the SQLite file's directory
+    wall = clock or SystemClock()
+    business_clock = SandboxClock(db, wall) if settings.mode == "sandbox" else wall
+    gateway = payment_gateway(settings)
+    if isinstance(business_clock, SandboxClock):
+        gateway = SandboxGateway(gateway, business_clock)
     app = LessorApplication(env=url.eventsourcing_env(create_table=create_schema))
     projector = Projector(app, db, all_projections())
     email_sender = EmailSender(
@@ -99,15 +110,16 @@ def build(
     if create_schema:
         projector.create_schema()
         email_sender.create_schema()
+        SandboxClock.create_schema(db)  # in every mode: the database may serve a sandbox later
     return Container(
         settings=settings,
         app=app,
         db=db,
         projector=projector,
-        clock=clock or SystemClock(),
+        clock=business_clock,
         scheduler=Scheduler(app, db, projector),
         email_sender=email_sender,
-        payment_gateway=payment_gateway(settings),
+        payment_gateway=gateway,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -12,6 +14,10 @@ DEV_WEBHOOK_SECRET = "whsec_lessor_dev_only_do_not_use_with_stripe"  # noqa: S10
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LESSOR_", extra="ignore")
 
+    mode: Literal["production", "sandbox"] = Field(
+        default="production",
+        description="sandbox: an operator may set or advance business time (ADR 0011)",
+    )
     database_url: str = Field(
         default="sqlite:///var/lessor.db",
         description="sqlite:///path.db (embedded default) or postgresql://user@host:port/db",
@@ -64,3 +70,10 @@ class Settings(BaseSettings):
         default=7.0,
         description="Email older than this when first seen is not sent (old history, not news)",
     )
+
+
+def sandbox_unless_set(settings: Settings) -> Settings:
+    """The demo's settings: sandbox mode unless LESSOR_MODE names a mode itself."""
+    if "mode" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"mode": "sandbox"})

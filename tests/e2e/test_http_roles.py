@@ -68,6 +68,7 @@ def _sub(w: World, tail: str = "") -> str:
 
 MANAGERS_ONLY = {"operator": 200, "admin": 200, "service": 200, "employee": 404}
 ALL_200 = {"operator": 200, "admin": 200, "service": 200, "employee": 200}
+ALL_404 = {"operator": 404, "admin": 404, "service": 404, "employee": 404}
 ALL_409 = {"operator": 409, "admin": 409, "service": 409, "employee": 409}
 MANAGERS_409 = {"operator": 409, "admin": 409, "service": 409, "employee": 403}
 MANAGERS_200 = {"operator": 200, "admin": 200, "service": 200, "employee": 403}
@@ -578,6 +579,24 @@ MATRIX: list[Cell] = [
         lambda w, r: None,
         {"operator": 200, "admin": 200, "service": 200, "employee": 403},
         writes=False,
+    ),
+    # This container runs in production mode: the sandbox clock does not exist for anyone
+    # (tests/e2e/test_sandbox_clock.py has the sandbox's own roles).
+    Cell(
+        "read the sandbox clock",
+        "GET",
+        "/v1/sandbox/clock",
+        lambda w: "/v1/sandbox/clock",
+        lambda w, r: None,
+        ALL_404,
+    ),
+    Cell(
+        "move the sandbox clock",
+        "POST",
+        "/v1/sandbox/clock",
+        lambda w: "/v1/sandbox/clock",
+        lambda w, r: {"advance_by": "30d"},
+        ALL_404,
     ),
 ]
 

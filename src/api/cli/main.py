@@ -1,4 +1,4 @@
-"""`lessor`: serve, db init, tokens, projections, demo. Bad input: one line and exit code 2."""
+"""`lessor`: serve, db init, tokens, projections, demo, clock. Bad input: one line, exit 2."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import signal
 import sqlite3
 import sys
 import threading
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, NoReturn
 from uuid import UUID, uuid4
@@ -29,7 +28,9 @@ from adapters.token_secrets import hash_token, new_token_secret
 from adapters.wakeup import listen_for_commits
 from api.bootstrap import Container, build, init_database
 from api.cli import demo
-from api.settings import Settings
+from api.cli.clock import clock_app
+from api.cli.clock import parse_instant as _instant
+from api.settings import Settings, sandbox_unless_set
 from domain.model.actor import Actor, Role
 from domain.model.errors import DomainError
 from domain.model.events import Cause
@@ -53,6 +54,7 @@ app.add_typer(projections_app, name="projections")
 app.add_typer(demo_app, name="demo")
 app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(email_app, name="email")
+app.add_typer(clock_app, name="clock")
 
 out = Console()
 CLI_ACTOR = Actor(id="cli", role=Role.OPERATOR)
@@ -73,8 +75,9 @@ def _container() -> Container:
     return build(Settings())
 
 
-def _cause() -> Cause:
-    return Cause(actor=CLI_ACTOR, at=datetime.now(UTC), correlation_id=f"cli-{uuid4()}")
+def _cause(container: Container) -> Cause:
+    """Business time from the container's clock (the sandbox clock in sandbox mode)."""
+    return Cause(actor=CLI_ACTOR, at=container.clock.now(), correlation_id=f"cli-{uuid4()}")
 
 
 # ----------------------------------------------------------------------------- serve
@@ -129,7 +132,7 @@ def tokens_create(
     try:
         secret = new_token_secret()
         token_id = container.app.issue_token(
-            _cause(),
+            _cause(container),
             token_hash=hash_token(secret),
             company_id=company,
             role=Role(role),
@@ -148,7 +151,7 @@ def tokens_revoke(token_id: UUID) -> None:
     """Revoke a token: it is refused from the next request on."""
     container = _container()
     try:
-        container.app.revoke_token(_cause(), token_id)
+        container.app.revoke_token(_cause(container), token_id)
     finally:
         container.close()
     out.print(f"revoked {token_id}")
@@ -303,26 +306,17 @@ def projections_verify(
 # ------------------------------------------------------------------------- scheduler
 
 
-def _instant(text: str) -> datetime:
-    try:
-        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageProblem(
-            f"'{text}' is not an ISO 8601 instant, e.g. 2027-01-01T00:00:00Z."
-        ) from None
-    if instant.tzinfo is None:
-        raise UsageProblem(f"'{text}' needs a time zone offset, e.g. 2027-01-01T00:00:00Z.")
-    return instant.astimezone(UTC)
-
-
 @scheduler_app.command("tick")
 def scheduler_tick(
-    at: Annotated[str | None, typer.Option(help="ISO instant to run for; default: now")] = None,
+    at: Annotated[
+        str | None, typer.Option(help="ISO instant to run for; default: the business clock")
+    ] = None,
 ) -> None:
     """Run one pass of every due time rule, as of `--at` (operations and tests)."""
-    now = _instant(at) if at else datetime.now(UTC)
+    given = _instant(at) if at else None
     container = _container()
     try:
+        now = given or container.clock.now()
         report = container.scheduler.tick(now)
     finally:
         container.close()
@@ -358,12 +352,15 @@ def scheduler_run(
 
 @email_app.command("send-due")
 def email_send_due(
-    at: Annotated[str | None, typer.Option(help="ISO instant to send as of; default: now")] = None,
+    at: Annotated[
+        str | None, typer.Option(help="ISO instant to send as of; default: the business clock")
+    ] = None,
 ) -> None:
     """Fold the log into the outbox, then send every email due as of `--at` (once each)."""
-    now = _instant(at) if at else datetime.now(UTC)
+    given = _instant(at) if at else None
     container = _container()
     try:
+        now = given or container.clock.now()
         container.projector.catch_up("outbox")
         sent = container.email_sender.send_due(now)
         deliveries = container.email_sender.deliveries()
@@ -387,10 +384,12 @@ def email_send_due(
 @demo_app.command("seed")
 def demo_seed() -> None:
     """Create the demo operator, company, admin, employee and devices (once) and print tokens."""
-    settings = Settings()
+    settings = sandbox_unless_set(Settings())
+    if settings.mode != "sandbox":
+        raise UsageProblem("The demo runs in sandbox mode: unset LESSOR_MODE or set it to sandbox.")
     container = build(settings)
     try:
-        tokens = demo.seed(container, _cause)
+        tokens = demo.seed(container, lambda: _cause(container))
     finally:
         container.close()
     out.print("Demo tokens (use as 'Authorization: Bearer <token>'):")

@@ -19,6 +19,7 @@ from api.http.routes import (
     event_log,
     members,
     price_imports,
+    sandbox,
     stripe_webhooks,
     subscriptions,
 )
@@ -120,6 +121,7 @@ def create_app(
         catalog.router,
         subscriptions.router,
         end_of_lease.router,
+        sandbox.router,
         stripe_webhooks.router,
     ):
         app.include_router(router)

@@ -1,0 +1,75 @@
+"""/v1/sandbox/clock: business time of a sandbox deployment (SPEC §8, ADR 0011).
+
+Any caller may read it; only an operator may move it, and only forward. Outside sandbox
+mode the resource does not exist (404): a production deployment has no clock to move.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import AwareDatetime, Field, model_validator
+from starlette.exceptions import HTTPException
+
+from adapters.sandbox_clock import SandboxClock, SandboxTime, parse_step
+from api.http.deps import CallerDep, ContainerDep
+from api.http.schemas import Strict
+from domain.model.actor import Role
+
+router = APIRouter(tags=["sandbox"])
+CLOCK = "/v1/sandbox/clock"
+
+
+class ClockMoveIn(Strict):
+    """Exactly one of the two."""
+
+    set_to: AwareDatetime | None = Field(
+        default=None, description="Move business time forward to this instant (ISO 8601)"
+    )
+    advance_by: str | None = Field(
+        default=None, max_length=64, description="Or by a duration: 30d, 2h, 3mo, 1y, P1M, PT2H"
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ClockMoveIn:
+        if (self.set_to is None) == (self.advance_by is None):
+            raise ValueError("give exactly one of set_to and advance_by")
+        return self
+
+
+def sandbox_clock(c: ContainerDep) -> SandboxClock:
+    if not isinstance(c.clock, SandboxClock):
+        raise HTTPException(404, "There is no sandbox clock: this deployment runs in production.")
+    return c.clock
+
+
+SandboxClockDep = Annotated[SandboxClock, Depends(sandbox_clock)]
+
+
+def operators_clock(clock: SandboxClockDep, who: CallerDep) -> SandboxClock:
+    """404 outside a sandbox, then 403 for other roles, before the body is even read."""
+    who.require(Role.OPERATOR)
+    return clock
+
+
+def clock_out(time: SandboxTime) -> dict[str, Any]:
+    return {
+        "mode": "sandbox",
+        "now": time.now.isoformat(),
+        "offset_seconds": time.offset.total_seconds(),
+    }
+
+
+@router.get(CLOCK, summary="Business time now (sandbox mode only)")
+def show_clock(clock: SandboxClockDep) -> dict[str, Any]:
+    return clock_out(clock.show())
+
+
+@router.post(CLOCK, summary="Operator: set or advance business time (forward only)")
+def move_clock(
+    clock: Annotated[SandboxClock, Depends(operators_clock)], body: ClockMoveIn
+) -> dict[str, Any]:
+    if body.set_to is not None:
+        return clock_out(clock.set(body.set_to))
+    return clock_out(clock.advance(parse_step(body.advance_by or "")))
