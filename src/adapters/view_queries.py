@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.sql import Database
+from projections.device_rules_sql import in_lease_flow_sql, ready_to_release_sql
 from projections.jsonable import utc_text
 
 MAX_PAGE = 500
@@ -109,12 +110,7 @@ class HardwareFilter:
 
 # A bought device is ready to release when its linked replacement is received (active) with
 # a serial recorded — or its buyer's offboarding release time (05:00 on D) has passed.
-READY = (
-    "(h.status = 'active_bought_by_employee' AND ((h.release_from IS NOT NULL"
-    " AND h.release_from <= ?) OR EXISTS (SELECT 1 FROM hardware_overview r"
-    " WHERE r.device_id = h.replacement_id AND r.received AND r.status = 'active'"
-    " AND r.serial <> '')))"
-)
+READY = ready_to_release_sql()
 
 
 def query_hardware(db: Database, f: HardwareFilter) -> Page:
@@ -315,12 +311,14 @@ def query_charges(db: Database, f: ChargeFilter) -> Page:
     return Page(items=items, next_cursor=next_cursor)
 
 
+IN_LEASE_FLOW = in_lease_flow_sql()
+
+
 def leased_devices_in_use(db: Database) -> list[UUID]:
     """Devices the end-of-lease rules apply to: leased, active, assigned, with a renewal."""
     with db.transaction() as tx:
         rows = tx.fetchall(
-            "SELECT device_id FROM hardware_overview WHERE contract_type = 'leased'"
-            " AND status = 'active' AND assignee_id IS NOT NULL AND renewal_date IS NOT NULL"
+            f"SELECT device_id FROM hardware_overview WHERE {IN_LEASE_FLOW}"
             " ORDER BY registered_position"
         )
     return [UUID(r[0]) for r in rows]
