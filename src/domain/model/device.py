@@ -1,9 +1,10 @@
 """Device: a piece of hardware a company leases, rents or bought (SPEC §2).
 
-Commands check the rules and record facts; each fact's `apply` only changes state (it runs
-again on every replay, so it never raises). How a fact moves the status, phase and
-end-of-lease flags is declared once in `device_lifecycle`, which the hardware overview
-renders into SQL; an event's `evolve` keeps only what the event itself carries.
+Three modules: here the commands, which check the rules and record facts; `device_events`
+the facts and what each keeps (applied on every replay, so they never raise);
+`device_lifecycle` how each fact moves the status, phase and end-of-lease flags, and when a
+device is in the lease flow or ready to release — declared once, for the aggregate and the
+hardware overview's SQL alike.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model import device_events as facts
+from domain.model.device_events import DeviceEvent
 from domain.model.device_lifecycle import (
     IN_LEASE_FLOW,
     RELEASABLE,
     TERMINAL_STATUSES,
-    TRANSITIONS,
     ContractType,
     DeviceStatus,
     holds,
@@ -28,7 +30,7 @@ from domain.model.device_lifecycle import (
 )
 from domain.model.end_of_lease import Choice, Phase, Windows
 from domain.model.errors import InvalidValue, RuleViolation
-from domain.model.events import Cause, LessorCreated, LessorEvent
+from domain.model.events import Cause
 from domain.model.money import Money
 
 __all__ = [
@@ -56,195 +58,57 @@ def normalise_category(category: str) -> str:
     return cleaned
 
 
-class DeviceEvent(LessorEvent):
-    """A fact about a device. Its lifecycle transition applies first, reading the state before
-    the event (as the projection's SQL does); then `evolve` keeps the event's own fields."""
-
-    def apply(self, aggregate: Device) -> None:
-        transition = TRANSITIONS.get(type(self).__name__)
-        if transition is not None:
-            transition.apply(aggregate)
-        self.evolve(aggregate)
-
-    def evolve(self, device: Device) -> None:
-        """What the event changes beyond the lifecycle fields: nothing, unless it says so."""
-
-
 class Device(Aggregate):
     # v2: every attribute is set at registration; older snapshots are filled in on load.
     class_version = 2
 
-    class Registered(LessorCreated):
-        class_version = 1
-        serial: str
-        model: str
-        category: str
-        company_cost: Money
-        contract_type: ContractType
-        lease_start: date | None
-        renewal_date: date | None
-        replacement_for: UUID | None
+    # The facts a device records: their fields, and what each keeps, are in device_events.
+    # Nested here, each is stored as `domain.model.device:Device.<Name>` (ADR 0003).
+    class Registered(facts.Registered): ...
 
-    class Assigned(DeviceEvent):
-        class_version = 1
-        member_id: UUID
+    class Assigned(facts.Assigned): ...
 
-        def evolve(self, device: Device) -> None:
-            device.assignee_id = self.member_id
+    class Unassigned(facts.Unassigned): ...
 
-    class Unassigned(DeviceEvent):
-        class_version = 1
-        member_id: UUID
+    class EndOfLeaseOpened(facts.EndOfLeaseOpened): ...
 
-        def evolve(self, device: Device) -> None:
-            device.assignee_id = None
+    class PreliminaryChoiceMade(facts.PreliminaryChoiceMade): ...
 
-    # --- end of lease (SPEC §2.2)
-    class EndOfLeaseOpened(DeviceEvent):
-        class_version = 1
-        renewal_date: date
-        options_from: datetime
-        final_from: datetime
+    class FinalDecisionRequested(facts.FinalDecisionRequested): ...
 
-    class PreliminaryChoiceMade(DeviceEvent):
-        class_version = 1
-        choice: Choice | None
-        previous: Choice | None
+    class ReturnChosen(facts.ReturnChosen): ...
 
-        def evolve(self, device: Device) -> None:
-            device.preliminary_choice = Choice(self.choice) if self.choice else None
+    class BuyoutCheckoutStarted(facts.BuyoutCheckoutStarted): ...
 
-    class FinalDecisionRequested(DeviceEvent):
-        class_version = 1
-        member_id: UUID  # who must decide: the assignee
-        deadline: date  # the renewal date
-        price: Money | None  # None: no buyout offered, only return
-        price_source: str | None
+    class BuyoutCheckoutFailed(facts.BuyoutCheckoutFailed): ...
 
-    class ReturnChosen(DeviceEvent):
-        class_version = 1
-        member_id: UUID | None
+    class BuyoutPaid(facts.BuyoutPaid): ...
 
-    class BuyoutCheckoutStarted(DeviceEvent):
-        class_version = 1
-        attempt: int
-        session_id: str
-        url: str
-        amount: Money  # frozen: the price the employee pays, whatever the curve does later
-        price_source: str
-        expires_at: datetime
+    class BuyoutPaymentRejected(facts.BuyoutPaymentRejected): ...
 
-        def evolve(self, device: Device) -> None:
-            device.checkout_attempts = self.attempt
-            device.checkout_session_id = self.session_id
-            device.checkout_url = self.url
-            device.checkout_amount = self.amount
-            device.checkout_expires_at = self.expires_at
+    class MarkedOverdue(facts.MarkedOverdue): ...
 
-    class BuyoutCheckoutFailed(DeviceEvent):
-        class_version = 1
-        session_id: str
-        reason: str  # failed | expired | cancelled
+    class ReplacementLinked(facts.ReplacementLinked): ...
 
-        def evolve(self, device: Device) -> None:
-            device.checkout_session_id = None
-            device.checkout_url = None
-            device.checkout_amount = None
-            device.checkout_expires_at = None
+    class DeliveryReported(facts.DeliveryReported): ...
 
-    class BuyoutPaid(DeviceEvent):
-        class_version = 1
-        session_id: str
-        payment_id: str | None
-        amount: Money
-        paid_at: datetime
+    class MarkedReceived(facts.MarkedReceived): ...
 
-        def evolve(self, device: Device) -> None:
-            device.paid_amount = self.amount
-            device.paid_session_id = self.session_id
-            device.buyer_id = device.assignee_id
+    class SerialRecorded(facts.SerialRecorded): ...
 
-    class BuyoutPaymentRejected(DeviceEvent):
-        """A payment that does not match the open checkout: flagged, never fulfilled (a fact
-        for the event log and reconciliation; the device does not change)."""
+    class Released(facts.Released): ...
 
-        class_version = 1
-        session_id: str
-        payment_id: str | None
-        amount: Money | None
-        reason: str
+    class ReturnConfirmed(facts.ReturnConfirmed): ...
 
-    class MarkedOverdue(DeviceEvent):
-        class_version = 1
-        renewal_date: date
+    class Removed(facts.Removed): ...
 
-    # --- replacement, receipt, release, return
-    class ReplacementLinked(DeviceEvent):
-        class_version = 1
-        replacement_id: UUID
+    class RmaSwapped(facts.RmaSwapped): ...
 
-        def evolve(self, device: Device) -> None:
-            device.replacement_id = self.replacement_id
+    class RentalDeactivated(facts.RentalDeactivated): ...
 
-    class DeliveryReported(DeviceEvent):
-        class_version = 1
+    class BuyoutPriceSet(facts.BuyoutPriceSet): ...
 
-        def evolve(self, device: Device) -> None:
-            device.delivered = True
-
-    class MarkedReceived(DeviceEvent):
-        class_version = 1
-        method: str  # manual | auto (delivered and the company auto-marks received)
-
-    class SerialRecorded(DeviceEvent):
-        class_version = 1
-        serial: str
-
-        def evolve(self, device: Device) -> None:
-            device.serial = self.serial
-
-    class Released(DeviceEvent):
-        class_version = 1
-        member_id: UUID | None
-        reason: str  # replacement_received | offboarding
-
-    class ReturnConfirmed(DeviceEvent):
-        class_version = 1
-
-    class Removed(DeviceEvent):
-        class_version = 1
-
-    # --- rentals (seed 003): ready for the rental-credits work
-    class RmaSwapped(DeviceEvent):
-        class_version = 1
-        replacement_id: UUID
-
-        def evolve(self, device: Device) -> None:
-            device.replacement_id = self.replacement_id
-            device.rental_active = False
-
-    class RentalDeactivated(DeviceEvent):
-        class_version = 1
-
-        def evolve(self, device: Device) -> None:
-            device.rental_active = False
-
-    # --- buyout price inputs
-    class BuyoutPriceSet(DeviceEvent):
-        class_version = 1
-        amount: Money | None  # None clears the manual price
-        source: str  # api | csv
-
-        def evolve(self, device: Device) -> None:
-            device.manual_price = self.amount
-            device.manual_price_set_at = self.at if self.amount is not None else None
-
-    class BuyoutAvailabilitySet(DeviceEvent):
-        class_version = 1
-        available: bool
-
-        def evolve(self, device: Device) -> None:
-            device.buyout_available = self.available
+    class BuyoutAvailabilitySet(facts.BuyoutAvailabilitySet): ...
 
     @classmethod
     def register(
@@ -615,16 +479,7 @@ class Device(Aggregate):
 
 
 # Attributes that are None until an event sets them (filled in by `upcast_v1_v2`).
-_ABSENT_UNTIL_SET = (
-    "replacement_id",
-    "preliminary_choice",
-    "checkout_session_id",
-    "checkout_amount",
-    "checkout_url",
-    "checkout_expires_at",
-    "paid_amount",
-    "paid_session_id",
-    "buyer_id",
-    "manual_price",
-    "manual_price_set_at",
-)
+_ABSENT_UNTIL_SET = (  # noqa: SIM905 (a list of names, compact)
+    "replacement_id preliminary_choice checkout_session_id checkout_amount checkout_url"
+    " checkout_expires_at paid_amount paid_session_id buyer_id manual_price manual_price_set_at"
+).split()
