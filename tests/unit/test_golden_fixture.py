@@ -134,8 +134,7 @@ def test_every_aggregate_and_event_class_declares_its_class_version() -> None:
     undeclared = sorted(
         cls.__qualname__
         for cls in [*model_aggregates(), *model_event_classes()]
-        if cls.__module__ not in AWAITING_RESTRUCTURE
-        and not any(
+        if not any(
             "class_version" in vars(own)
             for own in cls.__mro__
             if (own.__module__, own.__qualname__) == (cls.__module__, cls.__qualname__)
@@ -143,10 +142,6 @@ def test_every_aggregate_and_event_class_declares_its_class_version() -> None:
     )
 
     assert undeclared == []
-
-
-# device.py is being restructured (issue 8, deliverable 3); it declares its versions there.
-AWAITING_RESTRUCTURE = {"domain.model.device"}
 
 
 # --- every record decodes ----------------------------------------------------------------------

@@ -11,13 +11,16 @@ replacement's row (and, for offboarding, the clock).
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from domain.model.company import Company
-from domain.model.device import Device, DeviceStatus
+from domain.model.device import Device
+from domain.model.device_lifecycle import registered
 from domain.model.end_of_lease import offboarding_release_from
 from domain.model.member import Member
 from projections.base import Projection, ViewSession
+from projections.hardware_overview.rules_sql import transition_sql
 from projections.jsonable import utc_text
 
 
@@ -112,108 +115,62 @@ class HardwareOverview(Projection):
             self._device(event, position, view)
 
     def _device(self, event: Any, position: int, view: ViewSession) -> None:
-        device = str(event.originator_id)
-        version = event.originator_version
+        """One statement per event. The lifecycle columns (status, phase, received, final
+        decision, overdue) move as `device_lifecycle` declares (`_set`); the rest here."""
         if isinstance(event, Device.Registered):
             self._registered(event, position, view)
         elif isinstance(event, Device.Assigned):
-            # One statement, no read: the name comes from the side table in a subquery.
-            view.execute(
-                "UPDATE {hardware_overview} SET assignee_id = ?, assignee_name = (SELECT name"
-                " FROM {hardware_overview_members} WHERE member_id = ?),"
-                " status = CASE WHEN status = ? AND received THEN ? ELSE status END,"
-                " version = ? WHERE device_id = ?",
-                (
-                    str(event.member_id),
-                    str(event.member_id),
-                    DeviceStatus.IN_STOCK.value,
-                    DeviceStatus.ACTIVE.value,
-                    version,
-                    device,
-                ),
-            )
+            # No read: the name comes from the side table in a subquery.
+            member = str(event.member_id)
+            self._set(view, event, _ASSIGNEE_NAME, (member,), assignee_id=member)
         elif isinstance(event, Device.Unassigned):
-            view.execute(
-                "UPDATE {hardware_overview} SET assignee_id = NULL, assignee_name = NULL,"
-                " status = CASE WHEN status = ? THEN ? ELSE status END, version = ?"
-                " WHERE device_id = ?",
-                (DeviceStatus.ACTIVE.value, DeviceStatus.IN_STOCK.value, version, device),
-            )
-        elif isinstance(event, Device.EndOfLeaseOpened):
-            self._set(view, device, version, phase="preliminary")
+            self._set(view, event, assignee_id=None, assignee_name=None)
         elif isinstance(event, Device.PreliminaryChoiceMade):
-            self._set(
-                view,
-                device,
-                version,
-                preliminary_choice=str(event.choice) if event.choice else None,
-            )
-        elif isinstance(event, Device.FinalDecisionRequested):
-            self._set(view, device, version, phase="final")
-        elif isinstance(event, Device.ReturnChosen):
-            self._set(
-                view,
-                device,
-                version,
-                phase="decided",
-                final_decision="return",
-                overdue=False,
-                status=DeviceStatus.ACTIVE_PENDING_RETURN.value,
-            )
-        elif isinstance(event, Device.BuyoutCheckoutStarted):
-            self._set(view, device, version, phase="checkout_open")
-        elif isinstance(event, Device.BuyoutCheckoutFailed):
-            self._set(view, device, version, phase="final")
+            self._set(view, event, preliminary_choice=str(event.choice) if event.choice else None)
         elif isinstance(event, Device.BuyoutPaid):
             row = view.fetchone(
-                "SELECT assignee_id FROM {hardware_overview} WHERE device_id = ?", (device,)
+                "SELECT assignee_id FROM {hardware_overview} WHERE device_id = ?",
+                (str(event.originator_id),),
             )
             buyer = row[0] if row else None
             self._set(
                 view,
-                device,
-                version,
-                phase="decided",
-                final_decision="buyout",
-                overdue=False,
-                status=DeviceStatus.ACTIVE_BOUGHT_BY_EMPLOYEE.value,
+                event,
                 buyer_id=buyer,
                 release_from=self._release_from(view, buyer) if buyer else None,
             )
-        elif isinstance(event, Device.MarkedOverdue):
-            self._set(view, device, version, overdue=True)
         elif isinstance(event, Device.ReplacementLinked | Device.RmaSwapped):
-            extra = (
-                {"status": DeviceStatus.RMA_PENDING.value}
-                if isinstance(event, Device.RmaSwapped)
-                else {}
-            )
-            self._set(view, device, version, replacement_id=str(event.replacement_id), **extra)
-        elif isinstance(event, Device.MarkedReceived):
-            view.execute(
-                "UPDATE {hardware_overview} SET received = ?, status = CASE WHEN status = ?"
-                " AND assignee_id IS NOT NULL THEN ? ELSE status END, version = ?"
-                " WHERE device_id = ?",
-                (True, DeviceStatus.IN_STOCK.value, DeviceStatus.ACTIVE.value, version, device),
-            )
+            self._set(view, event, replacement_id=str(event.replacement_id))
         elif isinstance(event, Device.SerialRecorded):
-            self._set(view, device, version, serial=event.serial)
-        elif isinstance(event, Device.Released):
-            self._set(view, device, version, status=DeviceStatus.BOUGHT_BY_EMPLOYEE.value)
-        elif isinstance(event, Device.ReturnConfirmed):
-            self._set(view, device, version, status=DeviceStatus.RETURNED.value)
-        elif isinstance(event, Device.Removed):
-            self._set(view, device, version, status=DeviceStatus.REMOVED.value)
-        else:  # facts that change no column here still move the version
-            self._set(view, device, version)
+            self._set(view, event, serial=event.serial)
+        else:  # only lifecycle columns, if any; the version moves whatever the fact
+            self._set(view, event)
 
     @staticmethod
-    def _set(view: ViewSession, device: str, version: int, **columns: Any) -> None:
-        assignments = ", ".join(f"{name} = ?" for name in columns)
-        sql = "UPDATE {hardware_overview} SET " + (  # noqa: S608 (column names are ours)
-            assignments + ", " if assignments else ""
+    def _set(
+        view: ViewSession,
+        event: Any,
+        expression: str = "",
+        expression_params: tuple[Any, ...] = (),
+        **columns: Any,
+    ) -> None:
+        items = [
+            *transition_sql(type(event).__name__),
+            *(f"{name} = ?" for name in columns),
+            *([expression] if expression else []),
+            "version = ?",
+        ]
+        view.execute(
+            "UPDATE {hardware_overview} SET "  # noqa: S608 (column names and values are ours)
+            + ", ".join(items)
+            + " WHERE device_id = ?",
+            (
+                *columns.values(),
+                *expression_params,
+                event.originator_version,
+                str(event.originator_id),
+            ),
         )
-        view.execute(sql + "version = ? WHERE device_id = ?", (*columns.values(), version, device))
 
     @staticmethod
     def _release_from(view: ViewSession, member_id: str | None) -> str | None:
@@ -231,35 +188,43 @@ class HardwareOverview(Projection):
         return utc_text(offboarding_release_from(date.fromisoformat(row[0]), row[1]))
 
     def _registered(self, event: Device.Registered, position: int, view: ViewSession) -> None:
+        lifecycle = registered(replacement=event.replacement_for is not None)
+        row = {
+            "device_id": str(event.originator_id),
+            "company_id": str(event.company_id),
+            "registered_position": position,
+            "serial": event.serial,
+            "model": event.model,
+            "category": event.category,
+            "contract_type": str(event.contract_type),
+            "lease_start": _iso(event.lease_start),
+            "renewal_date": _iso(event.renewal_date),
+            "company_cost_minor": event.company_cost.minor,
+            "currency": event.company_cost.currency,
+            "registered_at": utc_text(event.at),
+            "replacement_for": str(event.replacement_for) if event.replacement_for else None,
+            **{name: _plain(value) for name, value in lifecycle.items()},
+            "version": event.originator_version,
+        }
         view.execute(
-            "INSERT INTO {hardware_overview} (device_id, company_id, registered_position, serial,"
-            " model, category, contract_type, status, assignee_id, assignee_name, lease_start,"
-            " renewal_date, company_cost_minor, currency, registered_at, received,"
-            " replacement_for, replacement_id, phase, preliminary_choice, final_decision,"
-            " overdue, buyer_id, release_from, version)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, NULL, 'none',"
-            " NULL, NULL, ?, NULL, NULL, ?)",
-            (
-                str(event.originator_id),
-                str(event.company_id),
-                position,
-                event.serial,
-                event.model,
-                event.category,
-                str(event.contract_type),
-                DeviceStatus.IN_STOCK.value,
-                _iso(event.lease_start),
-                _iso(event.renewal_date),
-                event.company_cost.minor,
-                event.company_cost.currency,
-                utc_text(event.at),
-                event.replacement_for is None,
-                str(event.replacement_for) if event.replacement_for else None,
-                False,
-                event.originator_version,
-            ),
+            "INSERT INTO {hardware_overview} ("  # noqa: S608 (column names are ours)
+            + ", ".join(row)
+            + ") VALUES ("
+            + ", ".join("?" for _ in row)
+            + ")",
+            tuple(row.values()),
         )
 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _plain(value: Any) -> Any:
+    """An enum as its value: drivers adapt plain str, not every str subclass alike."""
+    return value.value if isinstance(value, StrEnum) else value
+
+
+_ASSIGNEE_NAME = (
+    "assignee_name = (SELECT name FROM {hardware_overview_members} WHERE member_id = ?)"
+)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from domain.model.actor import Caller, Role
+from projections.hardware_overview.rules_sql import in_lease_flow_sql, ready_to_release_sql
 from projections.jsonable import utc_text
 from projections.reading import MAX_PAGE, Page, Views, Where
 
@@ -36,12 +37,8 @@ class HardwareFilter:
 
 # A bought device is ready to release when its linked replacement is received (active) with
 # a serial recorded — or its buyer's offboarding release time (05:00 on D) has passed.
-READY = (
-    "(h.status = 'active_bought_by_employee' AND ((h.release_from IS NOT NULL"
-    " AND h.release_from <= ?) OR EXISTS (SELECT 1 FROM hardware_overview r"
-    " WHERE r.device_id = h.replacement_id AND r.received AND r.status = 'active'"
-    " AND r.serial <> '')))"
-)
+READY = ready_to_release_sql()
+IN_LEASE_FLOW = in_lease_flow_sql()
 
 
 def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
@@ -113,8 +110,7 @@ def leased_devices_in_use(views: Views) -> list[UUID]:
     """Devices the end-of-lease rules apply to: leased, active, assigned, with a renewal."""
     with views.transaction() as tx:
         rows = tx.fetchall(
-            "SELECT device_id FROM hardware_overview WHERE contract_type = 'leased'"
-            " AND status = 'active' AND assignee_id IS NOT NULL AND renewal_date IS NOT NULL"
+            f"SELECT device_id FROM hardware_overview WHERE {IN_LEASE_FLOW}"
             " ORDER BY registered_position"
         )
     return [UUID(r[0]) for r in rows]
