@@ -14,18 +14,16 @@ ready, and nothing has changed since). 05:00 on D is exact, so it has a row of i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from domain.application.end_of_lease import CHECKOUT_GRACE
 from domain.model.company import Company
-from domain.model.device import ContractType, Device
+from domain.model.device import Device
 from domain.model.due import (
     DEVICE_RULES,
     SUBSCRIPTION_RULES,
     Due,
-    LeaseFacts,
     Rule,
     device_next_due,
     end_of_local_day,
@@ -34,16 +32,19 @@ from domain.model.due import (
     offboarding_digest_at,
     subscription_next_due,
 )
-from domain.model.end_of_lease import Phase
 from domain.model.member import Member
 from domain.model.subscription import Subscription
 from projections.base import Projection, ViewSession
+from projections.due.device_facts import (
+    DEVICE_COLUMNS,
+    DeviceFacts,
+    device_facts,
+    folded,
+    registered,
+    values,
+)
 from projections.jsonable import utc_text
 
-DEVICE_COLUMNS = (
-    "company_id, registered_position, renewal_date, assignee_id, received, decided, phase,"
-    " overdue, checkout_expires_at, bought, buyer_id, replacement_for"
-)
 # The facts that move a subscription's next charge or term end.
 SUBSCRIPTION_EVENTS = (
     Subscription.Created,
@@ -52,39 +53,6 @@ SUBSCRIPTION_EVENTS = (
     Subscription.ConvertedToMonthly,
     Subscription.Ended,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceFacts:
-    """One `due_devices` row: what the device's events show."""
-
-    company_id: str
-    registered_position: int
-    renewal_date: str | None  # leased devices only
-    assignee_id: str | None
-    received: bool
-    decided: bool  # a final decision (return, or buyout paid)
-    phase: str
-    overdue: bool
-    checkout_expires_at: str | None
-    bought: bool  # bought by its employee and not yet released
-    buyer_id: str | None
-    replacement_for: str | None
-
-    def lease(self) -> LeaseFacts:
-        # Active leased device = assigned, received and undecided (the status machine's
-        # ACTIVE for a leased device; rentals' RMA status never applies here).
-        return LeaseFacts(
-            renewal_date=date.fromisoformat(self.renewal_date) if self.renewal_date else None,
-            in_lease_flow=self.assignee_id is not None and self.received and not self.decided,
-            phase=Phase(self.phase),
-            overdue=self.overdue,
-            checkout_expires_at=(
-                datetime.fromisoformat(self.checkout_expires_at)
-                if self.checkout_expires_at
-                else None
-            ),
-        )
 
 
 class DueProjection(Projection):
@@ -174,25 +142,25 @@ class DueProjection(Projection):
     def _device(self, event: Any, position: int, view: ViewSession) -> None:
         device = str(event.originator_id)
         if isinstance(event, Device.Registered):
-            facts = _registered(event, position)
+            facts = registered(event, position)
             view.execute(
                 f"INSERT INTO {{due_devices}} (device_id, {DEVICE_COLUMNS})"  # noqa: S608
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (device, *_values(facts)),
+                (device, *values(facts)),
             )
             if facts.replacement_for:  # a replacement may make its original ready
                 self._hint_for_original(view, facts.replacement_for, event.at)
             return
-        before = _facts(view, device)
+        before = device_facts(view, device)
         if before is None:
             return
-        after = _folded(before, event)
+        after = folded(before, event)
         if after != before:
             view.execute(
                 "UPDATE {due_devices} SET "  # noqa: S608 (our column names)
                 + ", ".join(f"{c.strip()} = ?" for c in DEVICE_COLUMNS.split(","))
                 + " WHERE device_id = ?",
-                (*_values(after), device),
+                (*values(after), device),
             )
         tz = _time_zone(view, after.company_id)
         due = device_next_due(after.lease(), tz, CHECKOUT_GRACE)
@@ -272,7 +240,7 @@ class DueProjection(Projection):
         if isinstance(event, Member.Registered):
             return
         for device in _devices(view, "buyer_id = ? AND bought", (member,)):
-            facts = _facts(view, device)
+            facts = device_facts(view, device)
             assert facts is not None
             self._offboarding(view, device, facts, event.at)
             self._digest_chance(view, facts.company_id, event.at)
@@ -334,7 +302,7 @@ class DueProjection(Projection):
             (event.time_zone, company),
         )
         for device in _devices(view, "company_id = ? AND renewal_date IS NOT NULL", (company,)):
-            facts = _facts(view, device)
+            facts = device_facts(view, device)
             assert facts is not None
             _put(
                 view,
@@ -353,101 +321,6 @@ class DueProjection(Projection):
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _registered(event: Device.Registered, position: int) -> DeviceFacts:
-    leased = event.contract_type == ContractType.LEASED
-    return DeviceFacts(
-        company_id=str(event.company_id),
-        registered_position=position,
-        renewal_date=event.renewal_date.isoformat() if leased and event.renewal_date else None,
-        assignee_id=None,
-        received=event.replacement_for is None,  # a replacement awaits receipt
-        decided=False,
-        phase=Phase.NONE.value,
-        overdue=False,
-        checkout_expires_at=None,
-        bought=False,
-        buyer_id=None,
-        replacement_for=str(event.replacement_for) if event.replacement_for else None,
-    )
-
-
-def _folded(facts: DeviceFacts, event: Any) -> DeviceFacts:
-    """The device's facts after one of its events (those its time rules read)."""
-    if isinstance(event, Device.Assigned):
-        return replace(facts, assignee_id=str(event.member_id))
-    if isinstance(event, Device.Unassigned):
-        return replace(facts, assignee_id=None)
-    if isinstance(event, Device.MarkedReceived):
-        return replace(facts, received=True)
-    if isinstance(event, Device.EndOfLeaseOpened):
-        return replace(facts, phase=Phase.PRELIMINARY.value)
-    if isinstance(event, Device.FinalDecisionRequested):
-        return replace(facts, phase=Phase.FINAL.value)
-    if isinstance(event, Device.BuyoutCheckoutStarted):
-        return replace(
-            facts, phase=Phase.CHECKOUT_OPEN.value, checkout_expires_at=event.expires_at.isoformat()
-        )
-    if isinstance(event, Device.BuyoutCheckoutFailed):
-        return replace(facts, phase=Phase.FINAL.value, checkout_expires_at=None)
-    if isinstance(event, Device.MarkedOverdue):
-        return replace(facts, overdue=True)
-    if isinstance(event, Device.ReturnChosen):
-        return replace(facts, decided=True, phase=Phase.DECIDED.value, overdue=False)
-    if isinstance(event, Device.BuyoutPaid):
-        return replace(
-            facts,
-            decided=True,
-            phase=Phase.DECIDED.value,
-            overdue=False,
-            checkout_expires_at=None,
-            bought=True,
-            buyer_id=facts.assignee_id,
-        )
-    if isinstance(event, Device.Released):
-        return replace(facts, bought=False)
-    return facts
-
-
-def _values(facts: DeviceFacts) -> tuple[Any, ...]:
-    return (
-        facts.company_id,
-        facts.registered_position,
-        facts.renewal_date,
-        facts.assignee_id,
-        facts.received,
-        facts.decided,
-        facts.phase,
-        facts.overdue,
-        facts.checkout_expires_at,
-        facts.bought,
-        facts.buyer_id,
-        facts.replacement_for,
-    )
-
-
-def _facts(view: ViewSession, device: str) -> DeviceFacts | None:
-    row = view.fetchone(
-        f"SELECT {DEVICE_COLUMNS} FROM {{due_devices}} WHERE device_id = ?",  # noqa: S608
-        (device,),
-    )
-    if row is None:
-        return None
-    return DeviceFacts(
-        company_id=row[0],
-        registered_position=int(row[1]),
-        renewal_date=row[2],
-        assignee_id=row[3],
-        received=bool(row[4]),
-        decided=bool(row[5]),
-        phase=row[6],
-        overdue=bool(row[7]),
-        checkout_expires_at=row[8],
-        bought=bool(row[9]),
-        buyer_id=row[10],
-        replacement_for=row[11],
-    )
 
 
 def _devices(view: ViewSession, where: str, params: tuple[Any, ...]) -> list[str]:
