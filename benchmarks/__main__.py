@@ -1,11 +1,11 @@
-"""`python -m benchmarks projector|commands [options]` (usually through `scripts/bench`)."""
+"""`python -m benchmarks projector|commands|scheduler [options]` (through `scripts/bench`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from benchmarks import commands, projector
+from benchmarks import commands, projector, scheduler
 from benchmarks.common import STORE_CHOICES, BenchError, exit_cleanly_on_sigterm
 
 
@@ -44,6 +44,18 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--n", type=_positive, default=2000, help="commands (and raw rows) per run")
     cmd.add_argument("--store", choices=STORE_CHOICES, default="both")
     cmd.add_argument("--repeat", type=_positive, default=3, help="repetitions (median)")
+    sch = sub.add_parser("scheduler", help="a tick on the due read model vs today's tick")
+    sch.add_argument("--devices", type=_positive, default=100_000, help="leased devices")
+    sch.add_argument("--due-percent", type=float, default=1.0, help="share due in a due tick")
+    sch.add_argument("--store", choices=STORE_CHOICES, default="sqlite")
+    sch.add_argument("--repeat", type=_positive, default=3, help="idle repetitions (median)")
+    sch.add_argument(
+        "--baseline-sample",
+        type=_positive,
+        default=None,
+        metavar="M",
+        help="today's ticks advance only M devices, scaled by N/M (said in the report)",
+    )
     return top
 
 
@@ -60,6 +72,16 @@ def main(argv: list[str] | None = None) -> int:
                 projections=tuple(args.projection),
             )
             projector.run(args.store, options)
+        elif args.benchmark == "scheduler":
+            scheduler.run(
+                args.store,
+                scheduler.Options(
+                    devices=args.devices,
+                    due_percent=args.due_percent,
+                    repeat=args.repeat,
+                    baseline_sample=args.baseline_sample,
+                ),
+            )
         else:
             commands.run(args.store, commands.Options(n=args.n, repeat=args.repeat))
     except BenchError as error:

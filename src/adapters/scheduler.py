@@ -1,30 +1,34 @@
 """The scheduler: given `now`, run every time rule that is due (SPEC §8).
 
-It is told the time, so tests drive it across month ends and DST changes. Each job is
-idempotent by construction — the aggregate knows what it already did (a subscription
-knows which periods it charged) — so a tick run twice, or by two processes at once,
-does each thing once: the loser of a race reloads and finds nothing left to do.
+It is told the time, so tests drive it across month ends and DST changes. A tick first
+catches up the `due` read model, then touches only the aggregates it names as due at
+`now` (docs/adr/0010): its cost grows with what is due, not with every device.
+
+Each job is idempotent by construction — the aggregate knows what it already did (a
+subscription knows which periods it charged) — so a tick run twice, or by two processes
+at once, does each thing once: the loser of a race reloads and finds nothing left to do.
+The facts a job writes move its due row, so the next tick does not ask again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 from functools import partial
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from adapters.projector import Projector
+from adapters.projector import Projector, live_names
 from adapters.sql import Database
 from domain.application import LessorApplication
+from domain.model.due import DEVICE_RULES, DIGEST_RULES, SUBSCRIPTION_RULES
 from domain.model.errors import DomainError
-from domain.model.time import local_date, local_instant
-from projections.hardware_overview import bought_devices_by_company, leased_devices_in_use
-from projections.subscription_overview import open_subscription_ids
+from projections.due import DueProjection
+from projections.due.queries import DueJob, digest_candidates, due_jobs
 
 log = logging.getLogger("lessor.scheduler")
 MAX_ATTEMPTS = 5
@@ -37,6 +41,7 @@ class TickReport:
     devices_advanced: int = 0
     digests_sent: int = 0
     events: int = 0
+    jobs_due: int = 0  # aggregates the due read model named (each touched once)
     failures: list[str] = field(default_factory=list)
 
 
@@ -45,14 +50,19 @@ class Scheduler:
         self.app = app
         self.db = db
         self.projector = projector
+        self._due = live_names(DueProjection())
 
     def tick(self, now: datetime) -> TickReport:
         report = TickReport(at=now)
-        for name in ("subscription_overview", "hardware_overview"):
-            self.projector.catch_up(name)  # see what was created just now
-        self._devices(now, report)
-        self._digests(now, report)
-        for subscription_id in open_subscription_ids(self.db):
+        self.projector.catch_up(DueProjection.name)  # see what was written just now
+        jobs = self.due(now)
+        devices = _distinct(j.aggregate_id for j in jobs if j.rule in DEVICE_RULES)
+        companies = _distinct(j.company_id for j in jobs if j.rule in DIGEST_RULES)
+        subscriptions = _distinct(j.aggregate_id for j in jobs if j.rule in SUBSCRIPTION_RULES)
+        report.jobs_due = len(devices) + len(companies) + len(subscriptions)
+        self._devices(devices, now, report)
+        self._digests(companies, now, report)
+        for subscription_id in subscriptions:
             events = self._with_retries(
                 partial(self.app.advance_subscription, subscription_id, now)
             )
@@ -63,9 +73,14 @@ class Scheduler:
                 report.events += events
         return report
 
-    def _devices(self, now: datetime, report: TickReport) -> None:
-        """R − 3 months, R − 1 month (the final-decision email), R (overdue)."""
-        for device_id in leased_devices_in_use(self.db):
+    def due(self, now: datetime) -> list[DueJob]:
+        """What the `due` read model says is due at `now` (as far as it has folded)."""
+        with self.db.transaction() as tx:
+            return due_jobs(tx.with_names(self._due), now)
+
+    def _devices(self, device_ids: list[UUID], now: datetime, report: TickReport) -> None:
+        """R − 3 months, R − 1 month (the final-decision email), R (overdue), lapsed checkouts."""
+        for device_id in device_ids:
             events = self._with_retries(partial(self.app.advance_device, device_id, now))
             if events is None:
                 report.failures.append(f"device {device_id}")
@@ -73,18 +88,18 @@ class Scheduler:
                 report.devices_advanced += 1
                 report.events += events
 
-    def _digests(self, now: datetime, report: TickReport) -> None:
+    def _digests(self, company_ids: list[UUID], now: datetime, report: TickReport) -> None:
         """Monday 09:00 local, per company: devices ready to release, once per week."""
-        for company_id, time_zone, device_ids in bought_devices_by_company(self.db):
-            if not digest_due(now, time_zone):
-                continue
-            sent = self._with_retries(partial(self._send_digest, company_id, device_ids, now))
+        for company_id in company_ids:
+            sent = self._with_retries(partial(self._send_digest, company_id, now))
             if sent is None:
                 report.failures.append(f"digest {company_id}")
             elif sent:
                 report.digests_sent += 1
 
-    def _send_digest(self, company_id: UUID, device_ids: list[UUID], now: datetime) -> int:
+    def _send_digest(self, company_id: UUID, now: datetime) -> int:
+        with self.db.transaction() as tx:
+            device_ids = digest_candidates(tx.with_names(self._due), company_id)
         return int(self.app.send_release_digest(company_id, device_ids, now))
 
     def _with_retries(self, job: Callable[[], int]) -> int | None:
@@ -109,8 +124,6 @@ class Scheduler:
             stop.wait(interval_s)
 
 
-def digest_due(now: datetime, time_zone: str) -> bool:
-    """Monday from 09:00 local: the weekly digest's day. (Once per week is the company's
-    own record; a scheduler down all Monday skips that week rather than mail mid-week.)"""
-    today = local_date(now, time_zone)
-    return today.weekday() == 0 and now >= local_instant(today, time(9, 0), time_zone)
+def _distinct(ids: Iterable[UUID]) -> list[UUID]:
+    """In first-seen order: an aggregate due under several rules is advanced once."""
+    return list(dict.fromkeys(ids))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.base import Projection
 from projections.charges import Charges
+from projections.due import DueProjection
 from projections.event_log import EventLog
 from projections.hardware_overview import HardwareOverview
 from projections.outbox import Outbox
@@ -11,4 +12,11 @@ from projections.subscription_overview import SubscriptionOverview
 
 
 def all_projections() -> list[Projection]:
-    return [EventLog(), HardwareOverview(), SubscriptionOverview(), Charges(), Outbox()]
+    return [
+        EventLog(),
+        HardwareOverview(),
+        SubscriptionOverview(),
+        Charges(),
+        Outbox(),
+        DueProjection(),
+    ]

@@ -1,0 +1,145 @@
+"""When each time rule is next due: pure functions of what an aggregate's events show.
+
+The `due` read model (projections/due) keeps, per aggregate and rule, the instant these
+functions give, and the scheduler runs only what is due (docs/adr/0010). Each function
+answers from what was already done, so a job that ran — and wrote its facts — moves its
+row strictly later or removes it; nothing stays due to be run again every tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from domain.model.end_of_lease import Phase, offboarding_release_from, windows
+from domain.model.time import TimeZoneName, local_date, local_instant, local_midnight
+
+DIGEST_WEEKDAY = 0  # Monday
+DIGEST_TIME = time(9, 0)
+
+
+class Rule(StrEnum):
+    """What a due row asks the scheduler to do. New capabilities add their own."""
+
+    LEASE_OPTIONS = "lease_options"  # 00:00 on R − 3 months: options and price open
+    LEASE_FINAL = "lease_final"  # 00:00 on R − 1 month: the final decision is requested
+    LEASE_OVERDUE = "lease_overdue"  # 00:00 on R: an undecided device is flagged overdue
+    CHECKOUT_LAPSE = "checkout_lapse"  # a checkout past its expiry (and grace) is closed
+    SUBSCRIPTION_CHARGE = "subscription_charge"  # 00:00 on the term start: charge it
+    SUBSCRIPTION_TERM_END = "subscription_term_end"  # 00:00 on the term end: renew or end
+    RELEASE_DIGEST = "release_digest"  # Monday 09:00: the company's weekly digest
+    OFFBOARDING_RELEASE = "offboarding_release"  # 05:00 on D: the device is ready; digest it
+    # Room for what comes next (SPEC §4–§6), served by the same table and tick:
+    RENTAL_CHARGE = "rental_charge"  # 00:00 daily
+    INVOICE_RUN = "invoice_run"  # the monthly invoice run
+
+
+DEVICE_RULES = (Rule.LEASE_OPTIONS, Rule.LEASE_FINAL, Rule.LEASE_OVERDUE, Rule.CHECKOUT_LAPSE)
+SUBSCRIPTION_RULES = (Rule.SUBSCRIPTION_CHARGE, Rule.SUBSCRIPTION_TERM_END)
+DIGEST_RULES = (Rule.RELEASE_DIGEST, Rule.OFFBOARDING_RELEASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    rule: Rule
+    at: datetime  # UTC
+
+
+# ------------------------------------------------------------------ end of lease
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseFacts:
+    """What a device's events show, as far as its time rules care."""
+
+    renewal_date: date | None  # None: not leased (no end-of-lease rules)
+    in_lease_flow: bool  # leased, assigned, active: no final decision yet
+    phase: Phase
+    overdue: bool
+    checkout_expires_at: datetime | None  # of the open checkout, if one is open
+
+
+def device_next_due(facts: LeaseFacts, tz: TimeZoneName, checkout_grace: timedelta) -> Due | None:
+    """The next rule the application's catch-up of this device would act on.
+
+    An open checkout holds every other rule (overdue waits for the payment), and its lapse
+    is due even when the device has since been unassigned. Otherwise the windows follow in
+    order; each is done once its event is written, so the next one is strictly later.
+    """
+    if facts.renewal_date is None:
+        return None
+    if facts.phase == Phase.CHECKOUT_OPEN:
+        if facts.checkout_expires_at is None:
+            return None
+        return Due(Rule.CHECKOUT_LAPSE, facts.checkout_expires_at + checkout_grace)
+    if not facts.in_lease_flow or facts.overdue:
+        return None
+    w = windows(facts.renewal_date, tz)
+    if facts.phase == Phase.NONE:
+        return Due(Rule.LEASE_OPTIONS, w.options_from)
+    if facts.phase == Phase.PRELIMINARY:
+        return Due(Rule.LEASE_FINAL, w.final_from)
+    if facts.phase == Phase.FINAL:
+        return Due(Rule.LEASE_OVERDUE, w.overdue_from)
+    return None  # decided
+
+
+# ------------------------------------------------------------------ subscriptions
+
+
+def subscription_next_due(
+    *, charged_through: date, term_start: date, term_end: date
+) -> tuple[Rule, date]:
+    """The local date `Subscription.advance` next acts on, while the subscription has not
+    ended: the term start while that term is uncharged (a charge), else the term end
+    (renew, convert or end)."""
+    if charged_through <= term_start:
+        return Rule.SUBSCRIPTION_CHARGE, term_start
+    return Rule.SUBSCRIPTION_TERM_END, term_end
+
+
+def local_day_due(day: date, tz: TimeZoneName) -> datetime:
+    """Date rules (term starts and ends, R) fall due at local midnight."""
+    return local_midnight(day, tz)
+
+
+# ------------------------------------------------------------------ the Monday digest
+
+
+def digest_due(now: datetime, time_zone: TimeZoneName) -> bool:
+    """Monday from 09:00 local: the weekly digest's day. (Once per week is the company's
+    own record; a scheduler down all Monday skips that week rather than mail mid-week.)"""
+    today = local_date(now, time_zone)
+    return today.weekday() == DIGEST_WEEKDAY and now >= local_instant(today, DIGEST_TIME, time_zone)
+
+
+def digest_week(at: datetime, tz: TimeZoneName) -> str:
+    """The ISO week a digest at `at` belongs to, as the company records it (2026-W31)."""
+    return local_date(at, tz).strftime("%G-W%V")
+
+
+def next_digest_at(after: datetime, tz: TimeZoneName, *, sent_week: str | None) -> datetime:
+    """The first instant from `after` at which a digest may go out: `after` itself on a
+    Monday from 09:00, else the next Monday 09:00 — skipping a week already sent."""
+    candidate = after
+    while not (digest_due(candidate, tz) and digest_week(candidate, tz) != sent_week):
+        day = local_date(candidate, tz)
+        monday = day + timedelta(days=(DIGEST_WEEKDAY - day.weekday()) % 7)
+        if local_instant(monday, DIGEST_TIME, tz) <= candidate:
+            monday += timedelta(days=7)  # past 09:00 on a Monday already sent: the next one
+        candidate = local_instant(monday, DIGEST_TIME, tz)
+    return candidate
+
+
+def end_of_local_day(at: datetime, tz: TimeZoneName) -> datetime:
+    """The next local midnight after `at`: a digest chance closes with its Monday."""
+    return local_midnight(local_date(at, tz) + timedelta(days=1), tz)
+
+
+def offboarding_digest_at(
+    last_employment_day: date, tz: TimeZoneName, *, known_at: datetime, sent_week: str | None
+) -> datetime:
+    """The first digest that can list a device its buyer may take at 05:00 on D."""
+    ready = max(offboarding_release_from(last_employment_day, tz), known_at)
+    return next_digest_at(ready, tz, sent_week=sent_week)
