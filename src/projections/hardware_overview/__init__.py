@@ -4,7 +4,6 @@ from projections.hardware_overview.projection import HardwareOverview
 from projections.hardware_overview.queries import (
     READY,
     HardwareFilter,
-    bought_devices_by_company,
     leased_devices_in_use,
     query_hardware,
 )
@@ -13,7 +12,6 @@ __all__ = [
     "READY",
     "HardwareFilter",
     "HardwareOverview",
-    "bought_devices_by_company",
     "leased_devices_in_use",
     "query_hardware",
 ]

@@ -114,18 +114,3 @@ def leased_devices_in_use(views: Views) -> list[UUID]:
             " ORDER BY registered_position"
         )
     return [UUID(r[0]) for r in rows]
-
-
-def bought_devices_by_company(views: Views) -> list[tuple[UUID, str, list[UUID]]]:
-    """(company, its time zone, its devices bought by employees and not yet released)."""
-    with views.transaction() as tx:
-        rows = tx.fetchall(
-            "SELECT h.company_id, c.time_zone, h.device_id FROM hardware_overview h"
-            " JOIN hardware_overview_companies c ON c.company_id = h.company_id"
-            " WHERE h.status = 'active_bought_by_employee'"
-            " ORDER BY h.company_id, h.registered_position"
-        )
-    grouped: dict[str, tuple[str, list[UUID]]] = {}
-    for company_id, time_zone, device_id in rows:
-        grouped.setdefault(company_id, (time_zone, []))[1].append(UUID(device_id))
-    return [(UUID(c), tz, ids) for c, (tz, ids) in grouped.items()]

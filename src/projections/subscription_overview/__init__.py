@@ -3,13 +3,11 @@
 from projections.subscription_overview.projection import SubscriptionOverview
 from projections.subscription_overview.queries import (
     SubscriptionFilter,
-    open_subscription_ids,
     query_subscriptions,
 )
 
 __all__ = [
     "SubscriptionFilter",
     "SubscriptionOverview",
-    "open_subscription_ids",
     "query_subscriptions",
 ]

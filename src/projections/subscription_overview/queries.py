@@ -82,13 +82,3 @@ def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> 
     ]
     next_cursor = rows[limit - 1][2] if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
-
-
-def open_subscription_ids(views: Views) -> list[UUID]:
-    """Subscriptions the scheduler must look at: every one that has not ended."""
-    with views.transaction() as tx:
-        rows = tx.fetchall(
-            "SELECT subscription_id FROM subscriptions"
-            " WHERE status NOT IN ('expired', 'cancelled') ORDER BY created_position"
-        )
-    return [UUID(r[0]) for r in rows]
