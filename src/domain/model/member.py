@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.actor import MEMBER_ROLES, Actor, Role
+from domain.model.actor import MEMBER_ROLES, Role
 from domain.model.errors import InvalidValue
 from domain.model.events import Cause, LessorCreated, LessorEvent
 
@@ -70,9 +70,6 @@ class Member(Aggregate):
         name: str,
         role: Role,
         last_employment_day: date | None,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
         company_id: UUID | None,
     ) -> None:
         assert company_id is not None  # every member belongs to a company
@@ -85,16 +82,12 @@ class Member(Aggregate):
     def set_last_employment_day(self, day: date | None, *, cause: Cause) -> None:
         if day == self.last_employment_day:
             return
-        self._last_employment_day_set(last_employment_day=day, **cause.stamp(self.company_id))
+        self.trigger_event(
+            self.LastEmploymentDaySet,
+            last_employment_day=day,
+            **cause.stamp(self.company_id),
+        )
 
     @event(LastEmploymentDaySet)
-    def _last_employment_day_set(
-        self,
-        *,
-        last_employment_day: date | None,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _last_employment_day_set(self, *, last_employment_day: date | None) -> None:
         self.last_employment_day = last_employment_day
