@@ -70,10 +70,9 @@ class Member(Aggregate):
         name: str,
         role: Role,
         last_employment_day: date | None,
-        company_id: UUID | None,
+        company_id: UUID,  # every member belongs to a company
     ) -> None:
-        assert company_id is not None  # every member belongs to a company
-        self.company_id: UUID = company_id
+        self.company_id = company_id
         self.email = email
         self.name = name
         self.role = Role(role)

@@ -135,10 +135,9 @@ class PriceImportRecord(Aggregate):
         sha256: str,
         rows: list[dict[str, Any]],
         at: datetime,
-        company_id: UUID | None,
+        company_id: UUID,  # every import belongs to a company
     ) -> None:
-        assert company_id is not None  # every import belongs to a company
-        self.company_id: UUID = company_id
+        self.company_id = company_id
         self.sha256 = sha256
         self.rows = [dict(row) for row in rows]
         self.applied_at = at

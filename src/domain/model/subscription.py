@@ -180,10 +180,9 @@ class Subscription(Aggregate):
         po_reference: str | None,
         separate_invoice: bool,
         renewal_option: RenewalOption,
-        company_id: UUID | None,
+        company_id: UUID,  # every subscription belongs to a company
     ) -> None:
-        assert company_id is not None  # every subscription belongs to a company
-        self.company_id: UUID = company_id
+        self.company_id = company_id
         self.lines: dict[str, SeatLine] = {str(line.product_id): line for line in lines}
         self.start_date = start_date
         self.term_code = str(term)  # a plain str: snapshots restore enums as their values
