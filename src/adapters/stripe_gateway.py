@@ -2,7 +2,7 @@
 
 One client per gateway, built here from what the composition root passes in: no
 module-level `stripe.api_key`, no global state. `api_base` points the SDK at another
-server speaking Stripe's API (the local stand-in, adapters/stripe_standin.py).
+server speaking Stripe's API (the local stand-in, adapters/stripe_standin/).
 
 Idempotency: the request's key (`buyout-<device>-<attempt>`) goes to Stripe as the
 `Idempotency-Key`, so the SDK's own network retries, a double click, or a retry after a

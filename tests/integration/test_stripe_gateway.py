@@ -1,5 +1,5 @@
 """The Stripe gateway through the official SDK, over HTTP on 127.0.0.1, against the local
-Stripe stand-in (adapters/stripe_standin.py) — the same pair `./scripts/serve` uses when
+Stripe stand-in (adapters/stripe_standin/) — the same pair `./scripts/serve` uses when
 no Stripe key is configured.
 
 Webhooks the stand-in sends are caught by a tiny receiver and verified with our own

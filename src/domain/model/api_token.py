@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.actor import Actor, Role
+from domain.model.actor import Role
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.ids import natural_id
@@ -71,9 +71,7 @@ class ApiToken(Aggregate):
         role: Role,
         member_id: UUID | None,
         label: str,
-        actor: Actor,
         at: datetime,
-        correlation_id: str,
         company_id: UUID | None,
     ) -> None:
         self.token_hash = token_hash
@@ -91,10 +89,8 @@ class ApiToken(Aggregate):
     def revoke(self, *, cause: Cause) -> None:
         if self.revoked_at is not None:
             raise RuleViolation("The token is already revoked.")
-        self._revoked(**cause.stamp(self.company_id))
+        self.trigger_event(self.Revoked, **cause.stamp(self.company_id))
 
     @event(Revoked)
-    def _revoked(
-        self, *, actor: Actor, at: datetime, correlation_id: str, company_id: UUID | None
-    ) -> None:
+    def _revoked(self, *, at: datetime) -> None:
         self.revoked_at = at

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.actor import Actor
 from domain.model.buyout_price import CategoryValuation
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
@@ -145,10 +144,6 @@ class Company(Aggregate):
         time_zone: str,
         vat_rate: Decimal,
         settings: dict[str, bool],
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
     ) -> None:
         self.name = name
         self.currency = currency
@@ -183,15 +178,39 @@ class Company(Aggregate):
         changed = {
             k: v for k, v in _check_settings(settings or {}).items() if self.settings.get(k) != v
         }
-        stamp = cause.stamp(self.id)
         if new_name is not None and new_name != self.name:
-            self._renamed(name=new_name, **stamp)
+            self._record(self.Renamed, cause, name=new_name)
         if vat_rate is not None and vat_rate != self.vat_rate:
-            self._vat_rate_changed(vat_rate=vat_rate, **stamp)
+            self._record(self.VatRateChanged, cause, vat_rate=vat_rate)
         if time_zone is not None and time_zone != self.time_zone:
-            self._time_zone_changed(time_zone=time_zone, **stamp)
+            self._record(self.TimeZoneChanged, cause, time_zone=time_zone)
         if changed:
-            self._settings_changed(changes=changed, **stamp)
+            self._record(self.SettingsChanged, cause, changes=changed)
+
+    def choose_default_licence(
+        self, subscription_id: UUID | None, product_id: UUID | None, *, cause: Cause
+    ) -> None:
+        """The (subscription, product) licence given to new members while a seat is free."""
+        if (subscription_id is None) != (product_id is None):
+            raise InvalidValue("Name both the subscription and the product, or neither.")
+        if (subscription_id, product_id) != (self.default_subscription_id, self.default_product_id):
+            self._record(
+                self.DefaultLicenceChosen,
+                cause,
+                subscription_id=subscription_id,
+                product_id=product_id,
+            )
+
+    def send_release_digest(
+        self, week: str, devices: list[dict[str, str]], recipients: list[str], *, cause: Cause
+    ) -> bool:
+        """Once per ISO week: a second run of the same Monday records nothing."""
+        if self.last_digest_week == week or not devices:
+            return False
+        self._record(
+            self.ReleaseDigestSent, cause, week=week, devices=devices, recipients=recipients
+        )
+        return True
 
     # ------------------------------------------------------------- valuation
 
@@ -217,166 +236,81 @@ class Company(Aggregate):
             )
         current = self.valuation.get(category, {}).get("enabled", False)
         if enabled or current:  # switching on always records (it overrides manual prices)
-            self._automatic_valuation_changed(
-                category=category, enabled=enabled, **cause.stamp(self.id)
-            )
+            self._record(self.AutomaticValuationChanged, cause, category=category, enabled=enabled)
 
     def save_custom_curve(self, category: str, curve: Curve, *, cause: Cause) -> None:
         """Saving recalculates the category's prices: they are computed from the curve."""
-        self._custom_curve_saved(
+        self._record(
+            self.CustomCurveSaved,
+            cause,
             category=_category(category),
             points=[[str(m), str(p)] for m, p in curve.points],
             floor=str(curve.floor),
-            **cause.stamp(self.id),
         )
 
     def clear_custom_curve(self, category: str, *, cause: Cause) -> None:
         category = _category(category)
         if not self._has_custom(category):
             raise RuleViolation(f"There is no custom curve for '{category}'.")
-        self._custom_curve_cleared(category=category, **cause.stamp(self.id))
+        self._record(self.CustomCurveCleared, cause, category=category)
 
     def _has_custom(self, category: str) -> bool:
         return bool(self.valuation.get(category, {}).get("curve"))
 
-    def send_release_digest(
-        self, week: str, devices: list[dict[str, str]], recipients: list[str], *, cause: Cause
-    ) -> bool:
-        """Once per ISO week: a second run of the same Monday records nothing."""
-        if self.last_digest_week == week or not devices:
-            return False
-        self._release_digest_sent(
-            week=week, devices=devices, recipients=recipients, **cause.stamp(self.id)
-        )
-        return True
+    def _record(self, event_class: type[LessorEvent], cause: Cause, **fields: Any) -> None:
+        """Trigger one of the company's events, stamped with the cause (ADR 0012)."""
+        self.trigger_event(event_class, **fields, **cause.stamp(self.id))
 
-    @event(AutomaticValuationChanged)
-    def _automatic_valuation_changed(
-        self,
-        *,
-        category: str,
-        enabled: bool,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
-        entry = dict(self.valuation.get(category, {}))
-        entry["enabled"] = enabled
-        if enabled:
-            entry["enabled_at"] = at.isoformat()
-        self.valuation = {**self.valuation, category: entry}
+    # ------------------------------------------------------------- mutators
 
-    @event(CustomCurveSaved)
-    def _custom_curve_saved(
-        self,
-        *,
-        category: str,
-        points: list[list[str]],
-        floor: str,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
-        entry = dict(self.valuation.get(category, {}))
-        entry["curve"] = {"points": [list(p) for p in points], "floor": floor}
-        self.valuation = {**self.valuation, category: entry}
+    @event(Renamed)
+    def _renamed(self, *, name: str) -> None:
+        self.name = name
 
-    @event(CustomCurveCleared)
-    def _custom_curve_cleared(
-        self,
-        *,
-        category: str,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
-        entry = dict(self.valuation.get(category, {}))
-        entry["curve"] = None
-        self.valuation = {**self.valuation, category: entry}
+    @event(VatRateChanged)
+    def _vat_rate_changed(self, *, vat_rate: Decimal) -> None:
+        self.vat_rate = vat_rate
 
-    @event(ReleaseDigestSent)
-    def _release_digest_sent(
-        self,
-        *,
-        week: str,
-        devices: list[dict[str, str]],
-        recipients: list[str],
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
-        self.last_digest_week = week
+    @event(TimeZoneChanged)
+    def _time_zone_changed(self, *, time_zone: str) -> None:
+        self.time_zone = time_zone
 
-    def choose_default_licence(
-        self, subscription_id: UUID | None, product_id: UUID | None, *, cause: Cause
-    ) -> None:
-        """The (subscription, product) licence given to new members while a seat is free."""
-        if (subscription_id is None) != (product_id is None):
-            raise InvalidValue("Name both the subscription and the product, or neither.")
-        if (subscription_id, product_id) != (self.default_subscription_id, self.default_product_id):
-            self._default_licence_chosen(
-                subscription_id=subscription_id, product_id=product_id, **cause.stamp(self.id)
-            )
+    @event(SettingsChanged)
+    def _settings_changed(self, *, changes: dict[str, bool]) -> None:
+        self.settings = {**self.settings, **changes}
 
     @event(DefaultLicenceChosen)
     def _default_licence_chosen(
-        self,
-        *,
-        subscription_id: UUID | None,
-        product_id: UUID | None,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
+        self, *, subscription_id: UUID | None, product_id: UUID | None
     ) -> None:
         self.default_subscription_id = subscription_id
         self.default_product_id = product_id
 
-    @event(Renamed)
-    def _renamed(
-        self, *, name: str, actor: Actor, at: datetime, correlation_id: str, company_id: UUID | None
-    ) -> None:
-        self.name = name
+    @event(ReleaseDigestSent)
+    def _release_digest_sent(self, *, week: str) -> None:
+        self.last_digest_week = week
 
-    @event(VatRateChanged)
-    def _vat_rate_changed(
-        self,
-        *,
-        vat_rate: Decimal,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
-        self.vat_rate = vat_rate
+    @event(AutomaticValuationChanged)
+    def _automatic_valuation_changed(self, *, category: str, enabled: bool, at: datetime) -> None:
+        if enabled:
+            self._update_valuation(category, enabled=True, enabled_at=at.isoformat())
+        else:
+            self._update_valuation(category, enabled=False)
 
-    @event(TimeZoneChanged)
-    def _time_zone_changed(
-        self,
-        *,
-        time_zone: str,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
-        self.time_zone = time_zone
+    @event(CustomCurveSaved)
+    def _custom_curve_saved(self, *, category: str, points: list[list[str]], floor: str) -> None:
+        self._update_valuation(
+            category, curve={"points": [list(p) for p in points], "floor": floor}
+        )
 
-    @event(SettingsChanged)
-    def _settings_changed(
-        self,
-        *,
-        changes: dict[str, bool],
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
-        self.settings = {**self.settings, **changes}
+    @event(CustomCurveCleared)
+    def _custom_curve_cleared(self, *, category: str) -> None:
+        self._update_valuation(category, curve=None)
+
+    def _update_valuation(self, category: str, **changes: Any) -> None:
+        """A new dict each time: the previous state may be shared with a snapshot."""
+        entry = {**self.valuation.get(category, {}), **changes}
+        self.valuation = {**self.valuation, category: entry}
 
 
 def _category(category: str) -> str:

@@ -7,12 +7,10 @@ collides on version 1 and loses.
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.actor import Actor
 from domain.model.events import Cause, LessorCreated
 from domain.model.ids import natural_id
 
@@ -72,10 +70,6 @@ class IdempotencyRecord(Aggregate):
         subject_id: UUID,
         subject_version: int,
         created: bool,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
     ) -> None:
         self.scope = scope
         self.key = key

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.actor import MEMBER_ROLES, Actor, Role
+from domain.model.actor import MEMBER_ROLES, Role
 from domain.model.errors import InvalidValue
 from domain.model.events import Cause, LessorCreated, LessorEvent
 
@@ -70,13 +70,9 @@ class Member(Aggregate):
         name: str,
         role: Role,
         last_employment_day: date | None,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
+        company_id: UUID,  # every member belongs to a company
     ) -> None:
-        assert company_id is not None  # every member belongs to a company
-        self.company_id: UUID = company_id
+        self.company_id = company_id
         self.email = email
         self.name = name
         self.role = Role(role)
@@ -85,16 +81,12 @@ class Member(Aggregate):
     def set_last_employment_day(self, day: date | None, *, cause: Cause) -> None:
         if day == self.last_employment_day:
             return
-        self._last_employment_day_set(last_employment_day=day, **cause.stamp(self.company_id))
+        self.trigger_event(
+            self.LastEmploymentDaySet,
+            last_employment_day=day,
+            **cause.stamp(self.company_id),
+        )
 
     @event(LastEmploymentDaySet)
-    def _last_employment_day_set(
-        self,
-        *,
-        last_employment_day: date | None,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _last_employment_day_set(self, *, last_employment_day: date | None) -> None:
         self.last_employment_day = last_employment_day

@@ -6,12 +6,10 @@ event's effect on the device, so a redelivered webhook finds it and changes noth
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.actor import Actor
 from domain.model.events import Cause, LessorCreated
 
 
@@ -51,10 +49,6 @@ class PaymentEventRecord(Aggregate):
         provider_event_id: str,
         kind: str,
         result: str,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
     ) -> None:
         self.provider_event_id = provider_event_id
         self.kind = kind

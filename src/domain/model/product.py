@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.actor import Actor
 from domain.model.errors import InvalidValue
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.money import Money, exponent
@@ -78,10 +76,6 @@ class Product(Aggregate):
         name: str,
         kind: ProductKind,
         prices: dict[str, int],
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
     ) -> None:
         self.code = code
         self.name = name
@@ -100,24 +94,14 @@ class Product(Aggregate):
         if name is not None and not name.strip():
             raise InvalidValue("A product needs a name.")
         if name is not None and name.strip() != self.name:
-            self._renamed(name=name.strip(), **cause.stamp(None))
+            self.trigger_event(self.Renamed, name=name.strip(), **cause.stamp(None))
         if new_prices is not None and new_prices != self.prices:
-            self._prices_changed(prices=new_prices, **cause.stamp(None))
+            self.trigger_event(self.PricesChanged, prices=new_prices, **cause.stamp(None))
 
     @event(PricesChanged)
-    def _prices_changed(
-        self,
-        *,
-        prices: dict[str, int],
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _prices_changed(self, *, prices: dict[str, int]) -> None:
         self.prices = dict(prices)
 
     @event(Renamed)
-    def _renamed(
-        self, *, name: str, actor: Actor, at: datetime, correlation_id: str, company_id: UUID | None
-    ) -> None:
+    def _renamed(self, *, name: str) -> None:
         self.name = name

@@ -9,22 +9,29 @@ so a backdated start charges its first term (or each past month) exactly once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import date, datetime
-from decimal import Decimal
+from dataclasses import replace
+from datetime import date
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.actor import Actor
 from domain.model.errors import InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.money import Money
-from domain.model.pricing import RenewalOption, Term, prorated_price, term_end, term_price
-from domain.model.product import ProductKind
+from domain.model.pricing import RenewalOption, Term, term_end
+from domain.model.subscription_lines import (
+    ChargeLine,
+    SeatLine,
+    added_seats_charge,
+    checked_lines,
+    repriced,
+    term_charges,
+)
 from domain.model.time import add_months
+
+__all__ = ["ENDED", "ChargeLine", "SeatLine", "Subscription", "SubscriptionStatus"]
 
 
 class SubscriptionStatus(StrEnum):
@@ -35,56 +42,6 @@ class SubscriptionStatus(StrEnum):
 
 
 ENDED = (SubscriptionStatus.EXPIRED, SubscriptionStatus.CANCELLED)
-
-
-@dataclass(frozen=True, slots=True)
-class SeatLine:
-    """Seats of one product, at the price of the latest sale or renewal."""
-
-    product_id: UUID
-    product_name: str
-    kind: ProductKind
-    seats: int
-    unit_price: Money  # per seat per month
-
-
-@dataclass(frozen=True, slots=True)
-class ChargeLine:
-    """A chargeable fact the invoice run collects: what, how many, at what price, for when."""
-
-    kind: str  # "term" | "monthly" | "seats"
-    product_id: UUID
-    description: str
-    quantity: int
-    unit_price: Money  # per seat per month
-    months: int
-    discount: Decimal
-    amount: Money
-    period_start: date
-    period_end: date
-
-
-def _term_lines(
-    lines: Mapping[str, SeatLine], term: Term, start: date, end: date
-) -> list[ChargeLine]:
-    kind = "term" if term.is_prepaid else "monthly"
-    label = "monthly licence" if kind == "monthly" else f"{term.value} prepaid term"
-    return [
-        ChargeLine(
-            kind=kind,
-            product_id=line.product_id,
-            description=f"{line.product_name} – {label} {start.isoformat()}–{end.isoformat()}",
-            quantity=line.seats,
-            unit_price=line.unit_price,
-            months=term.months,
-            discount=term.discount,
-            amount=term_price(line.unit_price, line.seats, term),
-            period_start=start,
-            period_end=end,
-        )
-        for line in lines.values()
-        if line.seats > 0
-    ]
 
 
 class Subscription(Aggregate):
@@ -199,18 +156,10 @@ class Subscription(Aggregate):
         renewal_option: RenewalOption,
         cause: Cause,
     ) -> Subscription:
-        if not lines:
-            raise InvalidValue("A subscription needs at least one product line.")
-        if len({line.product_id for line in lines}) != len(lines):
-            raise InvalidValue("Each product appears on one line only.")
-        if any(line.seats < 1 for line in lines):
-            raise InvalidValue("Each line needs at least one seat.")
-        if len({line.unit_price.currency for line in lines}) != 1:
-            raise InvalidValue("All lines of a subscription share one currency.")
         return cls._create(
             cls.Created,
             id=subscription_id,
-            lines=lines,
+            lines=checked_lines(lines),
             start_date=start_date,
             term=term,
             term_end=term_end(start_date, term),
@@ -231,13 +180,9 @@ class Subscription(Aggregate):
         po_reference: str | None,
         separate_invoice: bool,
         renewal_option: RenewalOption,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
+        company_id: UUID,  # every subscription belongs to a company
     ) -> None:
-        assert company_id is not None  # every subscription belongs to a company
-        self.company_id: UUID = company_id
+        self.company_id = company_id
         self.lines: dict[str, SeatLine] = {str(line.product_id): line for line in lines}
         self.start_date = start_date
         self.term_code = str(term)  # a plain str: snapshots restore enums as their values
@@ -299,13 +244,16 @@ class Subscription(Aggregate):
         while not self.is_ended:
             if self.charged_through <= self.term_start and self.term_start <= today:
                 self._apply_pending_removals(cause)
-                self._term_charged(
+                self._record(
+                    self.TermCharged,
+                    cause,
                     period_start=self.term_start,
                     period_end=self.term_end,
-                    charges=_term_lines(self.lines, self.term, self.term_start, self.term_end),
+                    charges=term_charges(
+                        self.lines.values(), self.term, self.term_start, self.term_end
+                    ),
                     po_reference=self.po_reference,
                     separate_invoice=self.separate_invoice,
-                    **cause.stamp(self.company_id),
                 )
             elif self.term_end <= today:
                 self._at_term_end(list_prices, cause)
@@ -313,60 +261,44 @@ class Subscription(Aggregate):
                 return
 
     def _at_term_end(self, list_prices: Mapping[UUID, Money], cause: Cause) -> None:
-        stamp = cause.stamp(self.company_id)
         start = self.term_end
         months = self.months_to_term_start + self.term.months  # from the start date
+        prepaid = self.term.is_prepaid
         if self.cancel_at_term_end:
-            self._ended(on=start, status=SubscriptionStatus.CANCELLED, **stamp)
-        elif not self.term.is_prepaid:  # monthly licences continue month by month
-            self._renewed(
-                term=Term.MONTHLY,
+            self._record(self.Ended, cause, on=start, status=SubscriptionStatus.CANCELLED)
+        elif prepaid and self.renewal_option == RenewalOption.NONE:
+            self._record(self.Ended, cause, on=start, status=SubscriptionStatus.EXPIRED)
+        elif prepaid and self.renewal_option == RenewalOption.TO_MONTHLY:
+            self._record(
+                self.ConvertedToMonthly,
+                cause,
                 term_start=start,
                 term_end=self._anniversary(months + 1),
-                lines=list(self.lines.values()),
-                renewal_option=self.renewal_option,
-                **stamp,
+                lines=repriced(self.lines.values(), list_prices),
             )
-        elif self.renewal_option == RenewalOption.NONE:
-            self._ended(on=start, status=SubscriptionStatus.EXPIRED, **stamp)
-        elif self.renewal_option == RenewalOption.TO_MONTHLY:
-            self._converted_to_monthly(
-                term_start=start,
-                term_end=self._anniversary(months + 1),
-                lines=self._repriced(list_prices),
-                **stamp,
-            )
-        else:
-            after = (
-                RenewalOption.NONE
-                if self.renewal_option == RenewalOption.ONCE
-                else RenewalOption.EVERY_TIME
-            )
-            self._renewed(
+        else:  # a prepaid term renews at the list prices then in force; monthly ones as they are
+            self._record(
+                self.Renewed,
+                cause,
                 term=self.term,
                 term_start=start,
                 term_end=self._anniversary(months + self.term.months),
-                lines=self._repriced(list_prices),
-                renewal_option=after,
-                **stamp,
+                lines=repriced(self.lines.values(), list_prices)
+                if prepaid
+                else list(self.lines.values()),
+                renewal_option=_after_renewal(self.renewal_option)
+                if prepaid
+                else self.renewal_option,
             )
-
-    def _repriced(self, list_prices: Mapping[UUID, Money]) -> list[SeatLine]:
-        lines = []
-        for line in self.lines.values():
-            price = list_prices.get(line.product_id, line.unit_price)
-            if price.currency != line.unit_price.currency:
-                raise InvalidValue(f"No {line.unit_price.currency} price for {line.product_name}.")
-            lines.append(replace(line, unit_price=price))
-        return lines
 
     def _apply_pending_removals(self, cause: Cause) -> None:
         for product, seats in sorted(self.pending_removals.items()):
-            self._seats_removed(
+            self._record(
+                self.SeatsRemoved,
+                cause,
                 product_id=UUID(product),
                 seats=seats,
                 effective_from=self.term_start,
-                **cause.stamp(self.company_id),
             )
 
     # ------------------------------------------------------------- commands
@@ -384,32 +316,22 @@ class Subscription(Aggregate):
         started = self.charged_through > self.term_start  # the current term is charged
         days_in_term = (self.term_end - self.term_start).days
         days_remaining = (self.term_end - max(today, self.term_start)).days if started else 0
-        charge = None
-        if started:
-            amount = prorated_price(
-                unit_price,
+        charge = (
+            added_seats_charge(
+                line,
                 seats,
+                unit_price,
                 self.term,
-                days_remaining=days_remaining,
-                days_in_term=days_in_term,
+                term_start=self.term_start,
+                term_end=self.term_end,
+                on=today,
             )
-            charge = ChargeLine(
-                kind="seats",
-                product_id=line.product_id,
-                description=(
-                    f"{line.product_name} – {seats} added seat(s), {days_remaining}/"
-                    f"{days_in_term} days of {self.term_start.isoformat()}–"
-                    f"{self.term_end.isoformat()}"
-                ),
-                quantity=seats,
-                unit_price=unit_price,
-                months=self.term.months,
-                discount=self.term.discount,
-                amount=amount,
-                period_start=max(today, self.term_start),
-                period_end=self.term_end,
-            )
-        self._seats_added(
+            if started
+            else None  # the first term's charge, still to come, covers them
+        )
+        self._record(
+            self.SeatsAdded,
+            cause,
             product_id=line.product_id,
             seats=seats,
             unit_price=unit_price,
@@ -419,7 +341,6 @@ class Subscription(Aggregate):
             charge=charge,
             po_reference=self.po_reference,
             separate_invoice=self.separate_invoice,
-            **cause.stamp(self.company_id),
         )
 
     def remove_seats(self, product_id: UUID, seats: int, *, cause: Cause) -> None:
@@ -440,11 +361,12 @@ class Subscription(Aggregate):
         if remaining < 0:
             raise RuleViolation("Cannot remove more seats than the subscription has.")
         next_period = self.term_end if self.charged_through > self.term_start else self.term_start
-        self._seat_removal_scheduled(
+        self._record(
+            self.SeatRemovalScheduled,
+            cause,
             product_id=line.product_id,
             seats=seats,
             effective_from=next_period,
-            **cause.stamp(self.company_id),
         )
 
     def change_po_reference(self, po_reference: str | None, *, cause: Cause) -> None:
@@ -452,18 +374,18 @@ class Subscription(Aggregate):
         self._refuse_if_ended("change the PO reference of")
         cleaned = _clean_po(po_reference)
         if cleaned != self.po_reference:
-            self._po_reference_changed(po_reference=cleaned, **cause.stamp(self.company_id))
+            self._record(self.PoReferenceChanged, cause, po_reference=cleaned)
 
     def change_renewal_option(self, option: RenewalOption, *, cause: Cause) -> None:
         self._refuse_if_ended("change the renewal of")
         if option != self.renewal_option:
-            self._renewal_option_changed(renewal_option=option, **cause.stamp(self.company_id))
+            self._record(self.RenewalOptionChanged, cause, renewal_option=option)
 
     def cancel_at_end(self, *, cause: Cause) -> None:
         self._refuse_if_ended("cancel")
         if self.cancel_at_term_end:
             raise RuleViolation("The subscription is already cancelled at its term end.")
-        self._cancellation_scheduled(effective_from=self.term_end, **cause.stamp(self.company_id))
+        self._record(self.CancellationScheduled, cause, effective_from=self.term_end)
 
     def assign_licence(self, member_id: UUID, product_id: UUID, *, cause: Cause) -> None:
         self._refuse_if_ended("assign licences of")
@@ -472,16 +394,16 @@ class Subscription(Aggregate):
             raise RuleViolation(f"The member already holds a {line.product_name} licence here.")
         if self.free_seats(product_id) < 1:
             raise RuleViolation(f"No free seat of {line.product_name}: add seats first.")
-        self._licence_assigned(
-            member_id=member_id, product_id=product_id, **cause.stamp(self.company_id)
-        )
+        self._record(self.LicenceAssigned, cause, member_id=member_id, product_id=product_id)
 
     def unassign_licence(self, member_id: UUID, product_id: UUID, *, cause: Cause) -> None:
         if str(member_id) not in self.holders.get(str(product_id), []):
             raise RuleViolation("The member holds no such licence on this subscription.")
-        self._licence_unassigned(
-            member_id=member_id, product_id=product_id, **cause.stamp(self.company_id)
-        )
+        self._record(self.LicenceUnassigned, cause, member_id=member_id, product_id=product_id)
+
+    def _record(self, event_class: type[LessorEvent], cause: Cause, **fields: Any) -> None:
+        """Trigger one of the subscription's events, stamped with the cause (ADR 0012)."""
+        self.trigger_event(event_class, **fields, **cause.stamp(self.company_id))
 
     def _refuse_if_ended(self, action: str) -> None:
         if self.is_ended:
@@ -490,108 +412,36 @@ class Subscription(Aggregate):
     # ------------------------------------------------------------ mutators
 
     @event(TermCharged)
-    def _term_charged(
-        self,
-        *,
-        period_start: date,
-        period_end: date,
-        charges: list[ChargeLine],
-        po_reference: str | None,
-        separate_invoice: bool,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _term_charged(self, *, period_end: date) -> None:
         self.charged_through = period_end
         self.status = SubscriptionStatus.ACTIVE
 
     @event(SeatsAdded)
-    def _seats_added(
-        self,
-        *,
-        product_id: UUID,
-        seats: int,
-        unit_price: Money,
-        on: date,
-        days_remaining: int,
-        days_in_term: int,
-        charge: ChargeLine | None,
-        po_reference: str | None,
-        separate_invoice: bool,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _seats_added(self, *, product_id: UUID, seats: int) -> None:
         line = self.lines[str(product_id)]
         self.lines[str(product_id)] = replace(line, seats=line.seats + seats)
 
     @event(SeatRemovalScheduled)
-    def _seat_removal_scheduled(
-        self,
-        *,
-        product_id: UUID,
-        seats: int,
-        effective_from: date,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _seat_removal_scheduled(self, *, product_id: UUID, seats: int) -> None:
         key = str(product_id)
         self.pending_removals[key] = self.pending_removals.get(key, 0) + seats
 
     @event(SeatsRemoved)
-    def _seats_removed(
-        self,
-        *,
-        product_id: UUID,
-        seats: int,
-        effective_from: date,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _seats_removed(self, *, product_id: UUID, seats: int) -> None:
         key = str(product_id)
         self.lines[key] = replace(self.lines[key], seats=self.lines[key].seats - seats)
         self.pending_removals.pop(key, None)
 
     @event(PoReferenceChanged)
-    def _po_reference_changed(
-        self,
-        *,
-        po_reference: str | None,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _po_reference_changed(self, *, po_reference: str | None) -> None:
         self.po_reference = po_reference
 
     @event(RenewalOptionChanged)
-    def _renewal_option_changed(
-        self,
-        *,
-        renewal_option: RenewalOption,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _renewal_option_changed(self, *, renewal_option: RenewalOption) -> None:
         self.renewal_option = RenewalOption(renewal_option)
 
     @event(CancellationScheduled)
-    def _cancellation_scheduled(
-        self,
-        *,
-        effective_from: date,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _cancellation_scheduled(self) -> None:
         self.cancel_at_term_end = True
 
     @event(Renewed)
@@ -603,73 +453,39 @@ class Subscription(Aggregate):
         term_end: date,
         lines: list[SeatLine],
         renewal_option: RenewalOption,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
     ) -> None:
-        self.months_to_term_start += self.term.months
-        self.term_code = str(term)
-        self.term_start, self.term_end = term_start, term_end
-        self.lines = {str(line.product_id): line for line in lines}
+        self._next_term(term, term_start, term_end, lines)
         self.renewal_option = RenewalOption(renewal_option)
 
     @event(ConvertedToMonthly)
     def _converted_to_monthly(
-        self,
-        *,
-        term_start: date,
-        term_end: date,
-        lines: list[SeatLine],
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
+        self, *, term_start: date, term_end: date, lines: list[SeatLine]
     ) -> None:
+        self._next_term(Term.MONTHLY, term_start, term_end, lines)
+
+    def _next_term(self, term: Term, start: date, end: date, lines: list[SeatLine]) -> None:
         self.months_to_term_start += self.term.months
-        self.term_code = str(Term.MONTHLY)
-        self.term_start, self.term_end = term_start, term_end
+        self.term_code = str(term)
+        self.term_start, self.term_end = start, end
         self.lines = {str(line.product_id): line for line in lines}
 
     @event(Ended)
-    def _ended(
-        self,
-        *,
-        on: date,
-        status: SubscriptionStatus,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _ended(self, *, status: SubscriptionStatus) -> None:
         self.status = SubscriptionStatus(status)
         self.holders = {}  # licences end with the subscription
 
     @event(LicenceAssigned)
-    def _licence_assigned(
-        self,
-        *,
-        member_id: UUID,
-        product_id: UUID,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _licence_assigned(self, *, member_id: UUID, product_id: UUID) -> None:
         self.holders.setdefault(str(product_id), []).append(str(member_id))
 
     @event(LicenceUnassigned)
-    def _licence_unassigned(
-        self,
-        *,
-        member_id: UUID,
-        product_id: UUID,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _licence_unassigned(self, *, member_id: UUID, product_id: UUID) -> None:
         self.holders[str(product_id)].remove(str(member_id))
+
+
+def _after_renewal(option: RenewalOption) -> RenewalOption:
+    """`once` becomes `none` after its one renewal; `every_time` stays."""
+    return RenewalOption.NONE if option == RenewalOption.ONCE else RenewalOption.EVERY_TIME
 
 
 def _clean_po(po_reference: str | None) -> str | None:

@@ -6,12 +6,10 @@ collides on version 1, so uniqueness holds even under concurrent requests.
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.actor import Actor
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.ids import natural_id
 
@@ -56,9 +54,6 @@ class UniqueClaim(Aggregate):
         kind: str,
         value: str,
         owner_id: UUID,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
         company_id: UUID | None,
     ) -> None:
         self.company_id = company_id
@@ -72,26 +67,16 @@ class UniqueClaim(Aggregate):
 
     def release(self, *, cause: Cause) -> None:
         if self.owner_id is not None:
-            self._released(**cause.stamp(self.company_id))
+            self.trigger_event(self.Released, **cause.stamp(self.company_id))
 
     def reclaim(self, owner_id: UUID, *, cause: Cause) -> None:
         """Take a released key again (the caller has checked that it is free)."""
-        self._reclaimed(owner_id=owner_id, **cause.stamp(self.company_id))
+        self.trigger_event(self.Reclaimed, owner_id=owner_id, **cause.stamp(self.company_id))
 
     @event(Released)
-    def _released(
-        self, *, actor: Actor, at: datetime, correlation_id: str, company_id: UUID | None
-    ) -> None:
+    def _released(self) -> None:
         self.owner_id = None
 
     @event(Reclaimed)
-    def _reclaimed(
-        self,
-        *,
-        owner_id: UUID,
-        actor: Actor,
-        at: datetime,
-        correlation_id: str,
-        company_id: UUID | None,
-    ) -> None:
+    def _reclaimed(self, *, owner_id: UUID) -> None:
         self.owner_id = owner_id
