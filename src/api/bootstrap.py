@@ -140,7 +140,7 @@ def email_transport(settings: Settings) -> Transport:
 
 def payment_gateway(settings: Settings) -> PaymentGateway:
     """Stripe with the configured key (and base, for emulators); without a key, the local
-    Stripe stand-in (adapters/stripe_standin.py), started on first use on 127.0.0.1."""
+    Stripe stand-in (adapters/stripe_standin/), started on first use on 127.0.0.1."""
     secret = settings.stripe_webhook_secret.get_secret_value()
     api_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
     if api_key:
