@@ -57,7 +57,7 @@ class Scheduler:
         self._digests(now, report)
         for subscription_id in open_subscription_ids(self.db):
             events = self._with_retries(
-                partial(self.app.advance_subscription, subscription_id, now)
+                partial(self.app.subscriptions.advance, subscription_id, now)
             )
             if events is None:
                 report.failures.append(f"subscription {subscription_id}")
@@ -69,7 +69,7 @@ class Scheduler:
     def _devices(self, now: datetime, report: TickReport) -> None:
         """R − 3 months, R − 1 month (the final-decision email), R (overdue)."""
         for device_id in leased_devices_in_use(self.db):
-            events = self._with_retries(partial(self.app.advance_device, device_id, now))
+            events = self._with_retries(partial(self.app.end_of_lease.advance, device_id, now))
             if events is None:
                 report.failures.append(f"device {device_id}")
             elif events:
@@ -88,7 +88,7 @@ class Scheduler:
                 report.digests_sent += 1
 
     def _send_digest(self, company_id: UUID, device_ids: list[UUID], now: datetime) -> int:
-        return int(self.app.send_release_digest(company_id, device_ids, now))
+        return int(self.app.replacements.send_release_digest(company_id, device_ids, now))
 
     def _with_retries(self, job: Callable[[], int]) -> int | None:
         for _ in range(MAX_ATTEMPTS):

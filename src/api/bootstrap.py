@@ -11,6 +11,7 @@ from typing import Any
 
 from adapters.clock import Clock, SystemClock
 from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
+from adapters.ids import RandomIds
 from adapters.projector import Projector
 from adapters.scheduler import Scheduler
 from adapters.settings_url import DatabaseUrl
@@ -19,7 +20,7 @@ from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_standin import StandInGateway, StripeStandIn
 from api.settings import DEV_WEBHOOK_SECRET, Settings
 from domain.application import LessorApplication
-from domain.ports import PaymentGateway
+from domain.ports import IdSource, PaymentGateway
 from projections.registry import all_projections
 
 
@@ -83,12 +84,24 @@ class Container:
 
 
 def build(
-    settings: Settings, *, clock: Clock | None = None, create_schema: bool = False
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    create_schema: bool = False,
+    gateway: PaymentGateway | None = None,
+    ids: IdSource | None = None,
 ) -> Container:
-    """Wire everything. Only `lessor db init` passes create_schema=True (no DDL races)."""
+    """Wire everything. Only `lessor db init` passes create_schema=True (no DDL races).
+    Tests may pass their own clock, payment gateway or id source; the rest comes from
+    `settings`."""
     url = DatabaseUrl(settings.database_url)
     db = open_database(url)  # first: it also creates the SQLite file's directory
-    app = LessorApplication(env=url.eventsourcing_env(create_table=create_schema))
+    gateway = gateway or payment_gateway(settings)
+    app = LessorApplication(
+        env=url.eventsourcing_env(create_table=create_schema),
+        ids=ids or RandomIds(),
+        payment_gateway=gateway,
+    )
     projector = Projector(app, db, all_projections())
     email_sender = EmailSender(
         db,
@@ -107,7 +120,7 @@ def build(
         clock=clock or SystemClock(),
         scheduler=Scheduler(app, db, projector),
         email_sender=email_sender,
-        payment_gateway=payment_gateway(settings),
+        payment_gateway=gateway,
     )
 
 

@@ -128,7 +128,7 @@ def tokens_create(
     container = _container()
     try:
         secret = new_token_secret()
-        token_id = container.app.issue_token(
+        token_id = container.app.tokens.issue(
             _cause(),
             token_hash=hash_token(secret),
             company_id=company,
@@ -148,7 +148,7 @@ def tokens_revoke(token_id: UUID) -> None:
     """Revoke a token: it is refused from the next request on."""
     container = _container()
     try:
-        container.app.revoke_token(_cause(), token_id)
+        container.app.tokens.revoke(_cause(), token_id)
     finally:
         container.close()
     out.print(f"revoked {token_id}")
@@ -159,7 +159,7 @@ def tokens_list() -> None:
     """Every token: id, role, company, member, label, active."""
     container = _container()
     try:
-        infos = container.app.tokens()
+        infos = container.app.tokens.issued()
     finally:
         container.close()
     table = Table("token id", "role", "company", "member", "label", "active")

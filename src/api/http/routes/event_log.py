@@ -72,7 +72,7 @@ def device_events(
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     who.require(Role.OPERATOR, Role.ADMIN, Role.SERVICE)
-    c.app.device(who, device_id)  # 404 for another tenant's device
+    c.app.devices.get(who, device_id)  # 404 for another tenant's device
     wait_for_position(c, "event_log", min_position)
     page = query_event_log(c.db, EventLogFilter(aggregate_id=device_id, after=cursor, limit=limit))
     return page.to_json()

@@ -52,5 +52,5 @@ async def stripe_webhook(request: Request, c: ContainerDep) -> Any:
         )
     if event is None:
         return JSONResponse({"result": "ignored"})
-    result = await anyio.to_thread.run_sync(c.app.record_payment_event, event)
+    result = await anyio.to_thread.run_sync(c.app.end_of_lease.record_payment_event, event)
     return JSONResponse({"result": result})
