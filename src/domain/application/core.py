@@ -115,8 +115,10 @@ def command(
     committed in between (its serial claim, say, now exists): that is a replay, not a refusal.
     """
 
+    named_by = operation(name)
+
     def decorate(method: Method[S, P, Outcome]) -> Method[S, P, Outcome]:
-        named = operation(name)(method)
+        named = named_by(method)
 
         @functools.wraps(method)
         def run(service: S, ctx: CommandContext, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
