@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from domain.application.core import ApplicationCore, CommandContext, Outcome, command
@@ -14,10 +15,10 @@ from domain.ports import IdSource
 PROVIDER = natural_id("provider")
 
 
+@dataclass(frozen=True, eq=False)
 class Catalog:
-    def __init__(self, core: ApplicationCore, ids: IdSource) -> None:
-        self.core = core
-        self.ids = ids
+    core: ApplicationCore
+    ids: IdSource
 
     @command("add_product")
     def add_product(
@@ -30,13 +31,9 @@ class Catalog:
         prices: dict[str, int],
     ) -> Outcome:
         ctx.caller.require(Role.OPERATOR)
+        product_id = self.ids.new_id()
         product = Product.add(
-            product_id=self.ids.new_id(),
-            code=code,
-            name=name,
-            kind=kind,
-            prices=prices,
-            cause=ctx.cause,
+            product_id=product_id, code=code, name=name, kind=kind, prices=prices, cause=ctx.cause
         )
         claim = self.core.claim("product-code", PROVIDER, product.code, product.id, ctx.cause)
         return self.core.commit(ctx, product, claim, created=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -12,10 +13,10 @@ from domain.model.company import Company
 from domain.ports import IdSource
 
 
+@dataclass(frozen=True, eq=False)
 class Companies:
-    def __init__(self, core: ApplicationCore, ids: IdSource) -> None:
-        self.core = core
-        self.ids = ids
+    core: ApplicationCore
+    ids: IdSource
 
     @command("register_company")
     def register(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
@@ -16,11 +17,11 @@ from domain.model.money import Money
 from domain.ports import IdSource
 
 
+@dataclass(frozen=True, eq=False)
 class Devices:
-    def __init__(self, core: ApplicationCore, ids: IdSource, companies: Companies) -> None:
-        self.core = core
-        self.ids = ids
-        self.companies = companies
+    core: ApplicationCore
+    ids: IdSource
+    companies: Companies
 
     @command("register_device")
     def register(

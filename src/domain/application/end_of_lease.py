@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from domain.application.core import ApplicationCore, CommandContext, Outcome, command
+from domain.application.core import SCHEDULER, ApplicationCore, CommandContext, Outcome, command
 from domain.application.devices import Devices
 from domain.application.replacements import Replacements
 from domain.application.valuation import Valuation
@@ -27,7 +27,6 @@ from domain.model.member import Member
 from domain.model.payment_record import PaymentEventRecord
 from domain.ports import CheckoutRequest, PaymentEvent, PaymentGateway
 
-SYSTEM = Actor(id="scheduler", role=Role.SYSTEM)
 # A checkout past its expiry (plus time for a late webhook) is closed by the scheduler.
 CHECKOUT_GRACE = timedelta(hours=1)
 PAYMENTS = Actor(id="stripe", role=Role.SYSTEM)
@@ -53,20 +52,13 @@ class DeviceOptions:
     release_unmet: list[str]
 
 
+@dataclass(frozen=True, eq=False)
 class EndOfLease:
-    def __init__(
-        self,
-        core: ApplicationCore,
-        devices: Devices,
-        valuation: Valuation,
-        replacements: Replacements,
-        payment_gateway: PaymentGateway,
-    ) -> None:
-        self.core = core
-        self.devices = devices
-        self.valuation = valuation
-        self.replacements = replacements
-        self.payment_gateway = payment_gateway
+    core: ApplicationCore
+    devices: Devices
+    valuation: Valuation
+    replacements: Replacements
+    payment_gateway: PaymentGateway
 
     # ---------------------------------------------------------------- reading
 
@@ -250,7 +242,7 @@ class EndOfLease:
         w = _windows(device, company)
         if w is None:
             return
-        cause = Cause(actor=SYSTEM, at=now, correlation_id=f"schedule-{device.id}")
+        cause = Cause(actor=SCHEDULER, at=now, correlation_id=f"schedule-{device.id}")
         if now >= w.options_from:
             device.open_end_of_lease(w, cause=cause)
         if now >= w.final_from and Phase(device.phase) in (Phase.NONE, Phase.PRELIMINARY):

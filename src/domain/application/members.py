@@ -3,6 +3,7 @@ day, reads with tenancy."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, cast
 from uuid import UUID
@@ -27,18 +28,12 @@ class DefaultLicence(Protocol):
     ) -> list[Aggregate]: ...
 
 
+@dataclass(frozen=True, eq=False)
 class Members:
-    def __init__(
-        self,
-        core: ApplicationCore,
-        ids: IdSource,
-        companies: Companies,
-        default_licence: DefaultLicence,
-    ) -> None:
-        self.core = core
-        self.ids = ids
-        self.companies = companies
-        self.default_licence = default_licence
+    core: ApplicationCore
+    ids: IdSource
+    companies: Companies
+    default_licence: DefaultLicence
 
     @command("register_member")
     def register(

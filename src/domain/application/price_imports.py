@@ -53,10 +53,10 @@ class ImportResult:
         return sum(bool(outcome.changes) for outcome in self.rows)
 
 
+@dataclass(frozen=True, eq=False)
 class PriceImports:
-    def __init__(self, core: ApplicationCore, companies: Companies) -> None:
-        self.core = core
-        self.companies = companies
+    core: ApplicationCore
+    companies: Companies
 
     # Not replayed under its Idempotency-Key like other commands (a replay would answer
     # with an Outcome): the same file is recognised by its content and answered as a repeat.

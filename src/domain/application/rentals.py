@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from domain.application.core import ApplicationCore, CommandContext, Outcome, command
@@ -10,11 +11,11 @@ from domain.model.device import ContractType, Device, normalise_serial
 from domain.ports import IdSource
 
 
+@dataclass(frozen=True, eq=False)
 class Rentals:
-    def __init__(self, core: ApplicationCore, ids: IdSource, devices: Devices) -> None:
-        self.core = core
-        self.ids = ids
-        self.devices = devices
+    core: ApplicationCore
+    ids: IdSource
+    devices: Devices
 
     @command("swap_rental")
     def swap(self, ctx: CommandContext, device_id: UUID, *, serial: str, model: str) -> Outcome:

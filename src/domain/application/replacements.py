@@ -4,13 +4,14 @@ the confirmed return, and removal."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from domain.application.core import ApplicationCore, CommandContext, Outcome, command
+from domain.application.core import SCHEDULER, ApplicationCore, CommandContext, Outcome, command
 from domain.application.devices import Devices
 from domain.application.members import Members
-from domain.model.actor import Actor, Role
+from domain.model.actor import Role
 from domain.model.company import Company
 from domain.model.device import ContractType, Device, DeviceStatus
 from domain.model.end_of_lease import offboarding_release_from
@@ -21,17 +22,13 @@ from domain.model.money import Money
 from domain.model.time import local_date
 from domain.ports import IdSource
 
-SYSTEM = Actor(id="scheduler", role=Role.SYSTEM)
 
-
+@dataclass(frozen=True, eq=False)
 class Replacements:
-    def __init__(
-        self, core: ApplicationCore, ids: IdSource, devices: Devices, members: Members
-    ) -> None:
-        self.core = core
-        self.ids = ids
-        self.devices = devices
-        self.members = members
+    core: ApplicationCore
+    ids: IdSource
+    devices: Devices
+    members: Members
 
     # ------------------------------------------------------------- the replacement
 
@@ -163,7 +160,7 @@ class Replacements:
         if not ready:
             return False
         admins = self.members.admin_emails(company.id)  # only when sending
-        cause = Cause(actor=SYSTEM, at=now, correlation_id=f"digest-{company.id}-{week}")
+        cause = Cause(actor=SCHEDULER, at=now, correlation_id=f"digest-{company.id}-{week}")
         if not company.send_release_digest(week, ready, admins, cause=cause):
             return False
         self.core.save_and_announce(company)

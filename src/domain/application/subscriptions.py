@@ -10,8 +10,8 @@ from eventsourcing.domain import Aggregate
 
 from domain.application.catalog import Catalog
 from domain.application.companies import Companies
-from domain.application.core import ApplicationCore, CommandContext, Outcome, command
-from domain.model.actor import DEVICE_MANAGERS, Actor, Caller, Role
+from domain.application.core import SCHEDULER, ApplicationCore, CommandContext, Outcome, command
+from domain.model.actor import DEVICE_MANAGERS, Caller, Role
 from domain.model.company import Company
 from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause
@@ -25,7 +25,6 @@ from domain.ports import IdSource
 
 # Subscription commands are open to the same roles as device commands (SPEC §1).
 SUBSCRIPTION_MANAGERS = DEVICE_MANAGERS
-SCHEDULER = Actor(id="scheduler", role=Role.SYSTEM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +34,12 @@ class Quote:
     total: Money
 
 
+@dataclass(frozen=True, eq=False)
 class Subscriptions:
-    def __init__(
-        self, core: ApplicationCore, ids: IdSource, companies: Companies, catalog: Catalog
-    ) -> None:
-        self.core = core
-        self.ids = ids
-        self.companies = companies
-        self.catalog = catalog
+    core: ApplicationCore
+    ids: IdSource
+    companies: Companies
+    catalog: Catalog
 
     def quote(
         self, caller: Caller, company_id: UUID, lines: list[tuple[UUID, int]], term: Term

@@ -24,11 +24,11 @@ class TokenInfo:
     active: bool
 
 
+@dataclass(frozen=True, eq=False)
 class Tokens:
     """Tokens are issued by operators at the console (the CLI), not through the API."""
 
-    def __init__(self, core: ApplicationCore) -> None:
-        self.core = core
+    core: ApplicationCore
 
     def issue(
         self,

@@ -4,6 +4,7 @@ the one price function every view and command uses."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -19,11 +20,11 @@ from domain.model.time import local_date
 from domain.model.valuation import Curve, chart, standard_curve
 
 
+@dataclass(frozen=True, eq=False)
 class Valuation:
-    def __init__(self, core: ApplicationCore, companies: Companies, devices: Devices) -> None:
-        self.core = core
-        self.companies = companies
-        self.devices = devices
+    core: ApplicationCore
+    companies: Companies
+    devices: Devices
 
     def price_of(self, device: Device, company: Company, at: datetime) -> Quote | None:
         """The one price function every view and command uses (domain.model.buyout_price)."""
