@@ -9,7 +9,7 @@ order, so that no measurement always goes first):
     raw insert + lock   PostgreSQL only: BEGIN; LOCK TABLE … IN EXCLUSIVE MODE; INSERT;
                         COMMIT — the lock the library takes on every save to keep the
                         notification ids in commit order
-    register_device     LessorApplication.register_device with a CommandContext: load the
+    register_device     app.devices.register with a CommandContext: load the
                         company, check the serial is free, then save the device and its
                         serial claim (2 events) in one transaction
 
@@ -105,7 +105,7 @@ class DeviceRegistrar:
 
     @classmethod
     def for_new_company(cls, app: LessorApplication) -> DeviceRegistrar:
-        outcome = app.register_company(
+        outcome = app.companies.register(
             CommandContext(caller=bench_caller(), cause=bench_cause("bench-company")),
             name="Bench Company",
             currency="SEK",
@@ -119,7 +119,7 @@ class DeviceRegistrar:
         for serial in serials:
             # A context per command, as the HTTP layer builds one per request.
             ctx = CommandContext(caller=bench_caller(), cause=bench_cause(f"bench-{serial}"))
-            self.app.register_device(
+            self.app.devices.register(
                 ctx,
                 company_id=self.company_id,
                 serial=serial,

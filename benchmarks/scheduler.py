@@ -98,15 +98,15 @@ def todays_tick(
             " WHERE status NOT IN ('expired', 'cancelled') ORDER BY created_position"
         )
     for (device_id,) in devices[:limit]:
-        app.advance_device(UUID(device_id), now)
+        app.end_of_lease.advance(UUID(device_id), now)
     grouped: dict[str, tuple[str, list[UUID]]] = {}
     for company_id, time_zone, device_id in bought:
         grouped.setdefault(company_id, (time_zone, []))[1].append(UUID(device_id))
     for company_id, (time_zone, ids) in grouped.items():
         if digest_due(now, time_zone):
-            app.send_release_digest(UUID(company_id), ids, now)
+            app.replacements.send_release_digest(UUID(company_id), ids, now)
     for (subscription_id,) in subscriptions:
-        app.advance_subscription(UUID(subscription_id), now)
+        app.subscriptions.advance(UUID(subscription_id), now)
     return min(len(devices), limit) if limit is not None else len(devices)
 
 

@@ -106,7 +106,7 @@ def issue_token(
 ) -> str:
     """A real token, issued the way `lessor tokens create` does it; returns the secret."""
     secret = new_token_secret()
-    container.app.issue_token(
+    container.app.tokens.issue(
         system_cause(),
         token_hash=hash_token(secret),
         company_id=company_id,  # type: ignore[arg-type]

@@ -64,7 +64,7 @@ class Scheduler:
         self._digests(companies, now, report)
         for subscription_id in subscriptions:
             events = self._with_retries(
-                partial(self.app.advance_subscription, subscription_id, now)
+                partial(self.app.subscriptions.advance, subscription_id, now)
             )
             if events is None:
                 report.failures.append(f"subscription {subscription_id}")
@@ -81,7 +81,7 @@ class Scheduler:
     def _devices(self, device_ids: list[UUID], now: datetime, report: TickReport) -> None:
         """R − 3 months, R − 1 month (the final-decision email), R (overdue), lapsed checkouts."""
         for device_id in device_ids:
-            events = self._with_retries(partial(self.app.advance_device, device_id, now))
+            events = self._with_retries(partial(self.app.end_of_lease.advance, device_id, now))
             if events is None:
                 report.failures.append(f"device {device_id}")
             elif events:
@@ -100,7 +100,7 @@ class Scheduler:
     def _send_digest(self, company_id: UUID, now: datetime) -> int:
         with self.db.transaction() as tx:
             device_ids = digest_candidates(tx.with_names(self._due), company_id)
-        return int(self.app.send_release_digest(company_id, device_ids, now))
+        return int(self.app.replacements.send_release_digest(company_id, device_ids, now))
 
     def _with_retries(self, job: Callable[[], int]) -> int | None:
         for _ in range(MAX_ATTEMPTS):

@@ -11,6 +11,7 @@ from typing import Any
 
 from adapters.clock import Clock, SystemClock
 from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
+from adapters.ids import RandomIds
 from adapters.projector import Projector
 from adapters.sandbox_clock import SandboxClock, SandboxGateway
 from adapters.scheduler import Scheduler
@@ -20,7 +21,7 @@ from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_standin import StandInGateway, StripeStandIn
 from api.settings import DEV_WEBHOOK_SECRET, Settings
 from domain.application import LessorApplication
-from domain.ports import PaymentGateway
+from domain.ports import IdSource, PaymentGateway
 from projections.registry import all_projections
 
 
@@ -86,20 +87,30 @@ class Container:
 
 
 def build(
-    settings: Settings, *, clock: Clock | None = None, create_schema: bool = False
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    create_schema: bool = False,
+    gateway: PaymentGateway | None = None,
+    ids: IdSource | None = None,
 ) -> Container:
     """Wire everything. Only `lessor db init` passes create_schema=True (no DDL races).
 
     `clock` is the wall clock (tests pass a FixedClock); in sandbox mode business time is
-    that clock plus the database's sandbox offset."""
+    that clock plus the database's sandbox offset. Tests may also pass a payment gateway or
+    an id source; the rest comes from `settings`."""
     url = DatabaseUrl(settings.database_url)
     db = open_database(url)  # first: it also creates the SQLite file's directory
     wall = clock or SystemClock()
     business_clock = SandboxClock(db, wall) if settings.mode == "sandbox" else wall
-    gateway = payment_gateway(settings)
+    gateway = gateway or payment_gateway(settings)
     if isinstance(business_clock, SandboxClock):
         gateway = SandboxGateway(gateway, business_clock)
-    app = LessorApplication(env=url.eventsourcing_env(create_table=create_schema))
+    app = LessorApplication(
+        env=url.eventsourcing_env(create_table=create_schema),
+        ids=ids or RandomIds(),
+        payment_gateway=gateway,
+    )
     projector = Projector(app, db, all_projections())
     email_sender = EmailSender(
         db,

@@ -1,7 +1,8 @@
 """What the application needs from the outside world, as plain types and protocols.
 
-Adapters implement these (adapters/stripe_gateway.py, …); the domain never sees a
-Stripe object, an SMTP connection or a file.
+Adapters implement these (adapters/stripe_gateway.py, adapters/ids.py, …), and the
+composition root (api/bootstrap.py) hands them to the application; the domain never sees a
+Stripe object, an SMTP connection or a file, and makes no ids of its own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.model.money import Money
+
+
+class IdSource(Protocol):
+    """New aggregate ids (ids from natural keys derive with uuid5: domain/model/ids.py)."""
+
+    def new_id(self) -> UUID: ...
 
 
 @dataclass(frozen=True, slots=True)

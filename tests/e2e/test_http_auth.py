@@ -86,7 +86,7 @@ def test_a_revoked_token_is_refused_at_once(
 ) -> None:
     assert api.get("/v1/devices", headers=auth(world.a.service)).status_code == 200
 
-    container.app.revoke_token(system_cause(), UUID(token_id(world.a.service)))
+    container.app.tokens.revoke(system_cause(), UUID(token_id(world.a.service)))
 
     assert_unauthorized(api.get("/v1/devices", headers=auth(world.a.service)))
     before = head(container)

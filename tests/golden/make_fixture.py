@@ -31,6 +31,7 @@ import psycopg
 
 from adapters.settings_url import DatabaseUrl
 from domain.application import LessorApplication
+from tests.apps import ports
 from tests.unit.test_event_serialisation import SAMPLES, a_subscription_mid_term
 
 FIXTURE = Path(__file__).with_name("stored_records.jsonl")
@@ -66,7 +67,7 @@ def write_samples(app: LessorApplication) -> list[UUID]:
 def sqlite_rows(generation: str) -> Iterator[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         url = DatabaseUrl(f"sqlite:///{tmp}/golden.db")
-        app = LessorApplication(env=url.eventsourcing_env(create_table=True))
+        app = LessorApplication(env=url.eventsourcing_env(create_table=True), **ports())
         write_samples(app)
         app.close()
         with sqlite3.connect(url.sqlite_path) as conn:
@@ -79,7 +80,7 @@ def postgres_rows(server_url: str, generation: str) -> Iterator[dict[str, Any]]:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         url = DatabaseUrl(server_url.rsplit("/", 1)[0] + "/" + name)
-        app = LessorApplication(env=url.eventsourcing_env(create_table=True))
+        app = LessorApplication(env=url.eventsourcing_env(create_table=True), **ports())
         write_samples(app)
         app.close()
         with psycopg.connect(url.conninfo()) as conn:

@@ -71,7 +71,7 @@ class Tenant:
         return self.container.app
 
     def member(self, name: str, last_employment_day: date | None = None) -> UUID:
-        member = self.app.register_member(
+        member = self.app.members.register(
             at(OPERATOR),
             company_id=self.company_id,
             email=f"{name.lower()}@due.example",
@@ -83,7 +83,7 @@ class Tenant:
         return member
 
     def leased(self, serial: str, renewal: date, *, assignee: UUID | None = None) -> UUID:
-        device = self.app.register_device(
+        device = self.app.devices.register(
             at(OPERATOR),
             company_id=self.company_id,
             serial=serial,
@@ -95,8 +95,8 @@ class Tenant:
             renewal_date=renewal,
         ).subject_id
         if assignee is not None:
-            self.app.assign_device(at(OPERATOR), device, assignee)
-        self.app.set_buyout_price(at(OPERATOR), device, Money.of("3000", "SEK"))
+            self.app.devices.assign(at(OPERATOR), device, assignee)
+        self.app.valuation.set_buyout_price(at(OPERATOR), device, Money.of("3000", "SEK"))
         return device
 
     def tick(self, when: datetime) -> tuple[TickReport, Counter[UUID]]:
@@ -108,7 +108,7 @@ class Tenant:
 
 @pytest.fixture
 def acme(container: Container) -> Tenant:
-    company = container.app.register_company(
+    company = container.app.companies.register(
         at(OPERATOR),
         name="Due AB",
         currency="SEK",
@@ -184,10 +184,10 @@ def test_each_window_is_due_at_its_local_midnight_once_across_dst_and_month_ends
 
 def test_a_monthly_subscription_is_due_on_its_clamped_anniversaries(acme: Tenant) -> None:
     app = acme.app
-    plan = app.add_product(
+    plan = app.catalog.add_product(
         at(OPERATOR), code="WP", name="Workplace Plan", kind=ProductKind.PLAN, prices={"SEK": 4900}
     ).subject_id
-    subscription = app.create_subscription(
+    subscription = app.subscriptions.create(
         at(OPERATOR),
         company_id=acme.company_id,
         lines=[(plan, 3)],
@@ -207,7 +207,7 @@ def test_a_monthly_subscription_is_due_on_its_clamped_anniversaries(acme: Tenant
         assert (on_time.subscriptions_advanced, loads[subscription]) == (1, 1), day
         assert on_time.events == (1 if day == date(2028, 1, 31) else 2), day  # renewed + charged
         assert (twice.events, twice_loads[subscription]) == (0, 0), day
-    lines = app.subscription(OPERATOR, subscription)
+    lines = app.subscriptions.get(OPERATOR, subscription)
     assert (lines.term_start, lines.term_end) == (date(2028, 4, 30), date(2028, 5, 31))
 
 
@@ -237,7 +237,7 @@ def test_a_lapsed_checkout_is_due_at_its_expiry_plus_grace_and_then_the_overdue_
     acme.tick(local(date(2026, 5, 15)))  # the final decision is requested
     opened = local(date(2026, 6, 14), 23)  # it lapses at 01:00 on R
     employee = Caller(Actor("tok-ann", Role.EMPLOYEE), acme.company_id, ann)
-    acme.app.start_buyout(
+    acme.app.end_of_lease.start_buyout(
         at(employee, opened),
         device,
         gateway=OneHourCheckout(opened),
@@ -254,13 +254,13 @@ def test_a_lapsed_checkout_is_due_at_its_expiry_plus_grace_and_then_the_overdue_
     assert (early.events, early_loads[device]) == (0, 0)
     # The lapse closes the checkout and, R having passed, flags the device overdue.
     assert (on_time.devices_advanced, on_time.events, loads[device]) == (1, 2, 1)
-    assert acme.app.device(OPERATOR, device).overdue
+    assert acme.app.devices.get(OPERATOR, device).overdue
     assert acme.tick(lapse + timedelta(days=1))[0].jobs_due == 0
 
 
 def test_a_changed_time_zone_moves_the_due_instant(acme: Tenant) -> None:
     device = acme.leased("SN-TZ", date(2026, 9, 10), assignee=acme.member("Ann"))
-    acme.app.change_company(at(OPERATOR), acme.company_id, time_zone="America/New_York")
+    acme.app.companies.change(at(OPERATOR), acme.company_id, time_zone="America/New_York")
     stockholm_midnight = local(date(2026, 6, 10))
     new_york_midnight = datetime(2026, 6, 10, 4, tzinfo=UTC)  # EDT, UTC−4
 
@@ -278,21 +278,21 @@ def bought(acme: Tenant, serial: str, buyer: UUID, paid_at: datetime) -> UUID:
     acme.tick(local(date(2026, 5, 15)))
     employee = Caller(Actor(f"tok-{serial}", Role.EMPLOYEE), acme.company_id, buyer)
     gateway = OneHourCheckout(paid_at)
-    acme.app.start_buyout(
+    acme.app.end_of_lease.start_buyout(
         at(employee, paid_at),
         device,
         gateway=gateway,
         success_url="https://x.example/ok",
         cancel_url="https://x.example/no",
     )
-    acme.app.record_payment_event(
+    acme.app.end_of_lease.record_payment_event(
         PaymentEvent(
             provider_event_id=f"evt_{serial}",
             kind="paid",
             session_id="cs_due_1",
             device_id=device,
             payment_id="pi_1",
-            amount=acme.app.device(OPERATOR, device).checkout_amount,
+            amount=acme.app.devices.get(OPERATOR, device).checkout_amount,
             occurred_at=paid_at + timedelta(minutes=2),
         )
     )
@@ -307,7 +307,7 @@ def digest_jobs(acme: Tenant, when: datetime) -> list[str]:
 def test_a_ready_device_is_digested_each_monday_at_0900_once(acme: Tenant) -> None:
     ann = acme.member("Ann")
     phone = bought(acme, "SN-ANN", ann, local(date(2026, 5, 20), 10))
-    replacement = acme.app.register_replacement(
+    replacement = acme.app.replacements.register(
         at(OPERATOR, local(date(2026, 5, 27), 14)),  # a Wednesday
         phone,
         serial="SN-ANN-2",
@@ -318,7 +318,7 @@ def test_a_ready_device_is_digested_each_monday_at_0900_once(acme: Tenant) -> No
         lease_start=date(2026, 5, 27),
         renewal_date=date(2029, 5, 27),
     ).subject_id
-    acme.app.mark_received(at(OPERATOR, local(date(2026, 5, 27), 15)), replacement)
+    acme.app.replacements.mark_received(at(OPERATOR, local(date(2026, 5, 27), 15)), replacement)
     monday = date(2026, 6, 1)
 
     steps: list[tuple[datetime, int]] = [
@@ -364,6 +364,6 @@ def test_counting_sees_every_aggregate_a_job_loads(acme: Tenant) -> None:
     # The counter itself: a device read through the application is seen once per read.
     device = acme.leased("SN-SEEN", date(2026, 6, 15), assignee=acme.member("Ann"))
     with counting_loads(acme.app) as loads:
-        acme.app.device(OPERATOR, device)
-        acme.app.device(OPERATOR, device)
+        acme.app.devices.get(OPERATOR, device)
+        acme.app.devices.get(OPERATOR, device)
     assert loads[device] == 2

@@ -115,7 +115,7 @@ def settings(database_url: str, inbox: Inbox, tmp_path: Path) -> Settings:
 @pytest.fixture
 def container(settings: Settings) -> Iterator[Container]:
     init_database(settings)
-    built = build(settings, clock=FixedClock(AT_FINAL))
+    built = build(settings, clock=FixedClock(AT_FINAL), gateway=FakeStripe())
     try:
         yield built
     finally:
@@ -150,7 +150,7 @@ class Acme:
 def acme(container: Container) -> Acme:
     """Acme offers buyouts; Ann uses a leased laptop with a manual buyout price."""
     app = container.app
-    company_id = app.register_company(
+    company_id = app.companies.register(
         world.ctx(),
         name="Acme AB",
         currency="SEK",
@@ -159,7 +159,7 @@ def acme(container: Container) -> Acme:
         settings={"device_buyout": True},
     ).subject_id
     for email, name in [("alice@acme.test", "Alice Admin"), ("adam@acme.test", "Adam Admin")]:
-        app.register_member(
+        app.members.register(
             world.ctx(),
             company_id=company_id,
             email=email,
@@ -172,8 +172,8 @@ def acme(container: Container) -> Acme:
         app, company_id, "PF-ANN-0001", lease_start=date(2026, 3, 1), renewal_date=RENEWAL
     )
     admin = Caller(actor=Actor("tok-admin", Role.ADMIN), company_id=company_id)
-    app.assign_device(world.ctx(admin), device_id, ann_id)
-    app.set_buyout_price(world.ctx(admin), device_id, PRICE)
+    app.devices.assign(world.ctx(admin), device_id, ann_id)
+    app.valuation.set_buyout_price(world.ctx(admin), device_id, PRICE)
     ann = Caller(actor=Actor("tok-ann", Role.EMPLOYEE), company_id=company_id, member_id=ann_id)
     return Acme(company_id, admin, ann, device_id)
 
@@ -181,7 +181,7 @@ def acme(container: Container) -> Acme:
 def final_decision_due(container: Container) -> Acme:
     """The scheduler's R − 1 month rule records the request; the outbox folds it."""
     a = acme(container)
-    assert container.app.advance_device(a.device_id, AT_FINAL) > 0
+    assert container.app.end_of_lease.advance(a.device_id, AT_FINAL) > 0
     container.projector.catch_up("outbox")
     return a
 
@@ -384,10 +384,9 @@ def test_the_whole_end_of_lease_journey_emails_each_person_once(
     assert step_sends(AT_FINAL) == 1
     # Ann buys: a checkout, then the provider's payment event.
     paid_at = AT_FINAL + timedelta(days=2)
-    app.start_buyout(
+    app.end_of_lease.start_buyout(
         at(a.ann, paid_at - timedelta(minutes=10)),
         a.device_id,
-        gateway=FakeStripe(),
         success_url="https://lessor.example/ok",
         cancel_url="https://lessor.example/cancel",
     )
@@ -400,12 +399,14 @@ def test_the_whole_end_of_lease_journey_emails_each_person_once(
         amount=PRICE,
         occurred_at=paid_at,
     )
-    assert app.record_payment_event(payment) == "applied"
-    assert app.record_payment_event(payment) == "duplicate"  # a redelivered webhook: no 2nd
+    assert app.end_of_lease.record_payment_event(payment) == "applied"
+    assert (
+        app.end_of_lease.record_payment_event(payment) == "duplicate"
+    )  # a redelivered webhook: no 2nd
     assert step_sends(paid_at) == 1
     # The replacement arrives with its serial: ready to release, so Monday's digest lists it.
     arrived = datetime(2029, 3, 1, 12, 0, tzinfo=UTC)
-    replacement = app.register_replacement(
+    replacement = app.replacements.register(
         at(a.admin, arrived),
         a.device_id,
         serial="PF-ANN-0002",
@@ -416,13 +417,15 @@ def test_the_whole_end_of_lease_journey_emails_each_person_once(
         lease_start=date(2029, 2, 20),
         renewal_date=date(2032, 2, 20),
     ).subject_id
-    app.mark_received(at(a.admin, arrived), replacement)
+    app.replacements.mark_received(at(a.admin, arrived), replacement)
     monday = datetime(2029, 3, 5, 8, 0, tzinfo=UTC)  # 09:00 in Stockholm
-    assert app.send_release_digest(a.company_id, [a.device_id], monday)
-    assert not app.send_release_digest(a.company_id, [a.device_id], monday)  # once a week
+    assert app.replacements.send_release_digest(a.company_id, [a.device_id], monday)
+    assert not app.replacements.send_release_digest(
+        a.company_id, [a.device_id], monday
+    )  # once a week
     assert step_sends(monday) == 2
     released = monday + timedelta(hours=1)
-    app.release_device(at(a.admin, released), a.device_id)
+    app.replacements.release(at(a.admin, released), a.device_id)
     assert step_sends(released) == 1
     assert step_sends(released + timedelta(hours=2)) == 0
 
@@ -487,8 +490,8 @@ def acme_more_devices(container: Container, a: Acme, count: int = 4) -> int:
         device_id = world.device(
             app, company_id, f"PF-{n:04d}", lease_start=date(2026, 3, 1), renewal_date=RENEWAL
         )
-        app.assign_device(world.ctx(a.admin), device_id, member_id)
-        assert app.advance_device(device_id, AT_FINAL) > 0
+        app.devices.assign(world.ctx(a.admin), device_id, member_id)
+        assert app.end_of_lease.advance(device_id, AT_FINAL) > 0
     return count
 
 
@@ -552,7 +555,7 @@ def test_lessor_email_send_due_folds_the_outbox_and_sends_what_is_due(
     c = build(settings)
     try:
         a = acme(c)
-        c.app.advance_device(a.device_id, AT_FINAL)  # the outbox is not folded yet
+        c.app.end_of_lease.advance(a.device_id, AT_FINAL)  # the outbox is not folded yet
     finally:
         c.close()
 
@@ -573,7 +576,7 @@ def test_lessor_email_send_due_names_a_rejected_email(
     assert lessor("db", "init").code == 0
     c = build(Settings(database_url=database_url))
     try:
-        c.app.advance_device(acme(c).device_id, AT_FINAL)
+        c.app.end_of_lease.advance(acme(c).device_id, AT_FINAL)
     finally:
         c.close()
     inbox.refused_recipients = {"ann@acme.test": "550 5.1.1 No such user"}

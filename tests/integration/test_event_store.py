@@ -20,7 +20,7 @@ def test_a_saved_device_loads_with_the_same_state(container: Container) -> None:
     company_id = world.company(app)
     device_id = world.device(app, company_id, "SN-1")
     employee = world.member(app, company_id, "eva@acme.example")
-    app.assign_device(world.ctx(), device_id, employee)
+    app.devices.assign(world.ctx(), device_id, employee)
 
     loaded = app.repository.get(device_id)
 
@@ -37,7 +37,7 @@ def test_a_stale_expected_version_is_refused_and_nothing_is_written(container: C
     head = app.recorder.max_notification_id()
 
     with pytest.raises(VersionConflict) as refused:
-        app.assign_device(world.ctx(expected_version=7), device_id, employee)
+        app.devices.assign(world.ctx(expected_version=7), device_id, employee)
 
     assert refused.value.current_version == 1
     assert app.recorder.max_notification_id() == head
@@ -106,14 +106,14 @@ def test_a_retried_command_with_the_same_key_is_applied_once(container: Containe
     device_id = world.device(app, company_id, "SN-1")
     employee = world.member(app, company_id, "eva@acme.example")
 
-    first = app.assign_device(world.ctx(key="k-1"), device_id, employee)
+    first = app.devices.assign(world.ctx(key="k-1"), device_id, employee)
     head = app.recorder.max_notification_id()
-    again = app.assign_device(world.ctx(key="k-1"), device_id, employee)
+    again = app.devices.assign(world.ctx(key="k-1"), device_id, employee)
 
     assert (again.subject_id, again.version, again.replayed) == (device_id, first.version, True)
     assert app.recorder.max_notification_id() == head
     with pytest.raises(IdempotencyKeyReused):
-        app.assign_device(world.ctx(key="k-1", request_hash="other"), device_id, employee)
+        app.devices.assign(world.ctx(key="k-1", request_hash="other"), device_id, employee)
 
 
 def test_concurrent_duplicates_of_one_keyed_request_make_one_device(container: Container) -> None:
@@ -126,7 +126,7 @@ def test_concurrent_duplicates_of_one_keyed_request_make_one_device(container: C
     def register() -> None:
         barrier.wait()
         outcomes.append(
-            app.register_device(
+            app.devices.register(
                 world.ctx(key="same-request"),
                 company_id=company_id,
                 serial="DUP-1",
@@ -155,8 +155,8 @@ def test_snapshots_and_replay_give_the_same_device(container: Container) -> None
     device_id = world.device(app, company_id, "SN-1")
     employee = world.member(app, company_id, "eva@acme.example")
     for _ in range(30):  # crosses the snapshot interval (50 events) of Device
-        app.assign_device(world.ctx(), device_id, employee)
-        app.unassign_device(world.ctx(), device_id)
+        app.devices.assign(world.ctx(), device_id, employee)
+        app.devices.unassign(world.ctx(), device_id)
 
     from_snapshot = app.repository.get(device_id)
     replayed = app.repository.get(device_id, version=from_snapshot.version)

@@ -36,7 +36,7 @@ def _world(container: Container, devices: int) -> None:
     for n in range(devices):
         device_id = world.device(app, company_id, f"SN-{n}")
         if n % 3 == 0:
-            app.assign_device(world.ctx(), device_id, employee)
+            app.devices.assign(world.ctx(), device_id, employee)
 
 
 def test_two_projectors_on_one_projection_never_apply_an_event_twice(
@@ -97,7 +97,7 @@ def test_rebuilding_every_projection_in_one_pass_equals_the_incremental_views(
 def test_a_query_can_wait_for_its_own_write(container: Container) -> None:
     container.start_projector()  # stopped by the fixture's close()
     company_id = world.company(container.app)
-    outcome = container.app.register_device(
+    outcome = container.app.devices.register(
         world.ctx(),
         company_id=company_id,
         serial="RYW-1",
@@ -139,7 +139,7 @@ def test_a_worker_process_is_woken_by_notify_not_by_polling(postgres_url: str) -
         assert "projector running" in worker.stdout.readline()
         time.sleep(0.5)  # let it finish its first (empty) pass and go to sleep
         company_id = world.company(container.app)
-        outcome = container.app.register_device(
+        outcome = container.app.devices.register(
             world.ctx(),
             company_id=company_id,
             serial="WAKE-1",

@@ -40,7 +40,7 @@ def writer(container: Container) -> Iterator[threading.Event]:
             n += 1
             device_id = world.device(app, company_id, f"SN-{n:06d}")
             if n % 2:
-                app.assign_device(world.ctx(), device_id, employee)
+                app.devices.assign(world.ctx(), device_id, employee)
 
     thread = threading.Thread(target=write, name="event-writer")
     thread.start()

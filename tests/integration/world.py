@@ -31,7 +31,7 @@ def ctx(
 
 
 def company(app: LessorApplication, name: str = "Acme AB") -> UUID:
-    return app.register_company(
+    return app.companies.register(
         ctx(),
         name=name,
         currency="SEK",
@@ -42,7 +42,7 @@ def company(app: LessorApplication, name: str = "Acme AB") -> UUID:
 
 
 def member(app: LessorApplication, company_id: UUID, email: str) -> UUID:
-    return app.register_member(
+    return app.members.register(
         ctx(),
         company_id=company_id,
         email=email,
@@ -64,4 +64,4 @@ def device(app: LessorApplication, company_id: UUID, serial: str, **overrides: o
         "renewal_date": date(2028, 1, 31),
     }
     fields.update(overrides)
-    return app.register_device(ctx(), **fields).subject_id  # type: ignore[arg-type]
+    return app.devices.register(ctx(), **fields).subject_id  # type: ignore[arg-type]

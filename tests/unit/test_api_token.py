@@ -14,6 +14,7 @@ from domain.model.actor import Actor, Caller, Role
 from domain.model.api_token import ApiToken, token_id_for
 from domain.model.errors import InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause
+from tests.apps import in_memory_app
 
 ACME = UUID("00000000-0000-4000-8000-00000000acde")
 ANN = UUID("00000000-0000-4000-8000-000000000a11")
@@ -152,12 +153,12 @@ def test_revoking_a_revoked_token_is_refused_and_changes_nothing() -> None:
 
 @pytest.fixture
 def app() -> LessorApplication:
-    return LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    return in_memory_app()
 
 
 def a_company_with_a_member(app: LessorApplication, name: str = "Acme AB") -> tuple[UUID, UUID]:
     operator = CommandContext(caller=Caller(actor=OPERATOR, company_id=None), cause=cause())
-    company_id = app.register_company(
+    company_id = app.companies.register(
         operator,
         name=name,
         currency="SEK",
@@ -165,7 +166,7 @@ def a_company_with_a_member(app: LessorApplication, name: str = "Acme AB") -> tu
         vat_rate=Decimal("25"),
         settings={},
     ).subject_id
-    member_id = app.register_member(
+    member_id = app.members.register(
         operator,
         company_id=company_id,
         email="ann@acme.se",
@@ -180,7 +181,7 @@ def test_a_presented_token_authenticates_as_the_caller_it_was_bound_to(
     app: LessorApplication,
 ) -> None:
     company_id, member_id = a_company_with_a_member(app)
-    token_id = app.issue_token(
+    token_id = app.tokens.issue(
         cause(),
         token_hash=HASH,
         company_id=company_id,
@@ -189,7 +190,7 @@ def test_a_presented_token_authenticates_as_the_caller_it_was_bound_to(
         label="Ann's laptop",
     )
 
-    caller = app.authenticate(HASH)
+    caller = app.tokens.authenticate(HASH)
 
     assert caller == Caller(
         actor=Actor(str(token_id), Role.EMPLOYEE), company_id=company_id, member_id=member_id
@@ -198,7 +199,7 @@ def test_a_presented_token_authenticates_as_the_caller_it_was_bound_to(
 
 def test_an_unknown_or_revoked_token_authenticates_as_nobody(app: LessorApplication) -> None:
     company_id, _ = a_company_with_a_member(app)
-    token_id = app.issue_token(
+    token_id = app.tokens.issue(
         cause(),
         token_hash=HASH,
         company_id=company_id,
@@ -207,25 +208,25 @@ def test_an_unknown_or_revoked_token_authenticates_as_nobody(app: LessorApplicat
         label="admin",
     )
 
-    app.revoke_token(cause(T1), token_id)
+    app.tokens.revoke(cause(T1), token_id)
 
-    assert app.authenticate(HASH) is None
-    assert app.authenticate("not-a-known-hash") is None
-    [info] = app.tokens()
+    assert app.tokens.authenticate(HASH) is None
+    assert app.tokens.authenticate("not-a-known-hash") is None
+    [info] = app.tokens.issued()
     assert (info.token_id, info.active, info.role) == (token_id, False, Role.ADMIN)
 
 
 def test_revoking_a_token_twice_through_the_application_is_refused(
     app: LessorApplication,
 ) -> None:
-    token_id = app.issue_token(
+    token_id = app.tokens.issue(
         cause(), token_hash=HASH, company_id=None, role=Role.OPERATOR, member_id=None, label="ops"
     )
-    app.revoke_token(cause(T1), token_id)
+    app.tokens.revoke(cause(T1), token_id)
     head = app.recorder.max_notification_id()
 
     with pytest.raises(RuleViolation, match="already revoked"):
-        app.revoke_token(cause(T1), token_id)
+        app.tokens.revoke(cause(T1), token_id)
 
     assert app.recorder.max_notification_id() == head
 
@@ -235,7 +236,7 @@ def test_a_token_cannot_be_bound_to_another_companys_member(app: LessorApplicati
     globex, _ = a_company_with_a_member(app, "Globex Inc")
 
     with pytest.raises(NotFound, match="Member not found"):
-        app.issue_token(
+        app.tokens.issue(
             cause(),
             token_hash=HASH,
             company_id=globex,
@@ -247,6 +248,6 @@ def test_a_token_cannot_be_bound_to_another_companys_member(app: LessorApplicati
 
 def test_a_token_cannot_be_bound_to_a_company_that_does_not_exist(app: LessorApplication) -> None:
     with pytest.raises(NotFound, match="Company not found"):
-        app.issue_token(
+        app.tokens.issue(
             cause(), token_hash=HASH, company_id=ACME, role=Role.ADMIN, member_id=None, label="x"
         )

@@ -28,9 +28,9 @@ from domain.model.errors import (
 from domain.model.events import Cause
 from domain.model.member import Member
 from domain.model.money import Money
+from tests.apps import in_memory_app
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 OPERATOR = Caller(actor=Actor("tok-operator", Role.OPERATOR), company_id=None)
 
 
@@ -63,7 +63,7 @@ class Tenant:
 
 
 def a_company(app: LessorApplication, name: str, currency: str = "SEK") -> UUID:
-    return app.register_company(
+    return app.companies.register(
         ctx(OPERATOR),
         name=name,
         currency=currency,
@@ -76,7 +76,7 @@ def a_company(app: LessorApplication, name: str, currency: str = "SEK") -> UUID:
 def a_member(
     app: LessorApplication, caller: Caller, company_id: UUID, email: str, name: str = "Ann"
 ) -> UUID:
-    return app.register_member(
+    return app.members.register(
         ctx(caller),
         company_id=company_id,
         email=email,
@@ -89,7 +89,7 @@ def a_member(
 def register_device(
     app: LessorApplication, context: CommandContext, company_id: UUID, serial: str = "SN-1"
 ) -> Outcome:
-    return app.register_device(
+    return app.devices.register(
         context,
         company_id=company_id,
         serial=serial,
@@ -114,7 +114,7 @@ def a_tenant(app: LessorApplication, name: str) -> Tenant:
     admin = Caller(actor=Actor(f"tok-{slug}-admin", Role.ADMIN), company_id=company_id)
     employee_id = a_member(app, admin, company_id, f"ann@{slug}.example")
     held_id = a_device(app, admin, company_id, "SN-HELD")
-    app.assign_device(ctx(admin), held_id, employee_id)
+    app.devices.assign(ctx(admin), held_id, employee_id)
     return Tenant(
         company_id=company_id,
         admin=admin,
@@ -132,7 +132,7 @@ def a_tenant(app: LessorApplication, name: str) -> Tenant:
 
 @pytest.fixture
 def app() -> LessorApplication:
-    return LessorApplication(env=POPO)
+    return in_memory_app()
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ def head(app: LessorApplication) -> int:
 
 
 def test_an_operator_registers_a_company_at_version_one(app: LessorApplication) -> None:
-    outcome = app.register_company(
+    outcome = app.companies.register(
         ctx(OPERATOR),
         name="Acme AB",
         currency="SEK",
@@ -164,7 +164,7 @@ def test_an_operator_registers_a_company_at_version_one(app: LessorApplication) 
 
     assert (outcome.version, outcome.created, outcome.replayed) == (1, True, False)
     assert outcome.position == head(app) == 1
-    company = app.read_company(OPERATOR, outcome.subject_id)
+    company = app.companies.read(OPERATOR, outcome.subject_id)
     assert company.name == "Acme AB"
     assert company.settings == {**DEFAULT_SETTINGS, "device_buyout": True}
 
@@ -174,7 +174,7 @@ def test_only_an_operator_registers_companies(app: LessorApplication, role: Role
     caller = Caller(actor=Actor("tok", role), company_id=UUID(int=1), member_id=UUID(int=2))
 
     with pytest.raises(NotAllowed):
-        app.register_company(
+        app.companies.register(
             ctx(caller),
             name="Acme AB",
             currency="SEK",
@@ -192,10 +192,10 @@ def test_an_admin_registers_a_member_and_a_device_in_their_company(
     member_id = a_member(app, acme.admin, acme.company_id, "Bob@Acme.example ")
     device_id = a_device(app, acme.admin, acme.company_id, serial="SN-42")
 
-    member = app.member(acme.admin, member_id)
+    member = app.members.get(acme.admin, member_id)
     assert (member.email, member.company_id) == ("bob@acme.example", acme.company_id)
-    assert app.find_member_by_email(acme.company_id, "BOB@acme.example") == member
-    device = app.device(acme.admin, device_id)
+    assert app.members.find_by_email(acme.company_id, "BOB@acme.example") == member
+    device = app.devices.get(acme.admin, device_id)
     assert (device.serial, device.status, device.company_id) == (
         "SN-42",
         DeviceStatus.IN_STOCK,
@@ -222,7 +222,7 @@ def test_a_device_must_cost_in_its_companys_currency(app: LessorApplication, acm
     before = head(app)
 
     with pytest.raises(InvalidValue, match=r"company's currency \(SEK\)"):
-        app.register_device(
+        app.devices.register(
             ctx(acme.admin),
             company_id=acme.company_id,
             serial="SN-1",
@@ -253,20 +253,20 @@ def test_the_committed_position_is_announced_to_listeners(
 Reach = Callable[[LessorApplication, Caller, Tenant], Any]
 
 READS_AND_COMMANDS: dict[str, Reach] = {
-    "read company": lambda app, who, t: app.read_company(who, t.company_id),
-    "load company": lambda app, who, t: app.company(who, t.company_id),
-    "change company": lambda app, who, t: app.change_company(
+    "read company": lambda app, who, t: app.companies.read(who, t.company_id),
+    "load company": lambda app, who, t: app.companies.get(who, t.company_id),
+    "change company": lambda app, who, t: app.companies.change(
         ctx(who), t.company_id, name="Taken over"
     ),
-    "read member": lambda app, who, t: app.member(who, t.employee_id),
+    "read member": lambda app, who, t: app.members.get(who, t.employee_id),
     "register member": lambda app, who, t: a_member(app, who, t.company_id, "eve@evil.example"),
-    "set last day": lambda app, who, t: app.set_last_employment_day(
+    "set last day": lambda app, who, t: app.members.set_last_employment_day(
         ctx(who), t.employee_id, date(2026, 4, 30)
     ),
-    "read device": lambda app, who, t: app.device(who, t.held_id),
+    "read device": lambda app, who, t: app.devices.get(who, t.held_id),
     "register device": lambda app, who, t: a_device(app, who, t.company_id, "SN-EVIL"),
-    "assign device": lambda app, who, t: app.assign_device(ctx(who), t.in_stock_id, t.employee_id),
-    "unassign device": lambda app, who, t: app.unassign_device(ctx(who), t.held_id),
+    "assign device": lambda app, who, t: app.devices.assign(ctx(who), t.in_stock_id, t.employee_id),
+    "unassign device": lambda app, who, t: app.devices.unassign(ctx(who), t.held_id),
 }
 
 
@@ -293,9 +293,9 @@ def test_another_tenants_device_answers_exactly_like_a_missing_one(
     app: LessorApplication, acme: Tenant, globex: Tenant
 ) -> None:
     with pytest.raises(NotFound) as other_tenants:
-        app.device(globex.admin, acme.in_stock_id)
+        app.devices.get(globex.admin, acme.in_stock_id)
     with pytest.raises(NotFound) as missing:
-        app.device(globex.admin, UUID(int=404))
+        app.devices.get(globex.admin, UUID(int=404))
 
     assert other_tenants.value.detail == missing.value.detail == "Device not found."
 
@@ -304,9 +304,9 @@ def test_a_cross_tenant_assignment_leaves_the_device_as_it_was(
     app: LessorApplication, acme: Tenant, globex: Tenant
 ) -> None:
     with pytest.raises(NotFound):
-        app.assign_device(ctx(globex.admin), acme.in_stock_id, globex.employee_id)
+        app.devices.assign(ctx(globex.admin), acme.in_stock_id, globex.employee_id)
 
-    device = app.device(acme.admin, acme.in_stock_id)
+    device = app.devices.get(acme.admin, acme.in_stock_id)
     assert (device.version, device.assignee_id) == (1, None)
 
 
@@ -314,27 +314,27 @@ def test_a_device_cannot_be_assigned_to_another_companys_member(
     app: LessorApplication, acme: Tenant, globex: Tenant
 ) -> None:
     with pytest.raises(NotFound, match="Member not found"):
-        app.assign_device(ctx(acme.admin), acme.in_stock_id, globex.employee_id)
+        app.devices.assign(ctx(acme.admin), acme.in_stock_id, globex.employee_id)
 
-    assert app.device(acme.admin, acme.in_stock_id).assignee_id is None
+    assert app.devices.get(acme.admin, acme.in_stock_id).assignee_id is None
 
 
 def test_an_operator_reaches_every_company(
     app: LessorApplication, acme: Tenant, globex: Tenant
 ) -> None:
     for tenant in (acme, globex):
-        app.assign_device(ctx(OPERATOR), tenant.in_stock_id, tenant.employee_id)
-        app.change_company(ctx(OPERATOR), tenant.company_id, vat_rate=Decimal("12"))
-        assert app.member(OPERATOR, tenant.employee_id).company_id == tenant.company_id
-        assert app.device(OPERATOR, tenant.in_stock_id).assignee_id == tenant.employee_id
-        assert app.read_company(OPERATOR, tenant.company_id).vat_rate == Decimal("12")
+        app.devices.assign(ctx(OPERATOR), tenant.in_stock_id, tenant.employee_id)
+        app.companies.change(ctx(OPERATOR), tenant.company_id, vat_rate=Decimal("12"))
+        assert app.members.get(OPERATOR, tenant.employee_id).company_id == tenant.company_id
+        assert app.devices.get(OPERATOR, tenant.in_stock_id).assignee_id == tenant.employee_id
+        assert app.companies.read(OPERATOR, tenant.company_id).vat_rate == Decimal("12")
 
 
 # --- employees and services -------------------------------------------------------------------
 
 
 def test_an_employee_sees_the_device_assigned_to_them(app: LessorApplication, acme: Tenant) -> None:
-    device = app.device(acme.employee, acme.held_id)
+    device = app.devices.get(acme.employee, acme.held_id)
 
     assert device.assignee_id == acme.employee_id
 
@@ -344,20 +344,20 @@ def test_an_employee_does_not_see_a_device_in_stock_or_held_by_a_colleague(
 ) -> None:
     colleague = a_member(app, acme.admin, acme.company_id, "bob@acme.example", "Bob")
     bobs = a_device(app, acme.admin, acme.company_id, "SN-BOB")
-    app.assign_device(ctx(acme.admin), bobs, colleague)
+    app.devices.assign(ctx(acme.admin), bobs, colleague)
 
     for device_id in (acme.in_stock_id, bobs):
         with pytest.raises(NotFound, match="Device not found"):
-            app.device(acme.employee, device_id)
+            app.devices.get(acme.employee, device_id)
 
 
 def test_an_employee_loses_sight_of_a_device_handed_back(
     app: LessorApplication, acme: Tenant
 ) -> None:
-    app.unassign_device(ctx(acme.admin), acme.held_id)
+    app.devices.unassign(ctx(acme.admin), acme.held_id)
 
     with pytest.raises(NotFound):
-        app.device(acme.employee, acme.held_id)
+        app.devices.get(acme.employee, acme.held_id)
 
 
 def test_an_employee_sees_their_own_member_record_only(
@@ -365,19 +365,19 @@ def test_an_employee_sees_their_own_member_record_only(
 ) -> None:
     colleague = a_member(app, acme.admin, acme.company_id, "bob@acme.example", "Bob")
 
-    assert app.member(acme.employee, acme.employee_id).id == acme.employee_id
+    assert app.members.get(acme.employee, acme.employee_id).id == acme.employee_id
     with pytest.raises(NotFound, match="Member not found"):
-        app.member(acme.employee, colleague)
+        app.members.get(acme.employee, colleague)
 
 
 @pytest.mark.parametrize(
     "reach",
     [
-        lambda app, t: app.read_company(t.employee, t.company_id),
-        lambda app, t: app.change_company(ctx(t.employee), t.company_id, name="Mine"),
+        lambda app, t: app.companies.read(t.employee, t.company_id),
+        lambda app, t: app.companies.change(ctx(t.employee), t.company_id, name="Mine"),
         lambda app, t: a_member(app, t.employee, t.company_id, "friend@acme.example"),
         lambda app, t: a_device(app, t.employee, t.company_id, "SN-MINE"),
-        lambda app, t: app.unassign_device(ctx(t.employee), t.held_id),
+        lambda app, t: app.devices.unassign(ctx(t.employee), t.held_id),
     ],
     ids=["read company", "change company", "register member", "register device", "unassign"],
 )
@@ -392,7 +392,7 @@ def test_a_service_may_not_change_the_company(app: LessorApplication, acme: Tena
     before = head(app)
 
     with pytest.raises(NotAllowed, match="'service' may not"):
-        app.change_company(ctx(acme.service), acme.company_id, vat_rate=Decimal("12"))
+        app.companies.change(ctx(acme.service), acme.company_id, vat_rate=Decimal("12"))
 
     assert head(app) == before
 
@@ -410,11 +410,11 @@ def test_a_service_manages_devices_and_reads_the_company(
     app: LessorApplication, acme: Tenant
 ) -> None:
     device_id = a_device(app, acme.service, acme.company_id)
-    app.assign_device(ctx(acme.service), device_id, acme.employee_id)
-    app.unassign_device(ctx(acme.service), device_id)
+    app.devices.assign(ctx(acme.service), device_id, acme.employee_id)
+    app.devices.unassign(ctx(acme.service), device_id)
 
-    assert app.device(acme.service, device_id).version == 3
-    assert app.read_company(acme.service, acme.company_id).name == "Acme AB"
+    assert app.devices.get(acme.service, device_id).version == 3
+    assert app.companies.read(acme.service, acme.company_id).name == "Acme AB"
 
 
 # --- uniqueness -------------------------------------------------------------------------------
@@ -462,9 +462,9 @@ def test_the_same_email_is_fine_in_another_company(
 
     member_id = a_member(app, globex.admin, globex.company_id, "consultant@example.com")
 
-    assert app.find_member_by_email(globex.company_id, "consultant@example.com") == app.member(
-        globex.admin, member_id
-    )
+    assert app.members.find_by_email(
+        globex.company_id, "consultant@example.com"
+    ) == app.members.get(globex.admin, member_id)
 
 
 # --- expected versions ------------------------------------------------------------------------
@@ -475,7 +475,7 @@ def test_a_command_at_the_expected_version_goes_through(
 ) -> None:
     device_id = a_device(app, acme.admin, acme.company_id)
 
-    outcome = app.assign_device(ctx(acme.admin, expected_version=1), device_id, acme.employee_id)
+    outcome = app.devices.assign(ctx(acme.admin, expected_version=1), device_id, acme.employee_id)
 
     assert (outcome.subject_id, outcome.version, outcome.created) == (device_id, 2, False)
 
@@ -486,10 +486,15 @@ Command = Callable[[LessorApplication, Tenant, CommandContext], Any]
 @pytest.mark.parametrize(
     ("command", "current"),
     [
-        (lambda app, t, c: app.change_company(c, t.company_id, name="Acme Group"), 1),
-        (lambda app, t, c: app.set_last_employment_day(c, t.employee_id, date(2026, 5, 31)), 1),
-        (lambda app, t, c: app.assign_device(c, t.in_stock_id, t.employee_id), 1),
-        (lambda app, t, c: app.unassign_device(c, t.held_id), 2),
+        (lambda app, t, c: app.companies.change(c, t.company_id, name="Acme Group"), 1),
+        (
+            lambda app, t, c: app.members.set_last_employment_day(
+                c, t.employee_id, date(2026, 5, 31)
+            ),
+            1,
+        ),
+        (lambda app, t, c: app.devices.assign(c, t.in_stock_id, t.employee_id), 1),
+        (lambda app, t, c: app.devices.unassign(c, t.held_id), 2),
     ],
     ids=["change company", "set last day", "assign device", "unassign device"],
 )
@@ -513,15 +518,15 @@ def test_two_clients_who_read_the_same_version_cannot_both_act_on_it(
     app: LessorApplication, acme: Tenant
 ) -> None:
     device_id = a_device(app, acme.admin, acme.company_id)
-    read_by_first = app.device(acme.admin, device_id).version
-    read_by_second = app.device(acme.service, device_id).version
+    read_by_first = app.devices.get(acme.admin, device_id).version
+    read_by_second = app.devices.get(acme.service, device_id).version
 
-    app.assign_device(ctx(acme.admin, expected_version=read_by_first), device_id, acme.employee_id)
+    app.devices.assign(ctx(acme.admin, expected_version=read_by_first), device_id, acme.employee_id)
     with pytest.raises(VersionConflict) as refused:
-        app.unassign_device(ctx(acme.service, expected_version=read_by_second), device_id)
+        app.devices.unassign(ctx(acme.service, expected_version=read_by_second), device_id)
 
     assert refused.value.current_version == 2
-    assert app.device(acme.admin, device_id).assignee_id == acme.employee_id
+    assert app.devices.get(acme.admin, device_id).assignee_id == acme.employee_id
 
 
 def test_saving_a_change_made_on_a_stale_copy_is_an_integrity_error(
@@ -550,8 +555,8 @@ class RacingApplication(LessorApplication):
     Only the library's `save` is wrapped, so everything of ours runs as in production.
     """
 
-    def __init__(self, env: dict[str, str]) -> None:
-        super().__init__(env=env)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.competitor: Callable[[], Any] | None = None
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
@@ -563,7 +568,7 @@ class RacingApplication(LessorApplication):
 
 @pytest.fixture
 def racing() -> RacingApplication:
-    return RacingApplication(env=POPO)
+    return in_memory_app(RacingApplication)
 
 
 def test_of_two_requests_for_one_serial_at_once_the_later_is_told_it_exists(
@@ -594,15 +599,15 @@ def test_of_two_changes_to_one_device_at_once_the_later_gets_a_version_conflict(
 ) -> None:
     acme = a_tenant(racing, "Acme AB")
     colleague = a_member(racing, acme.admin, acme.company_id, "bob@acme.example", "Bob")
-    racing.competitor = lambda: racing.assign_device(
+    racing.competitor = lambda: racing.devices.assign(
         ctx(acme.service), acme.in_stock_id, acme.employee_id
     )
 
     with pytest.raises(VersionConflict) as refused:
-        racing.assign_device(ctx(acme.admin), acme.in_stock_id, colleague)
+        racing.devices.assign(ctx(acme.admin), acme.in_stock_id, colleague)
 
     assert refused.value.current_version == 2
-    assert racing.device(acme.admin, acme.in_stock_id).assignee_id == acme.employee_id
+    assert racing.devices.get(acme.admin, acme.in_stock_id).assignee_id == acme.employee_id
 
 
 def test_the_same_request_sent_twice_at_once_is_done_once_and_replayed_to_the_other(
@@ -662,16 +667,16 @@ def test_a_retry_replays_the_version_reached_then_even_after_the_subject_moved_o
 ) -> None:
     device_id = a_device(app, acme.admin, acme.company_id)
     key = Idempotency(key="assign-1", request_hash="h-assign")
-    first = app.assign_device(ctx(acme.admin, idempotency=key), device_id, acme.employee_id)
-    app.unassign_device(ctx(acme.admin), device_id)
+    first = app.devices.assign(ctx(acme.admin, idempotency=key), device_id, acme.employee_id)
+    app.devices.unassign(ctx(acme.admin), device_id)
     before = head(app)
 
-    retried = app.assign_device(ctx(acme.admin, idempotency=key), device_id, acme.employee_id)
+    retried = app.devices.assign(ctx(acme.admin, idempotency=key), device_id, acme.employee_id)
 
     assert retried.replayed
     assert (retried.subject_id, retried.version) == (device_id, first.version) == (device_id, 2)
     assert head(app) == before
-    assert app.device(acme.admin, device_id).assignee_id is None  # not re-assigned
+    assert app.devices.get(acme.admin, device_id).assignee_id is None  # not re-assigned
 
 
 def test_a_retry_is_replayed_even_when_the_request_would_now_be_refused(
@@ -707,7 +712,7 @@ def test_a_key_reused_for_another_operation_is_refused(
     ).subject_id
 
     with pytest.raises(IdempotencyKeyReused):
-        app.assign_device(
+        app.devices.assign(
             ctx(acme.admin, idempotency=Idempotency("k-1", "h-1")), device_id, acme.employee_id
         )
 
@@ -722,7 +727,7 @@ def test_the_same_key_from_another_caller_is_a_request_of_its_own(
 
     assert not by_service.replayed
     assert by_service.subject_id != by_admin.subject_id
-    assert app.device(acme.admin, by_service.subject_id).serial == "SN-2"
+    assert app.devices.get(acme.admin, by_service.subject_id).serial == "SN-2"
 
 
 def test_a_refused_request_leaves_its_key_free_for_a_corrected_retry(
@@ -743,7 +748,7 @@ def test_a_company_change_that_changes_nothing_records_nothing(
 ) -> None:
     before = head(app)
 
-    outcome = app.change_company(
+    outcome = app.companies.change(
         ctx(acme.admin), acme.company_id, name="Acme AB", vat_rate=Decimal("25")
     )
 
@@ -754,7 +759,7 @@ def test_a_company_change_that_changes_nothing_records_nothing(
 def test_changing_a_company_through_the_application_records_only_what_differs(
     app: LessorApplication, acme: Tenant
 ) -> None:
-    outcome = app.change_company(
+    outcome = app.companies.change(
         ctx(acme.admin, expected_version=1),
         acme.company_id,
         name="Acme AB",
@@ -770,14 +775,16 @@ def test_changing_a_company_through_the_application_records_only_what_differs(
 def test_a_last_employment_day_set_twice_is_recorded_once(
     app: LessorApplication, acme: Tenant
 ) -> None:
-    app.set_last_employment_day(ctx(acme.admin), acme.employee_id, date(2026, 6, 30))
+    app.members.set_last_employment_day(ctx(acme.admin), acme.employee_id, date(2026, 6, 30))
     before = head(app)
 
-    outcome = app.set_last_employment_day(ctx(acme.admin), acme.employee_id, date(2026, 6, 30))
+    outcome = app.members.set_last_employment_day(
+        ctx(acme.admin), acme.employee_id, date(2026, 6, 30)
+    )
 
     assert outcome.version == 2
     assert head(app) == before
-    member: Member = app.member(acme.admin, acme.employee_id)
+    member: Member = app.members.get(acme.admin, acme.employee_id)
     assert member.last_employment_day == date(2026, 6, 30)
 
 
@@ -788,7 +795,7 @@ def test_a_rule_broken_through_the_application_saves_nothing(
     before = head(app)
 
     with pytest.raises(RuleViolation, match="not assigned to anyone"):
-        app.unassign_device(ctx(acme.admin, idempotency=Idempotency("k", "h")), device_id)
+        app.devices.unassign(ctx(acme.admin, idempotency=Idempotency("k", "h")), device_id)
 
     assert head(app) == before
 
@@ -797,16 +804,16 @@ def test_a_rule_broken_through_the_application_saves_nothing(
 
 
 def test_a_busy_device_is_snapshotted_and_still_loads_the_same() -> None:
-    app = LessorApplication(env={**POPO, "IS_SNAPSHOTTING_ENABLED": "y"})
+    app = in_memory_app(IS_SNAPSHOTTING_ENABLED="y")
     tenant = a_tenant(app, "Acme AB")
     device_id = a_device(app, tenant.admin, tenant.company_id)
     for _ in range(30):  # 60 more events: past the interval of 50
-        app.assign_device(ctx(tenant.admin), device_id, tenant.employee_id)
-        app.unassign_device(ctx(tenant.admin), device_id)
+        app.devices.assign(ctx(tenant.admin), device_id, tenant.employee_id)
+        app.devices.unassign(ctx(tenant.admin), device_id)
 
     assert app.snapshots is not None
     assert [s.originator_version for s in app.snapshots.get(device_id)] == [50]
-    loaded = app.device(tenant.admin, device_id)
+    loaded = app.devices.get(tenant.admin, device_id)
     replayed: Any = None
     for recorded in app.events.get(device_id):
         replayed = recorded.mutate(replayed)

@@ -26,6 +26,7 @@ from domain.model.errors import InvalidValue, NotAllowed, NotFound, RuleViolatio
 from domain.model.events import Cause
 from domain.model.money import Money
 from domain.model.valuation import STANDARD_CURVES, Curve, chart
+from tests.apps import in_memory_app
 
 SEK = "SEK"
 PHONE_COST = Money.of("12000", SEK)
@@ -203,7 +204,7 @@ class World:
 
     def __init__(self, app: LessorApplication, *, settings: dict[str, bool] | None = None) -> None:
         self.app = app
-        self.company_id = app.register_company(
+        self.company_id = app.companies.register(
             at(OPERATOR, T0),
             name="Acme AB",
             currency=SEK,
@@ -215,7 +216,7 @@ class World:
         self.device_id = self.a_device("SN-PHONE", "phone")
 
     def a_device(self, serial: str, category: str) -> UUID:
-        return self.app.register_device(
+        return self.app.devices.register(
             at(self.admin, T0),
             company_id=self.company_id,
             serial=serial,
@@ -228,20 +229,20 @@ class World:
         ).subject_id
 
     def price(self, when: datetime, device_id: UUID | None = None) -> Quote | None:
-        device = self.app.device(self.admin, device_id or self.device_id)
-        company = self.app.read_company(self.admin, self.company_id)
-        return self.app.price_of(device, company, when)
+        device = self.app.devices.get(self.admin, device_id or self.device_id)
+        company = self.app.companies.read(self.admin, self.company_id)
+        return self.app.valuation.price_of(device, company, when)
 
     def enable(self, when: datetime, category: str = "phone", enabled: bool = True) -> None:
-        self.app.set_automatic_valuation(at(self.admin, when), self.company_id, category, enabled)
+        self.app.valuation.set_automatic(at(self.admin, when), self.company_id, category, enabled)
 
     def set_manual(self, when: datetime, amount: Money | None) -> None:
-        self.app.set_buyout_price(at(self.admin, when), self.device_id, amount)
+        self.app.valuation.set_buyout_price(at(self.admin, when), self.device_id, amount)
 
 
 @pytest.fixture
 def app() -> LessorApplication:
-    return LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    return in_memory_app()
 
 
 @pytest.fixture
@@ -281,11 +282,11 @@ def test_given_the_device_is_made_unavailable_then_the_app_has_no_price_until_av
     world: World,
 ) -> None:
     world.enable(T0)
-    world.app.set_buyout_availability(at(world.admin, T0), world.device_id, False)
+    world.app.valuation.set_buyout_availability(at(world.admin, T0), world.device_id, False)
 
     assert world.price(SUMMER) is None
 
-    world.app.set_buyout_availability(at(world.admin, T0), world.device_id, True)
+    world.app.valuation.set_buyout_availability(at(world.admin, T0), world.device_id, True)
     assert world.price(SUMMER) == Quote(sek(3420), PriceSource.STANDARD_CURVE)
 
 
@@ -339,16 +340,16 @@ def test_saving_a_custom_curve_recalculates_the_price_and_clearing_it_restores_t
     world.enable(T0)
     assert world.price(SUMMER) == Quote(sek(3420), PriceSource.STANDARD_CURVE)
 
-    world.app.save_custom_curve(at(world.admin, T0), world.company_id, "Phone", SEVENTY)
+    world.app.valuation.save_custom_curve(at(world.admin, T0), world.company_id, "Phone", SEVENTY)
     assert world.price(SUMMER) == Quote(sek(7200), PriceSource.CUSTOM_CURVE)
 
-    world.app.clear_custom_curve(at(world.admin, T0), world.company_id, "phone")
+    world.app.valuation.clear_custom_curve(at(world.admin, T0), world.company_id, "phone")
     assert world.price(SUMMER) == Quote(sek(3420), PriceSource.STANDARD_CURVE)
 
 
 def test_clearing_a_custom_curve_that_does_not_exist_is_refused(world: World) -> None:
     with pytest.raises(RuleViolation, match="no custom curve for 'phone'"):
-        world.app.clear_custom_curve(at(world.admin, T0), world.company_id, "phone")
+        world.app.valuation.clear_custom_curve(at(world.admin, T0), world.company_id, "phone")
 
 
 def test_a_category_without_a_standard_curve_has_no_price_until_a_custom_curve_is_saved(
@@ -359,7 +360,7 @@ def test_a_category_without_a_standard_curve_has_no_price_until_a_custom_curve_i
         world.enable(T0, category="headset")
     assert world.price(SUMMER, headset) is None
 
-    world.app.save_custom_curve(at(world.admin, T0), world.company_id, "headset", SEVENTY)
+    world.app.valuation.save_custom_curve(at(world.admin, T0), world.company_id, "headset", SEVENTY)
     assert world.price(SUMMER, headset) is None  # saved, but automatic valuation is still off
     world.enable(T0 + timedelta(hours=1), category="headset")
 
@@ -370,10 +371,10 @@ def test_only_admins_and_operators_change_valuation_settings(world: World) -> No
     service = Caller(Actor("tok-acme-svc", Role.SERVICE), company_id=world.company_id)
 
     with pytest.raises(NotAllowed):
-        world.app.set_automatic_valuation(at(service, T0), world.company_id, "phone", True)
+        world.app.valuation.set_automatic(at(service, T0), world.company_id, "phone", True)
     with pytest.raises(NotAllowed):
-        world.app.save_custom_curve(at(service, T0), world.company_id, "phone", SEVENTY)
-    world.app.set_automatic_valuation(at(OPERATOR, T0), world.company_id, "phone", True)
+        world.app.valuation.save_custom_curve(at(service, T0), world.company_id, "phone", SEVENTY)
+    world.app.valuation.set_automatic(at(OPERATOR, T0), world.company_id, "phone", True)
 
 
 def test_a_manual_price_in_another_currency_or_not_positive_is_refused(world: World) -> None:
@@ -388,9 +389,9 @@ def test_a_manual_price_in_another_currency_or_not_positive_is_refused(world: Wo
 
 def test_the_chart_shows_the_standard_and_the_custom_curve_month_by_month(world: World) -> None:
     world.enable(T0)
-    world.app.save_custom_curve(at(world.admin, T0), world.company_id, "phone", SEVENTY)
+    world.app.valuation.save_custom_curve(at(world.admin, T0), world.company_id, "phone", SEVENTY)
 
-    shown = world.app.valuation_chart(world.admin, world.company_id, " Phone ")
+    shown = world.app.valuation.chart(world.admin, world.company_id, " Phone ")
 
     assert shown == {
         "category": "phone",
@@ -403,13 +404,13 @@ def test_the_chart_shows_the_standard_and_the_custom_curve_month_by_month(world:
 
 
 def test_the_chart_of_a_category_without_curves_shows_neither(world: World) -> None:
-    shown = world.app.valuation_chart(world.admin, world.company_id, "headset", months=12)
+    shown = world.app.valuation.chart(world.admin, world.company_id, "headset", months=12)
 
     assert shown == {"category": "headset", "automatic": False, "standard": None, "custom": None}
 
 
 def test_the_chart_can_be_shorter_or_longer_than_five_years(world: World) -> None:
-    shown = world.app.valuation_chart(world.admin, world.company_id, "laptop", months=72)
+    shown = world.app.valuation.chart(world.admin, world.company_id, "laptop", months=72)
 
     assert [month for month, _ in shown["standard"]] == list(range(73))
     assert shown["custom"] is None
@@ -423,6 +424,6 @@ def test_employees_do_not_see_the_valuation_chart_and_other_tenants_get_not_foun
     globex_admin = globex.admin
 
     with pytest.raises(NotAllowed):
-        app.valuation_chart(employee, world.company_id, "phone")
+        app.valuation.chart(employee, world.company_id, "phone")
     with pytest.raises(NotFound):
-        app.valuation_chart(globex_admin, world.company_id, "phone")
+        app.valuation.chart(globex_admin, world.company_id, "phone")

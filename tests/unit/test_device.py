@@ -19,6 +19,7 @@ from domain.model.device import ContractType, Device, DeviceStatus
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause
 from domain.model.money import Money
+from tests.apps import in_memory_app
 
 ACME = UUID("00000000-0000-4000-8000-00000000acde")
 DEVICE = UUID("00000000-0000-4000-8000-0000000de71c")
@@ -28,7 +29,6 @@ CAT = UUID("00000000-0000-4000-8000-000000000ca7")
 ADMIN = Actor("acme-admin", Role.ADMIN)
 T0 = datetime(2021, 3, 2, 9, 0, tzinfo=UTC)
 T1 = datetime(2021, 3, 9, 16, 45, tzinfo=UTC)
-POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 
 def cause(at: datetime = T0, correlation_id: str = "req-1") -> Cause:
@@ -320,7 +320,7 @@ def test_replaying_a_devices_events_in_a_fresh_application_reproduces_the_live_d
     act(live, commands)
     recorded = live.collect_events()
 
-    app = LessorApplication(env=POPO)
+    app = in_memory_app()
     app.save(*recorded)
 
     stored = app.repository.get(DEVICE)
@@ -342,7 +342,7 @@ def snapshotting_every(interval: int) -> type[LessorApplication]:
 def test_a_snapshot_plus_the_events_after_it_equals_replaying_every_event(
     commands: list[Step], interval: int
 ) -> None:
-    app = snapshotting_every(interval)(env=POPO)
+    app = in_memory_app(snapshotting_every(interval))
     live = register()
     app.save(live)
     for step in commands:  # one command, one save: snapshots are taken as events are saved

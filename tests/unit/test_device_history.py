@@ -15,13 +15,13 @@ from uuid import UUID
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
-from domain.application import LessorApplication
 from domain.model.actor import Actor, Role
 from domain.model.device import ContractType, Device, DeviceStatus
 from domain.model.device_lifecycle import IN_LEASE_FLOW, holds
 from domain.model.end_of_lease import Phase, windows
 from domain.model.events import Cause
 from domain.model.money import Money
+from tests.apps import in_memory_app
 
 DEVICE = UUID("00000000-0000-4000-8000-0000000de71c")
 ANN = UUID("00000000-0000-4000-8000-000000000a11")
@@ -31,7 +31,7 @@ CAUSE = Cause(
     at=datetime(2026, 7, 1, 9, tzinfo=UTC),
     correlation_id="req-1",
 )
-MAPPER = LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper
+MAPPER = in_memory_app().mapper
 
 
 def _t(text: str) -> dict[str, str]:

@@ -22,7 +22,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from adapters.sql import SqliteDatabase
-from domain.application import LessorApplication
 from domain.model.actor import Actor, Caller, Role
 from domain.model.company import Company
 from domain.model.device import ContractType, Device
@@ -45,6 +44,7 @@ from projections.hardware_overview.queries import (
     leased_devices_in_use,
     query_hardware,
 )
+from tests.apps import in_memory_app
 
 NS = UUID("00000000-0000-4000-8000-00000000f00d")
 ACME = uuid5(NS, "acme")
@@ -57,7 +57,7 @@ LATER = datetime(2027, 1, 4, 9, tzinfo=UTC)  # after every last employment day d
 CAUSE = Cause(actor=Actor("tok-acme-admin", Role.ADMIN), at=T, correlation_id="req-1")
 PRICE = Money.of("3420", "SEK")
 OPERATOR = Caller(actor=Actor("tok-operator", Role.OPERATOR), company_id=None)
-MAPPER = LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper
+MAPPER = in_memory_app().mapper
 
 COMMANDS = (
     "assign",

@@ -11,7 +11,7 @@ the worked example's price applies: 12 000 SEK × 28.5 % = 3 420 SEK.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -32,6 +32,7 @@ from domain.model.money import Money
 from domain.model.payment_record import PaymentEventRecord
 from domain.model.unique_claim import claim_id
 from domain.ports import CheckoutRequest, CheckoutSession, PaymentEvent
+from tests.apps import in_memory_app
 
 STOCKHOLM = "Europe/Stockholm"
 R = date(2026, 8, 10)
@@ -110,15 +111,21 @@ class Acme:
     ann: Caller
     bob: Caller
     phone_id: UUID
-    gateway: FakePaymentGateway = field(default_factory=FakePaymentGateway)
 
     # --- reading
 
+    @property
+    def gateway(self) -> FakePaymentGateway:
+        """The payment provider the application was given (one per store)."""
+        gateway = self.app.end_of_lease.payment_gateway
+        assert isinstance(gateway, FakePaymentGateway)
+        return gateway
+
     def device(self, device_id: UUID | None = None) -> Device:
-        return self.app.device(self.admin, device_id or self.phone_id)
+        return self.app.devices.get(self.admin, device_id or self.phone_id)
 
     def company(self) -> Company:
-        return self.app.read_company(self.admin, self.company_id)
+        return self.app.companies.read(self.admin, self.company_id)
 
     def recorded(self, device_id: UUID | None = None) -> list[str]:
         return [type(e).__name__ for e in events(self, device_id or self.phone_id)]
@@ -129,10 +136,9 @@ class Acme:
     # --- doing
 
     def start_buyout(self, when: datetime = CHECKOUT_AT, caller: Caller | None = None) -> str:
-        self.app.start_buyout(
+        self.app.end_of_lease.start_buyout(
             at(caller or self.ann, when),
             self.phone_id,
-            gateway=self.gateway,
             success_url="https://lessor.example/done",
             cancel_url="https://lessor.example/options",
         )
@@ -142,12 +148,14 @@ class Acme:
 
     def buy(self) -> str:
         session_id = self.start_buyout()
-        result = self.app.record_payment_event(payment_event("paid", session_id, self.phone_id))
+        result = self.app.end_of_lease.record_payment_event(
+            payment_event("paid", session_id, self.phone_id)
+        )
         assert result == "applied"
         return session_id
 
     def register_replacement(self, serial: str = "", when: datetime = LATER) -> UUID:
-        return self.app.register_replacement(
+        return self.app.replacements.register(
             at(self.admin, when),
             self.phone_id,
             serial=serial,
@@ -171,7 +179,7 @@ class Acme:
             "renewal_date": R,
         }
         fields.update(overrides)
-        return self.app.register_device(at(self.admin, T_SETUP), **fields).subject_id
+        return self.app.devices.register(at(self.admin, T_SETUP), **fields).subject_id
 
 
 def events(world: Acme, aggregate_id: UUID) -> list[Any]:
@@ -179,7 +187,7 @@ def events(world: Acme, aggregate_id: UUID) -> list[Any]:
 
 
 def a_company(app: LessorApplication, name: str, settings: dict[str, bool] | None = None) -> Acme:
-    company_id = app.register_company(
+    company_id = app.companies.register(
         at(OPERATOR, T_SETUP),
         name=name,
         currency="SEK",
@@ -191,7 +199,7 @@ def a_company(app: LessorApplication, name: str, settings: dict[str, bool] | Non
     admin = Caller(Actor(f"tok-{slug}-admin", Role.ADMIN), company_id=company_id)
 
     def member(email: str, role: Role = Role.EMPLOYEE) -> UUID:
-        return app.register_member(
+        return app.members.register(
             at(admin, T_SETUP),
             company_id=company_id,
             email=email,
@@ -203,7 +211,7 @@ def a_company(app: LessorApplication, name: str, settings: dict[str, bool] | Non
     member(f"boss@{slug}.example", Role.ADMIN)
     ann_id = member(f"ann@{slug}.example")
     bob_id = member(f"bob@{slug}.example")
-    app.set_automatic_valuation(at(admin, T_SETUP), company_id, "phone", True)
+    app.valuation.set_automatic(at(admin, T_SETUP), company_id, "phone", True)
     world = Acme(
         app=app,
         company_id=company_id,
@@ -215,13 +223,13 @@ def a_company(app: LessorApplication, name: str, settings: dict[str, bool] | Non
         phone_id=UUID(int=0),
     )
     world.phone_id = world.a_device("SN-ANN-PHONE")
-    app.assign_device(at(admin, T_SETUP), world.phone_id, ann_id)
+    app.devices.assign(at(admin, T_SETUP), world.phone_id, ann_id)
     return world
 
 
 @pytest.fixture
 def app() -> LessorApplication:
-    return LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    return in_memory_app(payment_gateway=FakePaymentGateway())
 
 
 @pytest.fixture
@@ -238,7 +246,7 @@ def globex(app: LessorApplication) -> Acme:
 
 
 def test_before_r_minus_3_months_ann_sees_no_options_and_no_price(acme: Acme) -> None:
-    shown = acme.app.options(acme.ann, acme.phone_id, W.options_from - US)
+    shown = acme.app.end_of_lease.options(acme.ann, acme.phone_id, W.options_from - US)
 
     assert (shown.phase, shown.price, shown.actions) == (Phase.NONE, None, [])
     assert (shown.options_from, shown.final_from, shown.renewal_date) == (
@@ -251,7 +259,7 @@ def test_before_r_minus_3_months_ann_sees_no_options_and_no_price(acme: Acme) ->
 def test_from_r_minus_3_months_ann_sees_the_price_and_may_plan_before_the_scheduler_ran(
     acme: Acme,
 ) -> None:
-    shown = acme.app.options(acme.ann, acme.phone_id, W.options_from)
+    shown = acme.app.end_of_lease.options(acme.ann, acme.phone_id, W.options_from)
 
     assert shown.phase == Phase.PRELIMINARY
     assert shown.price is not None
@@ -261,8 +269,8 @@ def test_from_r_minus_3_months_ann_sees_the_price_and_may_plan_before_the_schedu
 
 
 def test_in_the_final_phase_ann_may_return_or_buy_and_an_admin_may_only_return(acme: Acme) -> None:
-    for_ann = acme.app.options(acme.ann, acme.phone_id, CHECKOUT_AT)
-    for_admin = acme.app.options(acme.admin, acme.phone_id, CHECKOUT_AT)
+    for_ann = acme.app.end_of_lease.options(acme.ann, acme.phone_id, CHECKOUT_AT)
+    for_admin = acme.app.end_of_lease.options(acme.admin, acme.phone_id, CHECKOUT_AT)
 
     assert for_ann.phase == Phase.FINAL
     assert for_ann.price == Quote(PRICE, PriceSource.STANDARD_CURVE)
@@ -275,7 +283,7 @@ def test_given_buyouts_off_then_the_final_phase_offers_only_a_return(
 ) -> None:
     initech = a_company(app, "Initech AB", settings={"device_buyout": False})
 
-    shown = app.options(initech.ann, initech.phone_id, CHECKOUT_AT)
+    shown = app.end_of_lease.options(initech.ann, initech.phone_id, CHECKOUT_AT)
 
     assert (shown.price, shown.actions) == (None, ["return"])
 
@@ -285,13 +293,15 @@ def test_given_buyouts_off_then_the_final_phase_offers_only_a_return(
 
 def test_an_employee_acting_on_a_colleagues_device_finds_nothing(acme: Acme) -> None:
     attempts = {
-        "options": lambda: acme.app.options(acme.bob, acme.phone_id, CHECKOUT_AT),
-        "plan": lambda: acme.app.choose_preliminary(
+        "options": lambda: acme.app.end_of_lease.options(acme.bob, acme.phone_id, CHECKOUT_AT),
+        "plan": lambda: acme.app.end_of_lease.choose_preliminary(
             at(acme.bob, IN_PRELIMINARY), acme.phone_id, Choice.BUYOUT
         ),
-        "return": lambda: acme.app.choose_return(at(acme.bob, CHECKOUT_AT), acme.phone_id),
+        "return": lambda: acme.app.end_of_lease.choose_return(
+            at(acme.bob, CHECKOUT_AT), acme.phone_id
+        ),
         "buyout": lambda: acme.start_buyout(caller=acme.bob),
-        "received": lambda: acme.app.mark_received(at(acme.bob, LATER), acme.phone_id),
+        "received": lambda: acme.app.replacements.mark_received(at(acme.bob, LATER), acme.phone_id),
     }
     before = acme.head()
     for name, attempt in attempts.items():
@@ -304,11 +314,11 @@ def test_an_employee_acting_on_a_colleagues_device_finds_nothing(acme: Acme) -> 
 def test_another_companys_people_find_nothing(acme: Acme, globex: Acme) -> None:
     for caller in (globex.ann, globex.admin, globex.service):
         with pytest.raises(NotFound):
-            acme.app.options(caller, acme.phone_id, CHECKOUT_AT)
+            acme.app.end_of_lease.options(caller, acme.phone_id, CHECKOUT_AT)
         with pytest.raises(NotFound):
-            acme.app.choose_return(at(caller, CHECKOUT_AT), acme.phone_id)
+            acme.app.end_of_lease.choose_return(at(caller, CHECKOUT_AT), acme.phone_id)
     with pytest.raises(NotFound):
-        acme.app.release_device(at(globex.admin, LATER), acme.phone_id)
+        acme.app.replacements.release(at(globex.admin, LATER), acme.phone_id)
 
 
 @pytest.mark.parametrize("who", ["admin", "service", "operator"])
@@ -324,8 +334,10 @@ def test_only_the_employee_who_uses_the_device_starts_a_buyout(acme: Acme, who: 
 
 
 def test_an_admin_may_record_a_plan_or_a_return_on_the_employees_behalf(acme: Acme) -> None:
-    acme.app.choose_preliminary(at(acme.admin, IN_PRELIMINARY), acme.phone_id, Choice.RETURN)
-    acme.app.choose_return(at(acme.service, CHECKOUT_AT), acme.phone_id)
+    acme.app.end_of_lease.choose_preliminary(
+        at(acme.admin, IN_PRELIMINARY), acme.phone_id, Choice.RETURN
+    )
+    acme.app.end_of_lease.choose_return(at(acme.service, CHECKOUT_AT), acme.phone_id)
 
     assert acme.device().preliminary_choice == Choice.RETURN
     assert acme.device().status == DeviceStatus.ACTIVE_PENDING_RETURN
@@ -337,7 +349,7 @@ def test_employees_may_not_manage_replacements_releases_returns_or_rentals(acme:
     before = acme.head()
     ann = at(acme.ann, LATER)
     attempts = {
-        "replacement": lambda: acme.app.register_replacement(
+        "replacement": lambda: acme.app.replacements.register(
             ann,
             acme.phone_id,
             serial="X",
@@ -348,15 +360,17 @@ def test_employees_may_not_manage_replacements_releases_returns_or_rentals(acme:
             lease_start=None,
             renewal_date=None,
         ),
-        "delivered": lambda: acme.app.report_delivered(ann, new_id),
-        "serial": lambda: acme.app.record_serial(ann, new_id, "X"),
-        "release": lambda: acme.app.release_device(ann, acme.phone_id),
-        "confirm return": lambda: acme.app.confirm_return(ann, acme.phone_id),
-        "remove": lambda: acme.app.remove_device(ann, acme.phone_id),
-        "swap": lambda: acme.app.swap_rental(ann, acme.phone_id, serial="X", model="Y"),
-        "deactivate": lambda: acme.app.deactivate_rental(ann, acme.phone_id),
-        "price": lambda: acme.app.set_buyout_price(ann, acme.phone_id, PRICE),
-        "availability": lambda: acme.app.set_buyout_availability(ann, acme.phone_id, False),
+        "delivered": lambda: acme.app.replacements.report_delivered(ann, new_id),
+        "serial": lambda: acme.app.replacements.record_serial(ann, new_id, "X"),
+        "release": lambda: acme.app.replacements.release(ann, acme.phone_id),
+        "confirm return": lambda: acme.app.replacements.confirm_return(ann, acme.phone_id),
+        "remove": lambda: acme.app.replacements.remove(ann, acme.phone_id),
+        "swap": lambda: acme.app.rentals.swap(ann, acme.phone_id, serial="X", model="Y"),
+        "deactivate": lambda: acme.app.rentals.deactivate(ann, acme.phone_id),
+        "price": lambda: acme.app.valuation.set_buyout_price(ann, acme.phone_id, PRICE),
+        "availability": lambda: acme.app.valuation.set_buyout_availability(
+            ann, acme.phone_id, False
+        ),
     }
     for name, attempt in attempts.items():
         with pytest.raises(NotAllowed):
@@ -368,9 +382,15 @@ def test_employees_may_not_manage_replacements_releases_returns_or_rentals(acme:
 
 
 def test_ann_plans_a_buyout_then_changes_her_mind_twice_before_r_minus_1_month(acme: Acme) -> None:
-    acme.app.choose_preliminary(at(acme.ann, W.options_from), acme.phone_id, Choice.BUYOUT)
-    acme.app.choose_preliminary(at(acme.ann, IN_PRELIMINARY), acme.phone_id, Choice.RETURN)
-    acme.app.choose_preliminary(at(acme.ann, W.final_from - US), acme.phone_id, Choice.BUYOUT)
+    acme.app.end_of_lease.choose_preliminary(
+        at(acme.ann, W.options_from), acme.phone_id, Choice.BUYOUT
+    )
+    acme.app.end_of_lease.choose_preliminary(
+        at(acme.ann, IN_PRELIMINARY), acme.phone_id, Choice.RETURN
+    )
+    acme.app.end_of_lease.choose_preliminary(
+        at(acme.ann, W.final_from - US), acme.phone_id, Choice.BUYOUT
+    )
 
     assert acme.device().preliminary_choice == Choice.BUYOUT
     made = [e for e in events(acme, acme.phone_id) if isinstance(e, Device.PreliminaryChoiceMade)]
@@ -397,7 +417,7 @@ def test_a_preliminary_choice_outside_its_window_is_refused_and_saves_nothing(
     before = acme.head()
 
     with pytest.raises(RuleViolation, match=message):
-        acme.app.choose_preliminary(at(acme.ann, when), acme.phone_id, Choice.BUYOUT)
+        acme.app.end_of_lease.choose_preliminary(at(acme.ann, when), acme.phone_id, Choice.BUYOUT)
 
     assert acme.head() == before
 
@@ -406,10 +426,12 @@ def test_a_preliminary_choice_for_a_device_without_a_lease_is_refused(acme: Acme
     purchased = acme.a_device(
         "SN-BOUGHT", contract_type=ContractType.PURCHASED, lease_start=None, renewal_date=None
     )
-    acme.app.assign_device(at(acme.admin, T_SETUP), purchased, acme.ann_id)
+    acme.app.devices.assign(at(acme.admin, T_SETUP), purchased, acme.ann_id)
 
     with pytest.raises(RuleViolation, match="Only leased devices"):
-        acme.app.choose_preliminary(at(acme.ann, IN_PRELIMINARY), purchased, Choice.BUYOUT)
+        acme.app.end_of_lease.choose_preliminary(
+            at(acme.ann, IN_PRELIMINARY), purchased, Choice.BUYOUT
+        )
 
 
 # --- the final decision: return ---------------------------------------------------------------
@@ -419,22 +441,22 @@ def test_before_r_minus_1_month_a_final_return_is_refused(acme: Acme) -> None:
     before = acme.head()
 
     with pytest.raises(RuleViolation, match="one month before the renewal date"):
-        acme.app.choose_return(at(acme.ann, W.final_from - US), acme.phone_id)
+        acme.app.end_of_lease.choose_return(at(acme.ann, W.final_from - US), acme.phone_id)
 
     assert acme.head() == before
 
 
 def test_ann_returns_the_device_final_at_once_and_can_no_longer_buy_it(acme: Acme) -> None:
-    acme.app.choose_return(at(acme.ann, W.final_from), acme.phone_id)
+    acme.app.end_of_lease.choose_return(at(acme.ann, W.final_from), acme.phone_id)
 
     assert acme.recorded()[-3:] == ["EndOfLeaseOpened", "FinalDecisionRequested", "ReturnChosen"]
     assert acme.device().status == DeviceStatus.ACTIVE_PENDING_RETURN
-    assert acme.app.options(acme.ann, acme.phone_id, CHECKOUT_AT).actions == []
+    assert acme.app.end_of_lease.options(acme.ann, acme.phone_id, CHECKOUT_AT).actions == []
     before = acme.head()
     with pytest.raises(RuleViolation):
         acme.start_buyout()
     with pytest.raises(RuleViolation):
-        acme.app.choose_return(at(acme.ann, CHECKOUT_AT), acme.phone_id)
+        acme.app.end_of_lease.choose_return(at(acme.ann, CHECKOUT_AT), acme.phone_id)
     assert acme.head() == before
     assert acme.gateway.requests == []
 
@@ -452,7 +474,7 @@ def test_a_buyout_before_the_final_phase_is_refused_before_the_provider_is_asked
 
 
 def test_a_buyout_without_a_price_is_refused_before_the_provider_is_asked(acme: Acme) -> None:
-    acme.app.set_buyout_availability(at(acme.admin, T_SETUP), acme.phone_id, False)
+    acme.app.valuation.set_buyout_availability(at(acme.admin, T_SETUP), acme.phone_id, False)
 
     with pytest.raises(RuleViolation, match="No buyout is offered for this device"):
         acme.start_buyout()
@@ -479,7 +501,7 @@ def test_ann_starts_a_buyout_and_the_checkout_freezes_the_price_of_that_moment(a
     assert started.price_source == PriceSource.STANDARD_CURVE
     assert started.url == "https://checkout.example/c/pay/cs_test_1"
     assert started.actor == acme.ann.actor
-    shown = acme.app.options(acme.ann, acme.phone_id, CHECKOUT_AT)
+    shown = acme.app.end_of_lease.options(acme.ann, acme.phone_id, CHECKOUT_AT)
     assert (shown.phase, shown.checkout_url, shown.actions) == (
         Phase.CHECKOUT_OPEN,
         started.url,
@@ -491,14 +513,16 @@ def test_a_price_changed_after_the_checkout_opened_does_not_change_what_ann_pays
     acme: Acme,
 ) -> None:
     session_id = acme.start_buyout()
-    acme.app.set_buyout_price(
+    acme.app.valuation.set_buyout_price(
         at(acme.admin, CHECKOUT_AT + US), acme.phone_id, Money.of("999", "SEK")
     )
 
-    new_price = acme.app.record_payment_event(
+    new_price = acme.app.end_of_lease.record_payment_event(
         payment_event("paid", session_id, acme.phone_id, Money.of("999", "SEK"))
     )
-    frozen = acme.app.record_payment_event(payment_event("paid", session_id, acme.phone_id, PRICE))
+    frozen = acme.app.end_of_lease.record_payment_event(
+        payment_event("paid", session_id, acme.phone_id, PRICE)
+    )
 
     assert (new_price, frozen) == ("rejected", "applied")
     assert acme.device().paid_amount == PRICE
@@ -510,10 +534,12 @@ def test_a_checkout_that_does_not_complete_returns_ann_to_the_options_and_she_ma
 ) -> None:
     first = acme.start_buyout()
 
-    result = acme.app.record_payment_event(payment_event(kind, first, acme.phone_id, None))
+    result = acme.app.end_of_lease.record_payment_event(
+        payment_event(kind, first, acme.phone_id, None)
+    )
 
     assert result == "applied"
-    shown = acme.app.options(acme.ann, acme.phone_id, PAID_AT)
+    shown = acme.app.end_of_lease.options(acme.ann, acme.phone_id, PAID_AT)
     assert (shown.phase, shown.actions, shown.checkout_url) == (
         Phase.FINAL,
         ["return", "buyout"],
@@ -523,7 +549,10 @@ def test_a_checkout_that_does_not_complete_returns_ann_to_the_options_and_she_ma
     assert second != first
     assert [r.attempt for r in acme.gateway.requests] == [1, 2]
     assert events(acme, acme.phone_id)[-1].attempt == 2
-    assert acme.app.record_payment_event(payment_event("paid", second, acme.phone_id)) == "applied"
+    assert (
+        acme.app.end_of_lease.record_payment_event(payment_event("paid", second, acme.phone_id))
+        == "applied"
+    )
     assert acme.device().status == DeviceStatus.ACTIVE_BOUGHT_BY_EMPLOYEE
 
 
@@ -543,7 +572,7 @@ def test_a_paid_checkout_makes_the_device_bought_by_its_employee(acme: Acme) -> 
     session_id = acme.start_buyout()
     event = payment_event("paid", session_id, acme.phone_id)
 
-    assert acme.app.record_payment_event(event) == "applied"
+    assert acme.app.end_of_lease.record_payment_event(event) == "applied"
 
     device = acme.device()
     assert device.status == DeviceStatus.ACTIVE_BOUGHT_BY_EMPLOYEE
@@ -563,10 +592,10 @@ def test_a_paid_checkout_makes_the_device_bought_by_its_employee(acme: Acme) -> 
 def test_the_same_provider_event_delivered_twice_is_taken_once(acme: Acme) -> None:
     session_id = acme.start_buyout()
     event = payment_event("paid", session_id, acme.phone_id)
-    acme.app.record_payment_event(event)
+    acme.app.end_of_lease.record_payment_event(event)
     before = acme.head()
 
-    assert acme.app.record_payment_event(event) == "duplicate"
+    assert acme.app.end_of_lease.record_payment_event(event) == "duplicate"
 
     assert acme.head() == before
 
@@ -577,7 +606,9 @@ def test_a_second_paid_event_for_the_paid_checkout_changes_nothing_on_the_device
     session_id = acme.buy()
     version = acme.device().version
 
-    result = acme.app.record_payment_event(payment_event("paid", session_id, acme.phone_id))
+    result = acme.app.end_of_lease.record_payment_event(
+        payment_event("paid", session_id, acme.phone_id)
+    )
 
     assert result == "ignored"
     assert acme.device().version == version
@@ -587,7 +618,7 @@ def test_an_expired_event_after_the_payment_never_regresses_the_buyout(acme: Acm
     session_id = acme.buy()
     version = acme.device().version
 
-    result = acme.app.record_payment_event(
+    result = acme.app.end_of_lease.record_payment_event(
         payment_event("expired", session_id, acme.phone_id, None, when=PAID_AT + timedelta(days=1))
     )
 
@@ -598,10 +629,10 @@ def test_an_expired_event_after_the_payment_never_regresses_the_buyout(acme: Acm
 
 def test_a_payment_for_a_stale_checkout_is_rejected_and_not_fulfilled(acme: Acme) -> None:
     stale = acme.start_buyout()
-    acme.app.record_payment_event(payment_event("expired", stale, acme.phone_id, None))
+    acme.app.end_of_lease.record_payment_event(payment_event("expired", stale, acme.phone_id, None))
     current = acme.start_buyout(PAID_AT + US)
 
-    result = acme.app.record_payment_event(payment_event("paid", stale, acme.phone_id))
+    result = acme.app.end_of_lease.record_payment_event(payment_event("paid", stale, acme.phone_id))
 
     assert result == "rejected"
     rejected = events(acme, acme.phone_id)[-1]
@@ -625,7 +656,9 @@ def test_a_payment_of_the_wrong_amount_is_rejected_and_not_fulfilled(
 ) -> None:
     session_id = acme.start_buyout()
 
-    result = acme.app.record_payment_event(payment_event("paid", session_id, acme.phone_id, amount))
+    result = acme.app.end_of_lease.record_payment_event(
+        payment_event("paid", session_id, acme.phone_id, amount)
+    )
 
     assert result == "rejected"
     assert acme.recorded()[-1] == "BuyoutPaymentRejected"
@@ -637,9 +670,9 @@ def test_a_pending_payment_waits_for_its_outcome(acme: Acme) -> None:
     session_id = acme.start_buyout()
     version = acme.device().version
 
-    assert acme.app.record_payment_event(payment_event("pending", session_id, acme.phone_id)) == (
-        "ignored"
-    )
+    assert acme.app.end_of_lease.record_payment_event(
+        payment_event("pending", session_id, acme.phone_id)
+    ) == ("ignored")
     assert acme.device().version == version
 
 
@@ -649,8 +682,8 @@ def test_a_payment_event_for_no_known_device_is_remembered_and_ignored(
 ) -> None:
     event = payment_event("paid", "cs_unknown", device_id)
 
-    assert acme.app.record_payment_event(event) == "ignored"
-    assert acme.app.record_payment_event(event) == "duplicate"
+    assert acme.app.end_of_lease.record_payment_event(event) == "ignored"
+    assert acme.app.end_of_lease.record_payment_event(event) == "duplicate"
     record_id = natural_id("payment-event", event.provider_event_id)
     [recorded] = acme.app.events.get(record_id)
     assert isinstance(recorded, PaymentEventRecord.Recorded)
@@ -663,21 +696,21 @@ def test_a_payment_event_for_no_known_device_is_remembered_and_ignored(
 def test_given_no_decision_by_r_then_the_scheduler_flags_the_device_overdue_and_it_stays_active(
     acme: Acme,
 ) -> None:
-    assert acme.app.advance_device(acme.phone_id, W.overdue_from - US) == 2
-    assert acme.app.advance_device(acme.phone_id, W.overdue_from) == 1
+    assert acme.app.end_of_lease.advance(acme.phone_id, W.overdue_from - US) == 2
+    assert acme.app.end_of_lease.advance(acme.phone_id, W.overdue_from) == 1
 
-    shown = acme.app.options(acme.admin, acme.phone_id, W.overdue_from)
+    shown = acme.app.end_of_lease.options(acme.admin, acme.phone_id, W.overdue_from)
     assert (shown.overdue, shown.status, shown.phase) == (True, DeviceStatus.ACTIVE, Phase.FINAL)
     assert acme.recorded()[-1] == "MarkedOverdue"
-    assert acme.app.advance_device(acme.phone_id, W.overdue_from + timedelta(days=7)) == 0
+    assert acme.app.end_of_lease.advance(acme.phone_id, W.overdue_from + timedelta(days=7)) == 0
 
 
 def test_an_overdue_device_can_still_be_bought_and_loses_its_flag(acme: Acme) -> None:
-    acme.app.advance_device(acme.phone_id, W.overdue_from)
+    acme.app.end_of_lease.advance(acme.phone_id, W.overdue_from)
     late = W.overdue_from + timedelta(days=1)
 
     session_id = acme.start_buyout(late)
-    acme.app.record_payment_event(
+    acme.app.end_of_lease.record_payment_event(
         payment_event("paid", session_id, acme.phone_id, acme.device().checkout_amount, when=late)
     )
 
@@ -697,7 +730,7 @@ def test_a_replacement_is_linked_to_the_old_device_and_goes_to_the_same_employee
 
     new_id = acme.register_replacement()
 
-    new = acme.app.device(acme.ann, new_id)  # Ann sees it: it is hers
+    new = acme.app.devices.get(acme.ann, new_id)  # Ann sees it: it is hers
     assert (new.replacement_for, new.assignee_id, new.serial) == (acme.phone_id, acme.ann_id, "")
     assert new.received is False
     assert new.status == DeviceStatus.IN_STOCK  # not active until received
@@ -722,17 +755,17 @@ def test_release_is_refused_until_all_three_criteria_hold_naming_the_unmet_ones(
     acme: Acme,
 ) -> None:
     def unmet() -> list[str]:
-        return acme.app.options(acme.admin, acme.phone_id, LATER).release_unmet
+        return acme.app.end_of_lease.options(acme.admin, acme.phone_id, LATER).release_unmet
 
     def release_is_refused(*missing: str) -> None:
         before = acme.head()
         with pytest.raises(RuleViolation, match="Cannot release the device yet") as refusal:
-            acme.app.release_device(at(acme.admin, LATER), acme.phone_id)
+            acme.app.replacements.release(at(acme.admin, LATER), acme.phone_id)
         assert all(m in refusal.value.detail for m in missing)
         assert acme.head() == before
 
     with pytest.raises(RuleViolation, match="Only a device bought by its employee"):
-        acme.app.release_device(at(acme.admin, LATER), acme.phone_id)  # not paid
+        acme.app.replacements.release(at(acme.admin, LATER), acme.phone_id)  # not paid
     acme.buy()
     assert unmet() == ["no replacement device is linked"]
     release_is_refused("no replacement device is linked")
@@ -744,17 +777,17 @@ def test_release_is_refused_until_all_three_criteria_hold_naming_the_unmet_ones(
     ]
     release_is_refused("not received", "no serial number")
 
-    acme.app.mark_received(at(acme.ann, LATER), new_id)
-    assert acme.app.device(acme.ann, new_id).status == DeviceStatus.ACTIVE
+    acme.app.replacements.mark_received(at(acme.ann, LATER), new_id)
+    assert acme.app.devices.get(acme.ann, new_id).status == DeviceStatus.ACTIVE
     assert unmet() == ["the replacement has no serial number recorded"]
     release_is_refused("no serial number")
 
-    acme.app.record_serial(at(acme.admin, LATER), new_id, "SN-NEW-17")
+    acme.app.replacements.record_serial(at(acme.admin, LATER), new_id, "SN-NEW-17")
     assert unmet() == []
-    assert "release" in acme.app.options(acme.admin, acme.phone_id, LATER).actions
-    assert "release" not in acme.app.options(acme.ann, acme.phone_id, LATER).actions
+    assert "release" in acme.app.end_of_lease.options(acme.admin, acme.phone_id, LATER).actions
+    assert "release" not in acme.app.end_of_lease.options(acme.ann, acme.phone_id, LATER).actions
 
-    acme.app.release_device(at(acme.service, LATER), acme.phone_id)
+    acme.app.replacements.release(at(acme.service, LATER), acme.phone_id)
 
     device = acme.device()
     assert device.status == DeviceStatus.BOUGHT_BY_EMPLOYEE
@@ -770,12 +803,12 @@ def test_release_is_refused_until_all_three_criteria_hold_naming_the_unmet_ones(
 def test_an_employee_may_not_release_even_when_everything_is_ready(acme: Acme) -> None:
     acme.buy()
     new_id = acme.register_replacement(serial="SN-NEW-17")
-    acme.app.mark_received(at(acme.ann, LATER), new_id)
+    acme.app.replacements.mark_received(at(acme.ann, LATER), new_id)
 
     with pytest.raises(NotAllowed):
-        acme.app.release_device(at(acme.ann, LATER), acme.phone_id)
+        acme.app.replacements.release(at(acme.ann, LATER), acme.phone_id)
 
-    acme.app.release_device(at(OPERATOR, LATER), acme.phone_id)  # operators may
+    acme.app.replacements.release(at(OPERATOR, LATER), acme.phone_id)  # operators may
     assert acme.device().status == DeviceStatus.BOUGHT_BY_EMPLOYEE
 
 
@@ -784,9 +817,9 @@ def test_a_serial_recorded_on_a_replacement_is_unique_in_the_company(acme: Acme)
     new_id = acme.register_replacement()
 
     with pytest.raises(AlreadyExists, match="SN-ANN-PHONE"):
-        acme.app.record_serial(at(acme.admin, LATER), new_id, "SN-ANN-PHONE")
+        acme.app.replacements.record_serial(at(acme.admin, LATER), new_id, "SN-ANN-PHONE")
 
-    assert acme.app.device(acme.admin, new_id).serial == ""
+    assert acme.app.devices.get(acme.admin, new_id).serial == ""
 
 
 def test_an_employee_marks_her_new_device_received_only_when_the_company_allows_it(
@@ -794,16 +827,16 @@ def test_an_employee_marks_her_new_device_received_only_when_the_company_allows_
 ) -> None:
     acme.buy()
     new_id = acme.register_replacement()
-    acme.app.change_company(
+    acme.app.companies.change(
         at(acme.admin, LATER), acme.company_id, settings={"employees_mark_received": False}
     )
 
     with pytest.raises(NotAllowed, match="only its admins mark devices received"):
-        acme.app.mark_received(at(acme.ann, LATER), new_id)
+        acme.app.replacements.mark_received(at(acme.ann, LATER), new_id)
 
-    assert acme.app.device(acme.ann, new_id).received is False
-    acme.app.mark_received(at(acme.admin, LATER), new_id)
-    assert acme.app.device(acme.ann, new_id).received is True
+    assert acme.app.devices.get(acme.ann, new_id).received is False
+    acme.app.replacements.mark_received(at(acme.admin, LATER), new_id)
+    assert acme.app.devices.get(acme.ann, new_id).received is True
 
 
 def test_given_auto_mark_received_when_the_order_is_delivered_then_the_device_is_active(
@@ -811,28 +844,28 @@ def test_given_auto_mark_received_when_the_order_is_delivered_then_the_device_is
 ) -> None:
     acme.buy()
     new_id = acme.register_replacement(serial="SN-NEW-17")
-    acme.app.change_company(
+    acme.app.companies.change(
         at(acme.admin, LATER), acme.company_id, settings={"auto_mark_received": True}
     )
 
-    acme.app.report_delivered(at(acme.service, LATER), new_id)
+    acme.app.replacements.report_delivered(at(acme.service, LATER), new_id)
 
-    new = acme.app.device(acme.admin, new_id)
+    new = acme.app.devices.get(acme.admin, new_id)
     assert (new.delivered, new.received, new.status) == (True, True, DeviceStatus.ACTIVE)
     assert acme.recorded(new_id)[-2:] == ["DeliveryReported", "MarkedReceived"]
     assert events(acme, new_id)[-1].method == "auto"
-    assert acme.app.options(acme.admin, acme.phone_id, LATER).release_unmet == []
+    assert acme.app.end_of_lease.options(acme.admin, acme.phone_id, LATER).release_unmet == []
 
 
 def test_without_auto_mark_received_a_delivered_device_still_awaits_receipt(acme: Acme) -> None:
     acme.buy()
     new_id = acme.register_replacement(serial="SN-NEW-17")
 
-    acme.app.report_delivered(at(acme.service, LATER), new_id)
+    acme.app.replacements.report_delivered(at(acme.service, LATER), new_id)
 
-    new = acme.app.device(acme.admin, new_id)
+    new = acme.app.devices.get(acme.admin, new_id)
     assert (new.delivered, new.received) == (True, False)
-    assert acme.app.options(acme.admin, acme.phone_id, LATER).release_unmet == [
+    assert acme.app.end_of_lease.options(acme.admin, acme.phone_id, LATER).release_unmet == [
         "the replacement is not received (active)"
     ]
 
@@ -846,17 +879,20 @@ def test_offboarding_release_is_available_from_05_00_on_the_last_day_without_a_r
     acme: Acme,
 ) -> None:
     acme.buy()
-    acme.app.set_last_employment_day(at(acme.admin, LATER), acme.ann_id, LAST_DAY)
+    acme.app.members.set_last_employment_day(at(acme.admin, LATER), acme.ann_id, LAST_DAY)
     five = offboarding_release_from(LAST_DAY, STOCKHOLM)
     assert five == datetime(2026, 10, 25, 4, tzinfo=UTC)
     a_minute_early = five - timedelta(minutes=1)  # 04:59 local
 
-    assert "release" not in acme.app.options(acme.admin, acme.phone_id, a_minute_early).actions
+    assert (
+        "release"
+        not in acme.app.end_of_lease.options(acme.admin, acme.phone_id, a_minute_early).actions
+    )
     with pytest.raises(RuleViolation, match="no replacement device is linked"):
-        acme.app.release_device(at(acme.admin, a_minute_early), acme.phone_id)
+        acme.app.replacements.release(at(acme.admin, a_minute_early), acme.phone_id)
 
-    assert "release" in acme.app.options(acme.admin, acme.phone_id, five).actions
-    acme.app.release_device(at(acme.admin, five), acme.phone_id)
+    assert "release" in acme.app.end_of_lease.options(acme.admin, acme.phone_id, five).actions
+    acme.app.replacements.release(at(acme.admin, five), acme.phone_id)
 
     released = events(acme, acme.phone_id)[-1]
     assert (released.reason, released.member_id) == ("offboarding", acme.ann_id)
@@ -869,20 +905,20 @@ def test_offboarding_release_is_available_from_05_00_on_the_last_day_without_a_r
 def test_return_path_pending_return_then_replacement_received_then_returned_then_removed(
     acme: Acme,
 ) -> None:
-    acme.app.choose_return(at(acme.ann, CHECKOUT_AT), acme.phone_id)
+    acme.app.end_of_lease.choose_return(at(acme.ann, CHECKOUT_AT), acme.phone_id)
     assert acme.device().status == DeviceStatus.ACTIVE_PENDING_RETURN
     new_id = acme.register_replacement(serial="SN-NEW-17")
 
     with pytest.raises(RuleViolation, match="once the replacement is received"):
-        acme.app.confirm_return(at(acme.admin, LATER), acme.phone_id)
+        acme.app.replacements.confirm_return(at(acme.admin, LATER), acme.phone_id)
     with pytest.raises(RuleViolation, match="Only a returned device can be removed"):
-        acme.app.remove_device(at(acme.admin, LATER), acme.phone_id)
+        acme.app.replacements.remove(at(acme.admin, LATER), acme.phone_id)
 
-    acme.app.mark_received(at(acme.ann, LATER), new_id)
-    acme.app.confirm_return(at(acme.admin, LATER), acme.phone_id)
+    acme.app.replacements.mark_received(at(acme.ann, LATER), new_id)
+    acme.app.replacements.confirm_return(at(acme.admin, LATER), acme.phone_id)
     assert acme.device().status == DeviceStatus.RETURNED
 
-    acme.app.remove_device(at(acme.service, LATER), acme.phone_id)
+    acme.app.replacements.remove(at(acme.service, LATER), acme.phone_id)
     assert acme.device().status == DeviceStatus.REMOVED
     assert acme.recorded()[-4:] == [
         "ReturnChosen",
@@ -896,7 +932,7 @@ def test_a_return_cannot_be_confirmed_for_a_device_nobody_chose_to_return(acme: 
     acme.buy()
 
     with pytest.raises(RuleViolation, match="chose to return it"):
-        acme.app.confirm_return(at(acme.admin, LATER), acme.phone_id)
+        acme.app.replacements.confirm_return(at(acme.admin, LATER), acme.phone_id)
 
 
 # --- rentals ----------------------------------------------------------------------------------
@@ -910,7 +946,7 @@ def a_rental(acme: Acme) -> UUID:
         lease_start=None,
         renewal_date=None,
     )
-    acme.app.assign_device(at(acme.admin, T_SETUP), rental, acme.ann_id)
+    acme.app.devices.assign(at(acme.admin, T_SETUP), rental, acme.ann_id)
     return rental
 
 
@@ -920,10 +956,10 @@ def test_an_rma_swap_hands_the_rental_and_the_employee_to_the_new_unit_in_one_go
     old_id = a_rental(acme)
     before = acme.head()
 
-    outcome = acme.app.swap_rental(at(acme.admin, LATER), old_id, serial="SN-RENT-2", model="X1")
+    outcome = acme.app.rentals.swap(at(acme.admin, LATER), old_id, serial="SN-RENT-2", model="X1")
 
-    new = acme.app.device(acme.ann, outcome.subject_id)
-    old = acme.app.device(acme.admin, old_id)
+    new = acme.app.devices.get(acme.ann, outcome.subject_id)
+    old = acme.app.devices.get(acme.admin, old_id)
     assert (new.status, new.assignee_id, new.received) == (DeviceStatus.ACTIVE, acme.ann_id, True)
     assert (new.contract_type, new.rental_active, new.replacement_for) == (
         ContractType.RENTAL,
@@ -952,7 +988,7 @@ def test_an_rma_swap_to_a_serial_already_in_use_changes_neither_unit(acme: Acme)
     before = acme.head()
 
     with pytest.raises(AlreadyExists, match="SN-ANN-PHONE"):
-        acme.app.swap_rental(at(acme.admin, LATER), old_id, serial="SN-ANN-PHONE", model="X1")
+        acme.app.rentals.swap(at(acme.admin, LATER), old_id, serial="SN-ANN-PHONE", model="X1")
 
     assert acme.head() == before
     assert acme.device(old_id).version == version
@@ -965,23 +1001,23 @@ def test_an_rma_swap_needs_the_serial_of_the_unit_put_in_the_employees_hands(acm
     before = acme.head()
 
     with pytest.raises(InvalidValue, match="serial number cannot be blank"):
-        acme.app.swap_rental(at(acme.admin, LATER), old_id, serial="   ", model="X1")
+        acme.app.rentals.swap(at(acme.admin, LATER), old_id, serial="   ", model="X1")
 
     assert acme.head() == before
 
 
 def test_only_an_active_rental_is_swapped_or_deactivated(acme: Acme) -> None:
     rental = a_rental(acme)
-    acme.app.deactivate_rental(at(acme.service, LATER), rental)
+    acme.app.rentals.deactivate(at(acme.service, LATER), rental)
 
     assert acme.device(rental).rental_active is False
     assert acme.recorded(rental)[-1] == "RentalDeactivated"
     with pytest.raises(RuleViolation, match="no active rental"):
-        acme.app.deactivate_rental(at(acme.service, LATER), rental)
+        acme.app.rentals.deactivate(at(acme.service, LATER), rental)
     with pytest.raises(RuleViolation, match="Only an active rental device can be swapped"):
-        acme.app.swap_rental(at(acme.admin, LATER), rental, serial="SN-R2", model="X1")
+        acme.app.rentals.swap(at(acme.admin, LATER), rental, serial="SN-R2", model="X1")
     with pytest.raises(RuleViolation, match="Only an active rental device can be swapped"):
-        acme.app.swap_rental(at(acme.admin, LATER), acme.phone_id, serial="SN-R3", model="X1")
+        acme.app.rentals.swap(at(acme.admin, LATER), acme.phone_id, serial="SN-R3", model="X1")
 
 
 # --- the weekly release digest ----------------------------------------------------------------
@@ -992,7 +1028,7 @@ MONDAY_0900 = datetime(2026, 7, 27, 7, tzinfo=UTC)  # Monday 27 July 09:00 CEST,
 def ready_to_release(acme: Acme) -> None:
     acme.buy()
     new_id = acme.register_replacement(serial="SN-NEW-17")
-    acme.app.mark_received(at(acme.ann, LATER), new_id)
+    acme.app.replacements.mark_received(at(acme.ann, LATER), new_id)
 
 
 def digests(acme: Acme) -> list[Company.ReleaseDigestSent]:
@@ -1002,7 +1038,7 @@ def digests(acme: Acme) -> list[Company.ReleaseDigestSent]:
 def test_the_monday_digest_lists_the_devices_ready_to_release_for_the_admins(acme: Acme) -> None:
     ready_to_release(acme)
 
-    sent = acme.app.send_release_digest(acme.company_id, [acme.phone_id], MONDAY_0900)
+    sent = acme.app.replacements.send_release_digest(acme.company_id, [acme.phone_id], MONDAY_0900)
 
     assert sent is True
     [digest] = digests(acme)
@@ -1023,7 +1059,7 @@ def test_the_digest_goes_to_the_admins_of_its_own_company_only(acme: Acme, globe
     # Given two companies in one store, each with an admin (boss@acme…, boss@globex…)
     ready_to_release(acme)
 
-    acme.app.send_release_digest(acme.company_id, [acme.phone_id], MONDAY_0900)
+    acme.app.replacements.send_release_digest(acme.company_id, [acme.phone_id], MONDAY_0900)
 
     [digest] = digests(acme)
     assert digest.recipients == ["boss@acme.example"]
@@ -1032,16 +1068,16 @@ def test_the_digest_goes_to_the_admins_of_its_own_company_only(acme: Acme, globe
 def test_the_digest_is_sent_once_a_week_and_again_the_next_monday(acme: Acme) -> None:
     ready_to_release(acme)
 
-    first = acme.app.send_release_digest(acme.company_id, [acme.phone_id], MONDAY_0900)
-    again = acme.app.send_release_digest(acme.company_id, [acme.phone_id], MONDAY_0900)
-    thursday = acme.app.send_release_digest(
+    first = acme.app.replacements.send_release_digest(acme.company_id, [acme.phone_id], MONDAY_0900)
+    again = acme.app.replacements.send_release_digest(acme.company_id, [acme.phone_id], MONDAY_0900)
+    thursday = acme.app.replacements.send_release_digest(
         acme.company_id, [acme.phone_id], MONDAY_0900 + timedelta(days=3)
     )
     # Sunday 23:30 local is still week 31; Monday 00:30 local (Sunday 22:30 UTC) is week 32.
-    sunday_night = acme.app.send_release_digest(
+    sunday_night = acme.app.replacements.send_release_digest(
         acme.company_id, [acme.phone_id], datetime(2026, 8, 2, 21, 30, tzinfo=UTC)
     )
-    next_monday = acme.app.send_release_digest(
+    next_monday = acme.app.replacements.send_release_digest(
         acme.company_id, [acme.phone_id], datetime(2026, 8, 2, 22, 30, tzinfo=UTC)
     )
 
@@ -1055,7 +1091,7 @@ def test_no_digest_when_nothing_is_ready_and_other_companies_devices_are_left_ou
     acme.buy()  # bought, but no replacement yet
     ready_to_release(globex)
 
-    sent = acme.app.send_release_digest(
+    sent = acme.app.replacements.send_release_digest(
         acme.company_id, [acme.phone_id, globex.phone_id], MONDAY_0900
     )
 

@@ -40,6 +40,7 @@ from domain.model.product import Product, ProductKind
 from domain.model.subscription import SeatLine, Subscription
 from domain.model.unique_claim import UniqueClaim
 from domain.model.valuation import Curve
+from tests.apps import in_memory_app
 
 ACME = UUID("00000000-0000-4000-8000-00000000acde")
 DEVICE = UUID("00000000-0000-4000-8000-0000000de71c")
@@ -463,7 +464,7 @@ def sample_id(event: Any) -> str:
 
 @pytest.fixture(scope="module")
 def app() -> LessorApplication:
-    return LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    return in_memory_app()
 
 
 def round_trip(app: LessorApplication, event: Any) -> Any:
@@ -567,7 +568,7 @@ def test_any_device_registration_survives_the_mapper(
     at: datetime,
     actor: Actor,
 ) -> None:
-    app = LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app = in_memory_app()
     [registered] = Device.register(
         device_id=DEVICE,
         company_id=ACME,
@@ -646,7 +647,7 @@ def test_a_snapshot_survives_the_mapper_and_restores_the_same_state(
 
 
 def test_a_device_restored_from_an_application_snapshot_has_its_status_and_assignee() -> None:
-    app = LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app = in_memory_app()
     device = Device.register(
         device_id=DEVICE,
         company_id=ACME,
@@ -676,9 +677,7 @@ def test_a_device_restored_from_an_application_snapshot_has_its_status_and_assig
 
 
 def test_a_company_restored_from_an_application_snapshot_keeps_its_settings() -> None:
-    app = LessorApplication(
-        env={"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"}
-    )
+    app = in_memory_app(IS_SNAPSHOTTING_ENABLED="y")
     company = Company.register(
         company_id=ACME,
         name="Acme AB",
@@ -708,7 +707,7 @@ def test_a_company_restored_from_an_application_snapshot_keeps_its_settings() ->
 def test_a_subscription_restored_from_an_application_snapshot_still_prices_added_seats() -> None:
     """Snapshots keep enums as their plain values (ADR 3): the restored subscription must
     still know its term (monthly) to prorate seats added mid-month."""
-    app = LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app = in_memory_app()
     subscription = a_subscription_mid_term(recorded=False)
     app.save(subscription)
     app.take_snapshot(subscription.id)

@@ -29,6 +29,7 @@ from domain.model.actor import Actor
 from domain.model.money import Money
 from domain.model.price_import import Change
 from domain.model.valuation import Curve
+from tests.apps import ports
 from tests.unit.test_event_serialisation import model_aggregates, model_event_classes
 
 FIXTURE = Path(__file__).parents[1] / "golden" / "stored_records.jsonl"
@@ -70,7 +71,7 @@ def class_version(cls: type) -> int:
 def store(generation: str, kind: str, *, with_snapshots: bool) -> LessorApplication:
     """A fresh store holding one generation's records of one store kind."""
     app = LessorApplication(
-        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}, **ports()
     )
     mine = [r for r in RECORDS if (r["generation"], r["store"]) == (generation, kind)]
     app.recorder.insert_events([stored(r) for r in mine if r["kind"] == "event"])

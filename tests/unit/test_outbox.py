@@ -25,6 +25,7 @@ from domain.model.end_of_lease import windows
 from domain.model.events import Cause
 from domain.model.money import Money
 from projections.outbox import Outbox
+from tests.apps import in_memory_app
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 RENEWAL = date(2029, 3, 1)
@@ -32,7 +33,6 @@ W = windows(RENEWAL, "Europe/Stockholm")
 AT_FINAL = W.final_from + timedelta(minutes=1)  # 2029-02-01 00:01 Stockholm
 PAID_AT = datetime(2029, 2, 3, 13, 30, tzinfo=UTC)  # 14:30 in Stockholm (CET)
 PRICE = Money.of("3420.00", "SEK")
-POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 OPERATOR = Caller(actor=Actor("tok-operator", Role.OPERATOR), company_id=None)
 SCHEDULER = Actor("scheduler", Role.SYSTEM)
 
@@ -98,8 +98,8 @@ class World:
     leased MacBook renewing on 2029-03-01."""
 
     def __init__(self, settings: dict[str, bool] | None = None) -> None:
-        self.app = LessorApplication(env=POPO)
-        self.company_id = self.app.register_company(
+        self.app = in_memory_app()
+        self.company_id = self.app.companies.register(
             ctx(OPERATOR),
             name="Acme AB",
             currency="SEK",
@@ -111,7 +111,7 @@ class World:
         self.alice = self.member("alice@acme.se", "Alice Admin", Role.ADMIN)
         self.adam = self.member("adam@acme.se", "Adam Admin", Role.ADMIN)
         self.ann = self.member("ann@acme.se", "Ann Andersson", Role.EMPLOYEE)
-        self.device_id = self.app.register_device(
+        self.device_id = self.app.devices.register(
             ctx(self.admin),
             company_id=self.company_id,
             serial="C02XL0GHJGH5",
@@ -122,10 +122,10 @@ class World:
             lease_start=date(2026, 3, 1),
             renewal_date=RENEWAL,
         ).subject_id
-        self.app.assign_device(ctx(self.admin), self.device_id, self.ann)
+        self.app.devices.assign(ctx(self.admin), self.device_id, self.ann)
 
     def member(self, email: str, name: str, role: Role) -> UUID:
-        return self.app.register_member(
+        return self.app.members.register(
             ctx(self.admin),
             company_id=self.company_id,
             email=email,
@@ -248,7 +248,7 @@ def test_deciding_in_the_command_that_finds_the_request_due_sends_no_please_deci
     ann = Caller(
         actor=Actor("tok-ann", Role.EMPLOYEE), company_id=world.company_id, member_id=world.ann
     )
-    world.app.choose_return(ctx(ann, at=AT_FINAL), world.device_id)
+    world.app.end_of_lease.choose_return(ctx(ann, at=AT_FINAL), world.device_id)
     views.catch_up(world.app)
 
     recorded = [type(e).__name__ for e in world.app.repository.event_store.get(world.device_id)]
@@ -267,7 +267,7 @@ def test_a_decision_after_the_request_keeps_the_request_email(world: World, view
 
 
 def test_a_line_break_in_a_model_name_never_reaches_a_subject(world: World, views: Views) -> None:
-    device_id = world.app.register_device(
+    device_id = world.app.devices.register(
         ctx(world.admin),
         company_id=world.company_id,
         serial="SN-NL-1",
@@ -278,7 +278,7 @@ def test_a_line_break_in_a_model_name_never_reaches_a_subject(world: World, view
         lease_start=date(2026, 3, 1),
         renewal_date=RENEWAL,
     ).subject_id
-    world.app.assign_device(ctx(world.admin), device_id, world.ann)
+    world.app.devices.assign(ctx(world.admin), device_id, world.ann)
     device = world.device(device_id)
     device.request_final_decision(None, None, W, cause=cause(AT_FINAL))
     world.app.save(device)

@@ -41,6 +41,7 @@ from domain.model.price_import import (
     price_import_id,
     serials_in,
 )
+from tests.apps import in_memory_app
 
 TODAY = date(2026, 3, 2)
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -564,7 +565,7 @@ def test_the_rejection_counts_errors_and_lines() -> None:
 
 
 def test_the_import_record_survives_the_mapper_and_gives_back_its_rows() -> None:
-    app = LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app = in_memory_app()
     parsed = parse(f"{HEADER}\nSN-0001,3420.00,no,2026-03-01\nSN-0002,,,2026-02-01\n")
     device = a_device()
     outcomes, _ = apply_rows({device.id: device}, parsed.rows[:1], cause=CAUSE)
@@ -603,7 +604,7 @@ class Shop:
 
 
 def a_shop(app: LessorApplication, name: str, serials: list[str]) -> Shop:
-    company_id = app.register_company(
+    company_id = app.companies.register(
         ctx(OPERATOR),
         name=name,
         currency="SEK",
@@ -613,7 +614,7 @@ def a_shop(app: LessorApplication, name: str, serials: list[str]) -> Shop:
     ).subject_id
     admin = Caller(actor=Actor(f"tok-{name}-admin", Role.ADMIN), company_id=company_id)
     devices = {
-        serial: app.register_device(
+        serial: app.devices.register(
             ctx(admin),
             company_id=company_id,
             serial=serial,
@@ -632,7 +633,7 @@ def a_shop(app: LessorApplication, name: str, serials: list[str]) -> Shop:
 @pytest.fixture
 def shop() -> Shop:
     return a_shop(
-        LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        in_memory_app(),
         "acme",
         ["SN-1", "SN-2"],
     )
@@ -648,7 +649,9 @@ GOOD = f"{HEADER}\nsn-1,3420.00,,2026-03-01\nSN-2,,no,2026-03-02\n".encode()
 def test_a_dry_run_reports_what_would_change_and_writes_nothing(shop: Shop) -> None:
     before = head(shop.app)
 
-    result = shop.app.import_buyout_prices(ctx(shop.admin), shop.company_id, GOOD, dry_run=True)
+    result = shop.app.price_imports.import_buyout_prices(
+        ctx(shop.admin), shop.company_id, GOOD, dry_run=True
+    )
 
     assert head(shop.app) == before
     assert (result.dry_run, result.applied, result.repeated, result.errors) == (
@@ -658,16 +661,18 @@ def test_a_dry_run_reports_what_would_change_and_writes_nothing(shop: Shop) -> N
         (),
     )
     assert [o.changes for o in result.rows] == [(Change.PRICE_SET,), (Change.AVAILABILITY_SET,)]
-    assert shop.app.device(shop.admin, shop.devices["SN-1"]).manual_price is None
+    assert shop.app.devices.get(shop.admin, shop.devices["SN-1"]).manual_price is None
 
 
 def test_an_apply_writes_every_device_and_the_record_at_once(shop: Shop) -> None:
-    result = shop.app.import_buyout_prices(ctx(shop.admin), shop.company_id, GOOD, dry_run=False)
+    result = shop.app.price_imports.import_buyout_prices(
+        ctx(shop.admin), shop.company_id, GOOD, dry_run=False
+    )
 
     assert result.applied
     assert result.position == head(shop.app)
-    first = shop.app.device(shop.admin, shop.devices["SN-1"])
-    second = shop.app.device(shop.admin, shop.devices["SN-2"])
+    first = shop.app.devices.get(shop.admin, shop.devices["SN-1"])
+    second = shop.app.devices.get(shop.admin, shop.devices["SN-2"])
     assert (first.manual_price, first.buyout_available) == (sek("3420"), True)
     assert (second.manual_price, second.buyout_available) == (None, False)
     record = shop.app.repository.get(result.import_id)
@@ -680,11 +685,17 @@ def test_an_apply_writes_every_device_and_the_record_at_once(shop: Shop) -> None
 
 
 def test_the_same_file_twice_is_a_no_op_that_returns_the_earlier_outcome(shop: Shop) -> None:
-    first = shop.app.import_buyout_prices(ctx(shop.admin), shop.company_id, GOOD, dry_run=False)
+    first = shop.app.price_imports.import_buyout_prices(
+        ctx(shop.admin), shop.company_id, GOOD, dry_run=False
+    )
     after_first = head(shop.app)
 
-    again = shop.app.import_buyout_prices(ctx(shop.admin), shop.company_id, GOOD, dry_run=False)
-    dry = shop.app.import_buyout_prices(ctx(shop.admin), shop.company_id, GOOD, dry_run=True)
+    again = shop.app.price_imports.import_buyout_prices(
+        ctx(shop.admin), shop.company_id, GOOD, dry_run=False
+    )
+    dry = shop.app.price_imports.import_buyout_prices(
+        ctx(shop.admin), shop.company_id, GOOD, dry_run=True
+    )
 
     assert head(shop.app) == after_first
     assert (again.repeated, again.applied, again.import_id) == (True, False, first.import_id)
@@ -697,29 +708,37 @@ def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(shop: Shop) ->
     content = f"{HEADER}\nSN-1,3420.00,,2026-03-01\nSN-2,-1,,2026-03-01\n".encode()
 
     with pytest.raises(PriceImportRejected) as rejected:
-        shop.app.import_buyout_prices(ctx(shop.admin), shop.company_id, content, dry_run=False)
+        shop.app.price_imports.import_buyout_prices(
+            ctx(shop.admin), shop.company_id, content, dry_run=False
+        )
 
     assert [(e.line, e.field) for e in rejected.value.errors] == [(3, "price")]
     assert head(shop.app) == before
-    assert shop.app.device(shop.admin, shop.devices["SN-1"]).manual_price is None
+    assert shop.app.devices.get(shop.admin, shop.devices["SN-1"]).manual_price is None
 
 
 def test_another_companys_serials_are_unknown_here(shop: Shop) -> None:
     other = a_shop(shop.app, "globex", ["SN-G"])
     content = f"{HEADER}\nSN-G,1,,2026-03-01\n".encode()
 
-    result = shop.app.import_buyout_prices(ctx(shop.admin), shop.company_id, content, dry_run=True)
+    result = shop.app.price_imports.import_buyout_prices(
+        ctx(shop.admin), shop.company_id, content, dry_run=True
+    )
 
     assert [(e.line, e.field) for e in result.errors] == [(2, "serial")]
     with pytest.raises(NotFound):
-        shop.app.import_buyout_prices(ctx(shop.admin), other.company_id, content, dry_run=True)
+        shop.app.price_imports.import_buyout_prices(
+            ctx(shop.admin), other.company_id, content, dry_run=True
+        )
 
 
 def test_employees_may_not_import(shop: Shop) -> None:
     employee = Caller(actor=Actor("tok-ann", Role.EMPLOYEE), company_id=shop.company_id)
 
     with pytest.raises(NotAllowed):
-        shop.app.import_buyout_prices(ctx(employee), shop.company_id, GOOD, dry_run=True)
+        shop.app.price_imports.import_buyout_prices(
+            ctx(employee), shop.company_id, GOOD, dry_run=True
+        )
 
 
 def test_the_business_date_is_the_company_s_local_date(shop: Shop) -> None:
@@ -728,12 +747,12 @@ def test_the_business_date_is_the_company_s_local_date(shop: Shop) -> None:
     content = f"{HEADER}\nSN-1,1,,2026-03-03\n".encode()
 
     assert (
-        shop.app.import_buyout_prices(
+        shop.app.price_imports.import_buyout_prices(
             ctx(shop.admin, late), shop.company_id, content, dry_run=True
         ).errors
         == ()
     )
-    assert shop.app.import_buyout_prices(
+    assert shop.app.price_imports.import_buyout_prices(
         ctx(shop.admin), shop.company_id, content, dry_run=True
     ).errors
 
@@ -743,7 +762,7 @@ def test_a_device_changed_between_reading_and_writing_makes_the_import_refuse(
 ) -> None:
     """All or nothing under concurrency: a conflicting write means nothing of the file lands."""
     app = shop.app
-    real_load = app._load
+    real_load = app.load
     raced = False
 
     def load_then_race(kind: Any, aggregate_id: UUID, what: str, version: int | None = None) -> Any:
@@ -756,13 +775,15 @@ def test_a_device_changed_between_reading_and_writing_makes_the_import_refuse(
             app.save(other)
         return loaded
 
-    monkeypatch.setattr(app, "_load", load_then_race)
+    monkeypatch.setattr(app, "load", load_then_race)
     before = head(app)
     content = f"{HEADER}\nSN-1,1,,2026-03-01\nSN-2,2,,2026-03-01\n".encode()
 
     with pytest.raises(RuleViolation):
-        app.import_buyout_prices(ctx(shop.admin), shop.company_id, content, dry_run=False)
+        app.price_imports.import_buyout_prices(
+            ctx(shop.admin), shop.company_id, content, dry_run=False
+        )
 
     assert raced
     assert head(app) == before + 1  # only the concurrent write
-    assert app.device(shop.admin, shop.devices["SN-1"]).manual_price is None
+    assert app.devices.get(shop.admin, shop.devices["SN-1"]).manual_price is None

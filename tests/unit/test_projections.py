@@ -26,9 +26,9 @@ from projections.base import Projection
 from projections.event_log import EventLog
 from projections.hardware_overview import HardwareOverview
 from projections.jsonable import ENVELOPE_FIELDS
+from tests.apps import in_memory_app
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 OPERATOR = Caller(actor=Actor("tok-operator", Role.OPERATOR), company_id=None)
 PROJECTIONS: tuple[type[Projection], ...] = (EventLog, HardwareOverview)
 
@@ -87,7 +87,7 @@ def views() -> Iterator[Views]:
 
 @pytest.fixture
 def app() -> LessorApplication:
-    return LessorApplication(env=POPO)
+    return in_memory_app()
 
 
 # --- a small world --------------------------------------------------------------------------
@@ -106,7 +106,7 @@ class World:
 
     def __init__(self, app: LessorApplication) -> None:
         self.app = app
-        self.company_id = app.register_company(
+        self.company_id = app.companies.register(
             ctx(OPERATOR),
             name="Acme AB",
             currency="SEK",
@@ -119,7 +119,7 @@ class World:
         self.bob = self.member("bob@acme.se", "Bob Berg")
 
     def member(self, email: str, name: str) -> UUID:
-        return self.app.register_member(
+        return self.app.members.register(
             ctx(self.admin),
             company_id=self.company_id,
             email=email,
@@ -129,7 +129,7 @@ class World:
         ).subject_id
 
     def device(self, serial: str, at: datetime = T0, **kw: Any) -> UUID:
-        return self.app.register_device(
+        return self.app.devices.register(
             ctx(self.admin, at=at, correlation_id=f"reg-{serial}", **kw),
             company_id=self.company_id,
             serial=serial,
@@ -197,10 +197,10 @@ def test_every_logged_row_has_details_without_the_envelope(
     app: LessorApplication, world: World, views: Views
 ) -> None:
     device_id = world.device("C02-1")
-    app.assign_device(ctx(world.admin), device_id, world.ann)
-    app.unassign_device(ctx(world.admin), device_id)
-    app.change_company(ctx(world.admin), world.company_id, settings={"device_buyout": True})
-    app.set_last_employment_day(ctx(world.admin), world.bob, date(2026, 8, 31))
+    app.devices.assign(ctx(world.admin), device_id, world.ann)
+    app.devices.unassign(ctx(world.admin), device_id)
+    app.companies.change(ctx(world.admin), world.company_id, settings={"device_buyout": True})
+    app.members.set_last_employment_day(ctx(world.admin), world.bob, date(2026, 8, 31))
 
     views.catch_up(app)
 
@@ -254,7 +254,7 @@ def test_a_tokens_hash_never_reaches_the_log(
 ) -> None:
     secret_hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     cause = Cause(actor=OPERATOR.actor, at=T0, correlation_id="cli")
-    token_id = app.issue_token(
+    token_id = app.tokens.issue(
         cause,
         token_hash=secret_hash,
         company_id=world.company_id,
@@ -262,10 +262,10 @@ def test_a_tokens_hash_never_reaches_the_log(
         member_id=world.ann,
         label="Ann's phone",
     )
-    app.issue_token(
+    app.tokens.issue(
         cause, token_hash="ops-hash", company_id=None, role=Role.OPERATOR, member_id=None, label="o"
     )
-    app.revoke_token(cause, token_id)
+    app.tokens.revoke(cause, token_id)
 
     views.catch_up(app)
 
@@ -342,11 +342,11 @@ def test_the_overview_follows_a_device_from_hand_to_hand(
         return row["status"], row["assignee_id"], row["assignee_name"], row["version"]
 
     seen.append(look())
-    app.assign_device(ctx(world.admin), device_id, world.ann)
+    app.devices.assign(ctx(world.admin), device_id, world.ann)
     seen.append(look())
-    app.unassign_device(ctx(world.admin), device_id)
+    app.devices.unassign(ctx(world.admin), device_id)
     seen.append(look())
-    app.assign_device(ctx(world.admin), device_id, world.bob)
+    app.devices.assign(ctx(world.admin), device_id, world.bob)
     seen.append(look())
 
     assert seen == [
@@ -396,17 +396,17 @@ def play(
             if command == "register":
                 devices.append(world.device(f"SN-{i}", at=at))
             elif command == "assign" and devices:
-                app.assign_device(context, devices[i % len(devices)], members[j % len(members)])
+                app.devices.assign(context, devices[i % len(devices)], members[j % len(members)])
             elif command == "unassign" and devices:
-                app.unassign_device(context, devices[i % len(devices)])
+                app.devices.unassign(context, devices[i % len(devices)])
             elif command == "hire":
                 members.append(world.member(f"m{i}-{j}@acme.se", f"Member {i}.{j}"))
             elif command == "last-day":
-                app.set_last_employment_day(
+                app.members.set_last_employment_day(
                     context, members[i % len(members)], date(2026, 9, j + 1)
                 )
             elif command == "settings":
-                app.change_company(
+                app.companies.change(
                     context, world.company_id, settings={"device_buyout": bool(i % 2)}
                 )
         except DomainError:
@@ -417,7 +417,7 @@ def play(
 
 @given(script=commands)
 def test_the_same_events_give_the_same_rows_in_any_fresh_database(script: list[Command]) -> None:
-    app = LessorApplication(env=POPO)
+    app = in_memory_app()
     play(app, script)
     first, second = Views(), Views()
     try:
@@ -434,7 +434,7 @@ def test_the_same_events_give_the_same_rows_in_any_fresh_database(script: list[C
 def test_a_rebuild_from_position_zero_equals_the_view_kept_up_command_by_command(
     script: list[Command],
 ) -> None:
-    app = LessorApplication(env=POPO)
+    app = in_memory_app()
     live, rebuilt = Views(), Views()
     try:
         play(app, script, after_each=lambda: live.catch_up(app))

@@ -22,10 +22,10 @@ from domain.model.product import Product, ProductKind
 from domain.model.subscription import Subscription, SubscriptionStatus
 from domain.model.time import add_months
 from domain.model.unique_claim import UniqueClaim, claim_id
+from tests.apps import in_memory_app
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
-POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 OPERATOR = Caller(actor=Actor("tok-operator", Role.OPERATOR), company_id=None)
 
 
@@ -69,7 +69,7 @@ class Tenant:
 
 
 def a_member(app: LessorApplication, company_id: UUID, email: str) -> UUID:
-    return app.register_member(
+    return app.members.register(
         ctx(OPERATOR),
         company_id=company_id,
         email=email,
@@ -80,7 +80,7 @@ def a_member(app: LessorApplication, company_id: UUID, email: str) -> UUID:
 
 
 def a_tenant(app: LessorApplication, name: str) -> Tenant:
-    company_id = app.register_company(
+    company_id = app.companies.register(
         ctx(OPERATOR),
         name=name,
         currency="SEK",
@@ -112,7 +112,7 @@ def subscribe(
     po: str | None = "PO-1",
     at: datetime = T0,
 ) -> UUID:
-    return app.create_subscription(
+    return app.subscriptions.create(
         ctx(caller, at=at),
         company_id=company_id,
         lines=lines,
@@ -134,13 +134,13 @@ def charges_of(app: LessorApplication, subscription_id: UUID) -> list[Any]:
 
 @pytest.fixture
 def app() -> LessorApplication:
-    return LessorApplication(env=POPO)
+    return in_memory_app()
 
 
 @pytest.fixture
 def catalog(app: LessorApplication) -> Catalog:
     def add(code: str, name: str, kind: ProductKind, minor: int) -> UUID:
-        return app.add_product(
+        return app.catalog.add_product(
             ctx(OPERATOR), code=code, name=name, kind=kind, prices={"SEK": minor, "EUR": 450}
         ).subject_id
 
@@ -179,9 +179,9 @@ def acme_plan(app: LessorApplication, acme: Tenant, catalog: Catalog) -> UUID:
 def test_an_operator_adds_a_product_and_changes_its_name_and_prices(
     app: LessorApplication, catalog: Catalog
 ) -> None:
-    app.change_product(ctx(OPERATOR), catalog.plan, name="Workplace", prices={"SEK": 5500})
+    app.catalog.change_product(ctx(OPERATOR), catalog.plan, name="Workplace", prices={"SEK": 5500})
 
-    product = app.product(OPERATOR, catalog.plan)
+    product = app.catalog.product(OPERATOR, catalog.plan)
     assert (product.name, product.kind) == ("Workplace", ProductKind.PLAN)
     assert product.prices == {"SEK": 5500, "EUR": 450}
     kinds = [type(e) for e in events_of(app, catalog.plan)]
@@ -196,14 +196,14 @@ def test_only_operators_add_or_change_products(
     before = head(app)
 
     with pytest.raises(NotAllowed):
-        app.add_product(
+        app.catalog.add_product(
             ctx(caller), code="X", name="Cheap Plan", kind=ProductKind.PLAN, prices={"SEK": 1}
         )
     with pytest.raises(NotAllowed):
-        app.change_product(ctx(caller), catalog.plan, prices={"SEK": 1})
+        app.catalog.change_product(ctx(caller), catalog.plan, prices={"SEK": 1})
 
     assert head(app) == before
-    assert app.product(caller, catalog.plan).prices["SEK"] == 4900
+    assert app.catalog.product(caller, catalog.plan).prices["SEK"] == 4900
 
 
 # --- roles and tenancy --------------------------------------------------------------------
@@ -216,36 +216,44 @@ def test_admins_and_services_manage_subscriptions(
     caller: Caller = getattr(acme, who)
 
     sub = subscribe(app, caller, acme.company_id, [(catalog.plan, 2)], term=Term.MONTHLY)
-    app.add_seats(ctx(caller), sub, catalog.plan, 1)
-    app.remove_seats(ctx(caller), sub, catalog.plan, 1)
-    app.change_po_reference(ctx(caller), sub, "PO-9")
-    app.change_renewal_option(ctx(caller), sub, RenewalOption.TO_MONTHLY)
-    app.assign_licence(ctx(caller), sub, acme.ann, catalog.plan)
-    app.unassign_licence(ctx(caller), sub, acme.ann, catalog.plan)
-    app.cancel_subscription(ctx(caller), sub)
+    app.subscriptions.add_seats(ctx(caller), sub, catalog.plan, 1)
+    app.subscriptions.remove_seats(ctx(caller), sub, catalog.plan, 1)
+    app.subscriptions.change_po_reference(ctx(caller), sub, "PO-9")
+    app.subscriptions.change_renewal_option(ctx(caller), sub, RenewalOption.TO_MONTHLY)
+    app.subscriptions.assign_licence(ctx(caller), sub, acme.ann, catalog.plan)
+    app.subscriptions.unassign_licence(ctx(caller), sub, acme.ann, catalog.plan)
+    app.subscriptions.cancel(ctx(caller), sub)
 
-    subscription = app.subscription(caller, sub)
+    subscription = app.subscriptions.get(caller, sub)
     assert subscription.line(catalog.plan).seats == 3
     assert subscription.pending_removals == {str(catalog.plan): 1}
     assert (subscription.po_reference, subscription.cancel_at_term_end) == ("PO-9", True)
-    assert app.quote(caller, acme.company_id, [(catalog.plan, 1)], Term.ONE_YEAR).total == sek(
-        "588.00"
-    )
+    assert app.subscriptions.quote(
+        caller, acme.company_id, [(catalog.plan, 1)], Term.ONE_YEAR
+    ).total == sek("588.00")
 
 
 SubscriptionReach = Callable[[LessorApplication, Caller, Tenant, Catalog, UUID], Any]
 
 SUBSCRIPTION_REACHES: dict[str, SubscriptionReach] = {
-    "read": lambda app, who, t, c, sub: app.subscription(who, sub),
-    "add seats": lambda app, who, t, c, sub: app.add_seats(ctx(who), sub, c.plan, 1),
-    "remove seats": lambda app, who, t, c, sub: app.remove_seats(ctx(who), sub, c.plan, 1),
-    "change PO": lambda app, who, t, c, sub: app.change_po_reference(ctx(who), sub, "X"),
-    "change renewal": lambda app, who, t, c, sub: app.change_renewal_option(
+    "read": lambda app, who, t, c, sub: app.subscriptions.get(who, sub),
+    "add seats": lambda app, who, t, c, sub: app.subscriptions.add_seats(ctx(who), sub, c.plan, 1),
+    "remove seats": lambda app, who, t, c, sub: app.subscriptions.remove_seats(
+        ctx(who), sub, c.plan, 1
+    ),
+    "change PO": lambda app, who, t, c, sub: app.subscriptions.change_po_reference(
+        ctx(who), sub, "X"
+    ),
+    "change renewal": lambda app, who, t, c, sub: app.subscriptions.change_renewal_option(
         ctx(who), sub, RenewalOption.EVERY_TIME
     ),
-    "cancel": lambda app, who, t, c, sub: app.cancel_subscription(ctx(who), sub),
-    "assign": lambda app, who, t, c, sub: app.assign_licence(ctx(who), sub, t.bob, c.plan),
-    "unassign": lambda app, who, t, c, sub: app.unassign_licence(ctx(who), sub, t.ann, c.plan),
+    "cancel": lambda app, who, t, c, sub: app.subscriptions.cancel(ctx(who), sub),
+    "assign": lambda app, who, t, c, sub: app.subscriptions.assign_licence(
+        ctx(who), sub, t.bob, c.plan
+    ),
+    "unassign": lambda app, who, t, c, sub: app.subscriptions.unassign_licence(
+        ctx(who), sub, t.ann, c.plan
+    ),
 }
 
 
@@ -257,7 +265,7 @@ def test_an_employee_cannot_see_or_touch_a_subscription(
     acme_plan: UUID,
     reach: SubscriptionReach,
 ) -> None:
-    app.assign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.plan)
+    app.subscriptions.assign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.plan)
     before = head(app)
 
     with pytest.raises(NotFound, match="Subscription not found"):
@@ -274,7 +282,7 @@ def test_an_employee_may_not_buy_or_quote_a_subscription(
     with pytest.raises(NotAllowed):
         subscribe(app, acme.employee, acme.company_id, [(catalog.plan, 1)])
     with pytest.raises(NotAllowed):
-        app.quote(acme.employee, acme.company_id, [(catalog.plan, 1)], Term.ONE_YEAR)
+        app.subscriptions.quote(acme.employee, acme.company_id, [(catalog.plan, 1)], Term.ONE_YEAR)
 
     assert head(app) == before
 
@@ -288,7 +296,7 @@ def test_another_companys_admin_finds_no_subscription_and_changes_nothing(
     acme_plan: UUID,
     reach: SubscriptionReach,
 ) -> None:
-    app.assign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.plan)
+    app.subscriptions.assign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.plan)
     before = head(app)
 
     with pytest.raises(NotFound, match="Subscription not found"):
@@ -301,9 +309,9 @@ def test_another_companys_subscription_answers_exactly_like_a_missing_one(
     app: LessorApplication, globex: Tenant, acme_plan: UUID
 ) -> None:
     with pytest.raises(NotFound) as other_tenants:
-        app.subscription(globex.admin, acme_plan)
+        app.subscriptions.get(globex.admin, acme_plan)
     with pytest.raises(NotFound) as missing:
-        app.subscription(globex.admin, UUID(int=404))
+        app.subscriptions.get(globex.admin, UUID(int=404))
 
     assert other_tenants.value.detail == missing.value.detail == "Subscription not found."
 
@@ -316,11 +324,15 @@ def test_another_companys_admin_cannot_buy_quote_or_default_for_a_company(
     with pytest.raises(NotFound):
         subscribe(app, globex.admin, acme.company_id, [(catalog.plan, 1)])
     with pytest.raises(NotFound):
-        app.quote(globex.admin, acme.company_id, [(catalog.plan, 1)], Term.ONE_YEAR)
+        app.subscriptions.quote(globex.admin, acme.company_id, [(catalog.plan, 1)], Term.ONE_YEAR)
     with pytest.raises(NotFound):
-        app.choose_default_licence(ctx(globex.admin), acme.company_id, acme_plan, catalog.plan)
+        app.subscriptions.choose_default_licence(
+            ctx(globex.admin), acme.company_id, acme_plan, catalog.plan
+        )
     with pytest.raises(NotFound):  # its own company, another company's subscription
-        app.choose_default_licence(ctx(globex.admin), globex.company_id, acme_plan, catalog.plan)
+        app.subscriptions.choose_default_licence(
+            ctx(globex.admin), globex.company_id, acme_plan, catalog.plan
+        )
 
     assert head(app) == before
 
@@ -329,24 +341,26 @@ def test_a_licence_cannot_go_to_another_companys_member(
     app: LessorApplication, acme: Tenant, globex: Tenant, catalog: Catalog, acme_plan: UUID
 ) -> None:
     with pytest.raises(NotFound, match="Member not found"):
-        app.assign_licence(ctx(acme.admin), acme_plan, globex.ann, catalog.plan)
+        app.subscriptions.assign_licence(ctx(acme.admin), acme_plan, globex.ann, catalog.plan)
 
-    assert app.subscription(acme.admin, acme_plan).assigned(catalog.plan) == 0
+    assert app.subscriptions.get(acme.admin, acme_plan).assigned(catalog.plan) == 0
 
 
 def test_a_service_may_not_choose_the_default_licence(
     app: LessorApplication, acme: Tenant, catalog: Catalog, acme_plan: UUID
 ) -> None:
     with pytest.raises(NotAllowed):
-        app.choose_default_licence(ctx(acme.service), acme.company_id, acme_plan, catalog.plan)
+        app.subscriptions.choose_default_licence(
+            ctx(acme.service), acme.company_id, acme_plan, catalog.plan
+        )
 
 
 def test_an_operator_reaches_every_companys_subscriptions(
     app: LessorApplication, acme: Tenant, catalog: Catalog, acme_plan: UUID
 ) -> None:
-    app.add_seats(ctx(OPERATOR), acme_plan, catalog.plan, 1)
+    app.subscriptions.add_seats(ctx(OPERATOR), acme_plan, catalog.plan, 1)
 
-    assert app.subscription(OPERATOR, acme_plan).line(catalog.plan).seats == 4
+    assert app.subscriptions.get(OPERATOR, acme_plan).line(catalog.plan).seats == 4
 
 
 # --- quotes and creation ------------------------------------------------------------------
@@ -357,7 +371,7 @@ def test_a_quote_prices_each_line_at_the_catalog_price_and_records_nothing(
 ) -> None:
     before = head(app)
 
-    quote = app.quote(
+    quote = app.subscriptions.quote(
         acme.admin, acme.company_id, [(catalog.plan, 5), (catalog.backup, 5)], Term.THREE_YEARS
     )
 
@@ -377,7 +391,7 @@ def test_a_subscription_starting_today_is_charged_at_once(
     [charged] = charges_of(app, sub)
     assert charged.charges[0].amount == sek("7938.00")
     assert (charged.actor, charged.at) == (acme.admin.actor, T0)
-    assert app.subscription(acme.admin, sub).status == SubscriptionStatus.ACTIVE
+    assert app.subscriptions.get(acme.admin, sub).status == SubscriptionStatus.ACTIVE
 
 
 def test_a_backdated_start_is_charged_once_when_created_and_never_again(
@@ -385,8 +399,8 @@ def test_a_backdated_start_is_charged_once_when_created_and_never_again(
 ) -> None:
     sub = subscribe(app, acme.admin, acme.company_id, [(catalog.plan, 2)], start=date(2025, 6, 1))
 
-    assert app.advance_subscription(sub, T0) == 0
-    assert app.advance_subscription(sub, datetime(2026, 5, 31, 9, tzinfo=UTC)) == 0
+    assert app.subscriptions.advance(sub, T0) == 0
+    assert app.subscriptions.advance(sub, datetime(2026, 5, 31, 9, tzinfo=UTC)) == 0
     [charged] = charges_of(app, sub)
     assert (charged.period_start, charged.period_end) == (date(2025, 6, 1), date(2026, 6, 1))
 
@@ -395,7 +409,7 @@ def test_creating_a_subscription_twice_under_one_idempotency_key_creates_one(
     app: LessorApplication, acme: Tenant, catalog: Catalog
 ) -> None:
     def create() -> UUID:
-        return app.create_subscription(
+        return app.subscriptions.create(
             ctx(acme.service, idempotency=Idempotency("key-1", "h")),
             company_id=acme.company_id,
             lines=[(catalog.plan, 1)],
@@ -429,11 +443,11 @@ def test_the_scheduler_charges_on_the_companys_local_date_and_only_once(
     )
 
     # 21:30 UTC on 31 March is 23:30 in Stockholm (CEST): still March.
-    assert app.advance_subscription(sub, datetime(2026, 3, 31, 21, 30, tzinfo=UTC)) == 0
+    assert app.subscriptions.advance(sub, datetime(2026, 3, 31, 21, 30, tzinfo=UTC)) == 0
     # 22:30 UTC is 00:30 on 1 April in Stockholm.
-    assert app.advance_subscription(sub, datetime(2026, 3, 31, 22, 30, tzinfo=UTC)) == 1
-    assert app.advance_subscription(sub, datetime(2026, 3, 31, 22, 30, tzinfo=UTC)) == 0
-    assert app.advance_subscription(sub, datetime(2026, 4, 20, 9, tzinfo=UTC)) == 0
+    assert app.subscriptions.advance(sub, datetime(2026, 3, 31, 22, 30, tzinfo=UTC)) == 1
+    assert app.subscriptions.advance(sub, datetime(2026, 3, 31, 22, 30, tzinfo=UTC)) == 0
+    assert app.subscriptions.advance(sub, datetime(2026, 4, 20, 9, tzinfo=UTC)) == 0
     [charged] = charges_of(app, sub)
     assert charged.actor == Actor("scheduler", Role.SYSTEM)
 
@@ -448,7 +462,7 @@ def test_a_monthly_subscription_keeps_billing_after_it_is_snapshotted(
     mornings_after = [add_months(TODAY, k) + timedelta(days=1) for k in range(1, 31)]
 
     recorded = [
-        app.advance_subscription(sub, datetime.combine(day, time(9), tzinfo=UTC))
+        app.subscriptions.advance(sub, datetime.combine(day, time(9), tzinfo=UTC))
         for day in mornings_after
     ]
 
@@ -472,17 +486,17 @@ def test_a_price_change_never_alters_what_was_sold_but_applies_at_the_next_renew
         renewal=RenewalOption.EVERY_TIME,
     )
 
-    app.change_product(ctx(OPERATOR), catalog.plan, prices={"SEK": 5500})
+    app.catalog.change_product(ctx(OPERATOR), catalog.plan, prices={"SEK": 5500})
 
-    subscription = app.subscription(acme.admin, sub)
+    subscription = app.subscriptions.get(acme.admin, sub)
     assert subscription.line(catalog.plan).unit_price == sek("49.00")
     [first] = charges_of(app, sub)
     assert first.charges[0].amount == sek("2940.00")  # 5 × 49 × 12, as sold
-    assert app.quote(acme.admin, acme.company_id, [(catalog.plan, 5)], Term.ONE_YEAR).total == (
-        sek("3300.00")
-    )
+    assert app.subscriptions.quote(
+        acme.admin, acme.company_id, [(catalog.plan, 5)], Term.ONE_YEAR
+    ).total == (sek("3300.00"))
 
-    assert app.advance_subscription(sub, datetime(2027, 3, 2, 9, tzinfo=UTC)) == 2
+    assert app.subscriptions.advance(sub, datetime(2027, 3, 2, 9, tzinfo=UTC)) == 2
 
     renewed = [e for e in events_of(app, sub) if isinstance(e, Subscription.Renewed)]
     assert renewed[0].lines[0].unit_price == sek("55.00")
@@ -495,13 +509,15 @@ def test_seats_added_after_a_price_change_cost_the_new_list_price(
     app: LessorApplication, acme: Tenant, catalog: Catalog
 ) -> None:
     sub = subscribe(app, acme.admin, acme.company_id, [(catalog.plan, 5)])
-    app.change_product(ctx(OPERATOR), catalog.plan, prices={"SEK": 5500})
+    app.catalog.change_product(ctx(OPERATOR), catalog.plan, prices={"SEK": 5500})
 
-    app.add_seats(ctx(acme.admin), sub, catalog.plan, 1)  # on the first day: a full term
+    app.subscriptions.add_seats(
+        ctx(acme.admin), sub, catalog.plan, 1
+    )  # on the first day: a full term
 
     added = [e for e in events_of(app, sub) if isinstance(e, Subscription.SeatsAdded)]
     assert added[0].charge.amount == sek("660.00")  # 1 × 55 × 12
-    assert app.subscription(acme.admin, sub).line(catalog.plan).unit_price == sek("49.00")
+    assert app.subscriptions.get(acme.admin, sub).line(catalog.plan).unit_price == sek("49.00")
 
 
 # --- PO references --------------------------------------------------------------------------
@@ -510,8 +526,8 @@ def test_seats_added_after_a_price_change_cost_the_new_list_price(
 def test_a_po_change_leaves_the_earlier_charge_with_its_po_and_goes_on_the_next(
     app: LessorApplication, acme: Tenant, catalog: Catalog, acme_plan: UUID
 ) -> None:
-    app.change_po_reference(ctx(acme.admin), acme_plan, "PO-2")
-    app.advance_subscription(acme_plan, datetime(2026, 4, 2, 9, tzinfo=UTC))
+    app.subscriptions.change_po_reference(ctx(acme.admin), acme_plan, "PO-2")
+    app.subscriptions.advance(acme_plan, datetime(2026, 4, 2, 9, tzinfo=UTC))
 
     first, second = charges_of(app, acme_plan)
     assert (first.po_reference, second.po_reference) == ("PO-1", "PO-2")
@@ -524,7 +540,7 @@ def test_seats_of_a_prepaid_term_cannot_be_removed_through_the_application(
     before = head(app)
 
     with pytest.raises(RuleViolation, match="prepaid"):
-        app.remove_seats(ctx(acme.admin), sub, catalog.plan, 1)
+        app.subscriptions.remove_seats(ctx(acme.admin), sub, catalog.plan, 1)
 
     assert head(app) == before
 
@@ -536,50 +552,52 @@ def test_a_member_holds_one_plan_across_the_company_but_any_number_of_options(
     app: LessorApplication, acme: Tenant, catalog: Catalog, acme_plan: UUID
 ) -> None:
     other = subscribe(app, acme.admin, acme.company_id, [(catalog.premium, 2), (catalog.backup, 2)])
-    app.assign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.plan)
+    app.subscriptions.assign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.plan)
     before = head(app)
 
     with pytest.raises(RuleViolation, match="already holds a plan"):
-        app.assign_licence(ctx(acme.admin), other, acme.ann, catalog.premium)
+        app.subscriptions.assign_licence(ctx(acme.admin), other, acme.ann, catalog.premium)
     assert head(app) == before
-    assert app.subscription(acme.admin, other).assigned(catalog.premium) == 0
+    assert app.subscriptions.get(acme.admin, other).assigned(catalog.premium) == 0
 
-    app.assign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.backup)
-    app.assign_licence(ctx(acme.admin), other, acme.ann, catalog.backup)
-    app.assign_licence(ctx(acme.admin), other, acme.bob, catalog.premium)  # Bob has none yet
+    app.subscriptions.assign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.backup)
+    app.subscriptions.assign_licence(ctx(acme.admin), other, acme.ann, catalog.backup)
+    app.subscriptions.assign_licence(
+        ctx(acme.admin), other, acme.bob, catalog.premium
+    )  # Bob has none yet
 
 
 def test_a_second_plan_on_the_same_subscription_is_refused_too(
     app: LessorApplication, acme: Tenant, catalog: Catalog
 ) -> None:
     sub = subscribe(app, acme.admin, acme.company_id, [(catalog.plan, 2), (catalog.premium, 2)])
-    app.assign_licence(ctx(acme.admin), sub, acme.ann, catalog.plan)
+    app.subscriptions.assign_licence(ctx(acme.admin), sub, acme.ann, catalog.plan)
 
     with pytest.raises(RuleViolation, match="already holds a plan"):
-        app.assign_licence(ctx(acme.admin), sub, acme.ann, catalog.premium)
+        app.subscriptions.assign_licence(ctx(acme.admin), sub, acme.ann, catalog.premium)
 
 
 def test_no_licence_is_assigned_without_a_free_seat(
     app: LessorApplication, acme: Tenant, catalog: Catalog
 ) -> None:
     sub = subscribe(app, acme.admin, acme.company_id, [(catalog.plan, 1)])
-    app.assign_licence(ctx(acme.admin), sub, acme.ann, catalog.plan)
+    app.subscriptions.assign_licence(ctx(acme.admin), sub, acme.ann, catalog.plan)
 
     with pytest.raises(RuleViolation, match="No free seat"):
-        app.assign_licence(ctx(acme.admin), sub, acme.bob, catalog.plan)
+        app.subscriptions.assign_licence(ctx(acme.admin), sub, acme.bob, catalog.plan)
 
 
 def test_unassigning_frees_the_seat_and_the_members_plan(
     app: LessorApplication, acme: Tenant, catalog: Catalog, acme_plan: UUID
 ) -> None:
     other = subscribe(app, acme.admin, acme.company_id, [(catalog.premium, 1)])
-    app.assign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.plan)
+    app.subscriptions.assign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.plan)
 
-    app.unassign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.plan)
-    app.assign_licence(ctx(acme.admin), other, acme.ann, catalog.premium)
+    app.subscriptions.unassign_licence(ctx(acme.admin), acme_plan, acme.ann, catalog.plan)
+    app.subscriptions.assign_licence(ctx(acme.admin), other, acme.ann, catalog.premium)
 
-    assert app.subscription(acme.admin, acme_plan).free_seats(catalog.plan) == 3
-    assert app.subscription(acme.admin, other).products_held_by(acme.ann) == [catalog.premium]
+    assert app.subscriptions.get(acme.admin, acme_plan).free_seats(catalog.plan) == 3
+    assert app.subscriptions.get(acme.admin, other).products_held_by(acme.ann) == [catalog.premium]
 
 
 def test_when_a_subscription_ends_its_members_may_take_another_plan(
@@ -589,19 +607,19 @@ def test_when_a_subscription_ends_its_members_may_take_another_plan(
     later = subscribe(
         app, acme.admin, acme.company_id, [(catalog.premium, 2)], start=date(2027, 3, 2)
     )
-    app.assign_licence(ctx(acme.admin), ending, acme.ann, catalog.plan)
+    app.subscriptions.assign_licence(ctx(acme.admin), ending, acme.ann, catalog.plan)
     with pytest.raises(RuleViolation, match="already holds a plan"):
-        app.assign_licence(ctx(acme.admin), later, acme.ann, catalog.premium)
+        app.subscriptions.assign_licence(ctx(acme.admin), later, acme.ann, catalog.premium)
 
-    assert app.advance_subscription(ending, datetime(2027, 3, 2, 9, tzinfo=UTC)) == 1
+    assert app.subscriptions.advance(ending, datetime(2027, 3, 2, 9, tzinfo=UTC)) == 1
 
-    ended = app.subscription(acme.admin, ending)
+    ended = app.subscriptions.get(acme.admin, ending)
     assert (ended.status, ended.holders) == (SubscriptionStatus.EXPIRED, {})
     ann_plan = events_of(app, claim_id("member-plan", acme.company_id, str(acme.ann)))
     assert isinstance(ann_plan[-1], UniqueClaim.Released)
-    app.assign_licence(ctx(acme.admin), later, acme.ann, catalog.premium)
+    app.subscriptions.assign_licence(ctx(acme.admin), later, acme.ann, catalog.premium)
     with pytest.raises(RuleViolation, match="subscription that has expired"):
-        app.assign_licence(ctx(acme.admin), ending, acme.bob, catalog.plan)
+        app.subscriptions.assign_licence(ctx(acme.admin), ending, acme.bob, catalog.plan)
 
 
 # --- the default licence ------------------------------------------------------------------
@@ -612,41 +630,45 @@ def test_a_new_member_gets_the_default_licence_while_a_seat_is_free(
 ) -> None:
     sub = subscribe(app, acme.admin, acme.company_id, [(catalog.plan, 1)])
     other = subscribe(app, acme.admin, acme.company_id, [(catalog.premium, 1)])
-    app.choose_default_licence(ctx(acme.admin), acme.company_id, sub, catalog.plan)
+    app.subscriptions.choose_default_licence(ctx(acme.admin), acme.company_id, sub, catalog.plan)
 
     cat = a_member(app, acme.company_id, "cat@acme.example")
-    version = app.subscription(acme.admin, sub).version
+    version = app.subscriptions.get(acme.admin, sub).version
     dan = a_member(app, acme.company_id, "dan@acme.example")  # no seat left for Dan
 
-    subscription = app.subscription(acme.admin, sub)
+    subscription = app.subscriptions.get(acme.admin, sub)
     assert subscription.products_held_by(cat) == [catalog.plan]
     assert subscription.products_held_by(dan) == []
     assert subscription.version == version  # nothing recorded for Dan's missing licence
-    assert app.member(acme.admin, dan).email == "dan@acme.example"  # Dan exists all the same
+    assert app.members.get(acme.admin, dan).email == "dan@acme.example"  # Dan exists all the same
     with pytest.raises(RuleViolation, match="already holds a plan"):  # the default is a plan
-        app.assign_licence(ctx(acme.admin), other, cat, catalog.premium)
+        app.subscriptions.assign_licence(ctx(acme.admin), other, cat, catalog.premium)
 
 
 def test_no_default_licence_comes_from_an_ended_subscription(
     app: LessorApplication, acme: Tenant, catalog: Catalog
 ) -> None:
     sub = subscribe(app, acme.admin, acme.company_id, [(catalog.plan, 5)])
-    app.choose_default_licence(ctx(acme.admin), acme.company_id, sub, catalog.plan)
-    app.advance_subscription(sub, datetime(2027, 3, 2, 9, tzinfo=UTC))
+    app.subscriptions.choose_default_licence(ctx(acme.admin), acme.company_id, sub, catalog.plan)
+    app.subscriptions.advance(sub, datetime(2027, 3, 2, 9, tzinfo=UTC))
 
     cat = a_member(app, acme.company_id, "cat@acme.example")
 
-    assert app.subscription(acme.admin, sub).products_held_by(cat) == []
+    assert app.subscriptions.get(acme.admin, sub).products_held_by(cat) == []
 
 
 def test_the_default_licence_is_a_product_of_the_subscription(
     app: LessorApplication, acme: Tenant, catalog: Catalog, acme_plan: UUID
 ) -> None:
     with pytest.raises(NotFound):
-        app.choose_default_licence(ctx(acme.admin), acme.company_id, acme_plan, catalog.premium)
+        app.subscriptions.choose_default_licence(
+            ctx(acme.admin), acme.company_id, acme_plan, catalog.premium
+        )
 
-    app.choose_default_licence(ctx(acme.admin), acme.company_id, acme_plan, catalog.backup)
-    app.choose_default_licence(ctx(acme.admin), acme.company_id, None, None)
+    app.subscriptions.choose_default_licence(
+        ctx(acme.admin), acme.company_id, acme_plan, catalog.backup
+    )
+    app.subscriptions.choose_default_licence(ctx(acme.admin), acme.company_id, None, None)
 
-    company = app.read_company(acme.admin, acme.company_id)
+    company = app.companies.read(acme.admin, acme.company_id)
     assert (company.default_subscription_id, company.default_product_id) == (None, None)

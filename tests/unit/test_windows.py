@@ -28,6 +28,7 @@ from domain.model.end_of_lease import (
 from domain.model.events import Cause
 from domain.model.money import Money
 from domain.model.time import add_months
+from tests.apps import in_memory_app
 
 STOCKHOLM = "Europe/Stockholm"
 US = timedelta(microseconds=1)
@@ -257,7 +258,7 @@ def at(caller: Caller, when: datetime) -> CommandContext:
 
 
 def a_leased_device(app: LessorApplication, renewal: date) -> UUID:
-    company_id = app.register_company(
+    company_id = app.companies.register(
         at(OPERATOR, T_SETUP),
         name="Acme AB",
         currency="SEK",
@@ -265,7 +266,7 @@ def a_leased_device(app: LessorApplication, renewal: date) -> UUID:
         vat_rate=Decimal("25"),
         settings={"device_buyout": True},
     ).subject_id
-    member_id = app.register_member(
+    member_id = app.members.register(
         at(OPERATOR, T_SETUP),
         company_id=company_id,
         email="ann@acme.example",
@@ -273,7 +274,7 @@ def a_leased_device(app: LessorApplication, renewal: date) -> UUID:
         role=Role.EMPLOYEE,
         last_employment_day=None,
     ).subject_id
-    device_id = app.register_device(
+    device_id = app.devices.register(
         at(OPERATOR, T_SETUP),
         company_id=company_id,
         serial="SN-1",
@@ -284,7 +285,7 @@ def a_leased_device(app: LessorApplication, renewal: date) -> UUID:
         lease_start=date(2024, 1, 15),
         renewal_date=renewal,
     ).subject_id
-    app.assign_device(at(OPERATOR, T_SETUP), device_id, member_id)
+    app.devices.assign(at(OPERATOR, T_SETUP), device_id, member_id)
     return device_id
 
 
@@ -294,7 +295,7 @@ def recorded_types(app: LessorApplication, device_id: UUID) -> list[str]:
 
 @pytest.fixture
 def app() -> LessorApplication:
-    return LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    return in_memory_app()
 
 
 @pytest.mark.parametrize(
@@ -311,8 +312,8 @@ def test_given_r_minus_1_month_on_a_dst_change_when_the_scheduler_runs_then_it_a
 ) -> None:
     device_id = a_leased_device(app, renewal)
 
-    opened = app.advance_device(device_id, final_from - US)
-    requested = app.advance_device(device_id, final_from)
+    opened = app.end_of_lease.advance(device_id, final_from - US)
+    requested = app.end_of_lease.advance(device_id, final_from)
 
     assert (opened, requested) == (1, 1)
     assert recorded_types(app, device_id)[-2:] == ["EndOfLeaseOpened", "FinalDecisionRequested"]
@@ -327,8 +328,8 @@ def test_given_r_minus_3_months_on_a_month_end_when_the_scheduler_runs_then_opti
 ) -> None:
     device_id = a_leased_device(app, date(2026, 5, 31))  # options from 28 Feb 00:00 CET
 
-    assert app.advance_device(device_id, utc(2026, 2, 27, 22, 59, 59)) == 0
-    assert app.advance_device(device_id, utc(2026, 2, 27, 23)) == 1
+    assert app.end_of_lease.advance(device_id, utc(2026, 2, 27, 22, 59, 59)) == 0
+    assert app.end_of_lease.advance(device_id, utc(2026, 2, 27, 23)) == 1
     assert app.repository.get(device_id).phase == Phase.PRELIMINARY
 
 
@@ -337,10 +338,10 @@ def test_given_the_scheduler_ran_when_it_runs_again_at_the_same_instant_then_not
 ) -> None:
     device_id = a_leased_device(app, date(2026, 4, 30))
     overdue_from = windows(date(2026, 4, 30), STOCKHOLM).overdue_from
-    first = app.advance_device(device_id, overdue_from)
+    first = app.end_of_lease.advance(device_id, overdue_from)
     version = app.repository.get(device_id).version
 
-    second = app.advance_device(device_id, overdue_from)
+    second = app.end_of_lease.advance(device_id, overdue_from)
 
     assert first == 3  # options opened, final decision requested, overdue
     assert second == 0
@@ -353,14 +354,14 @@ def test_given_the_scheduler_ran_when_it_runs_again_at_the_same_instant_then_not
 def test_the_scheduler_run_at_any_instants_records_each_rule_once_and_repeats_record_nothing(
     hours: list[int],
 ) -> None:
-    app = LessorApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app = in_memory_app()
     renewal = date(2026, 4, 30)
     device_id = a_leased_device(app, renewal)
     final_from = windows(renewal, STOCKHOLM).final_from
 
     for instant in sorted(final_from + timedelta(hours=h) for h in hours):
-        app.advance_device(device_id, instant)
-        assert app.advance_device(device_id, instant) == 0
+        app.end_of_lease.advance(device_id, instant)
+        assert app.end_of_lease.advance(device_id, instant) == 0
 
     types = recorded_types(app, device_id)
     for rule in ("EndOfLeaseOpened", "FinalDecisionRequested", "MarkedOverdue"):

@@ -30,7 +30,7 @@ def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
     path = tokens_file(container.settings.database_url)
     if path.exists():
         saved: dict[str, str] = json.loads(path.read_text())
-        if all(container.app.authenticate(hash_token(s)) for s in saved.values()):
+        if all(container.app.tokens.authenticate(hash_token(s)) for s in saved.values()):
             return saved  # already seeded in this database
     app = container.app
     operator = Caller(actor=cause().actor, company_id=None)
@@ -38,7 +38,7 @@ def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
     def ctx() -> CommandContext:
         return CommandContext(caller=operator, cause=cause())
 
-    company_id = app.register_company(
+    company_id = app.companies.register(
         ctx(),
         name="Demo Leasing AB",
         currency="SEK",
@@ -46,7 +46,7 @@ def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
         vat_rate=Decimal("25"),
         settings={"device_buyout": True},
     ).subject_id
-    admin_id = app.register_member(
+    admin_id = app.members.register(
         ctx(),
         company_id=company_id,
         email="admin@demo.example",
@@ -54,7 +54,7 @@ def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
         role=Role.ADMIN,
         last_employment_day=None,
     ).subject_id
-    employee_id = app.register_member(
+    employee_id = app.members.register(
         ctx(),
         company_id=company_id,
         email="erik@demo.example",
@@ -86,7 +86,7 @@ def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
     ]
     first_device: UUID | None = None
     for serial, model, category, cost, contract, start, renewal in devices:
-        outcome = app.register_device(
+        outcome = app.devices.register(
             ctx(),
             company_id=company_id,
             serial=serial,
@@ -99,7 +99,7 @@ def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
         )
         first_device = first_device or outcome.subject_id
     assert first_device is not None
-    app.assign_device(ctx(), first_device, employee_id)
+    app.devices.assign(ctx(), first_device, employee_id)
 
     tokens: dict[str, str] = {}
     for who, role, company, member in (
@@ -109,7 +109,7 @@ def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
         ("service", Role.SERVICE, company_id, None),
     ):
         secret = new_token_secret()
-        app.issue_token(
+        app.tokens.issue(
             cause(),
             token_hash=hash_token(secret),
             company_id=company,

@@ -131,7 +131,7 @@ def tokens_create(
     container = _container()
     try:
         secret = new_token_secret()
-        token_id = container.app.issue_token(
+        token_id = container.app.tokens.issue(
             _cause(container),
             token_hash=hash_token(secret),
             company_id=company,
@@ -151,7 +151,7 @@ def tokens_revoke(token_id: UUID) -> None:
     """Revoke a token: it is refused from the next request on."""
     container = _container()
     try:
-        container.app.revoke_token(_cause(container), token_id)
+        container.app.tokens.revoke(_cause(container), token_id)
     finally:
         container.close()
     out.print(f"revoked {token_id}")
@@ -162,7 +162,7 @@ def tokens_list() -> None:
     """Every token: id, role, company, member, label, active."""
     container = _container()
     try:
-        infos = container.app.tokens()
+        infos = container.app.tokens.issued()
     finally:
         container.close()
     table = Table("token id", "role", "company", "member", "label", "active")

@@ -43,7 +43,7 @@ class Authenticate:
             await self._refuse(scope, receive, send, detail)
             return
         caller = await anyio.to_thread.run_sync(
-            self.container.app.authenticate, hash_token(secret.strip())
+            self.container.app.tokens.authenticate, hash_token(secret.strip())
         )
         if caller is None:
             await self._refuse(scope, receive, send, "The API token is unknown or revoked.")

@@ -1,21 +1,42 @@
-"""The Lessor application: one method per command (load → check → decide → save)."""
+"""The Lessor application: one event store, commands grouped into feature services.
+
+Each service is a plain class over the small core (domain/application/core.py: loading
+with tenancy, version checks, uniqueness claims, idempotent replay, one commit), given the
+sibling services and the ports it needs here, e.g. `app.devices.assign(ctx, …)`,
+`app.end_of_lease.start_buyout(ctx, …)`. A new capability is a new service module, wired
+in below.
+"""
 
 from __future__ import annotations
 
-from domain.application.base import CommandContext, Idempotency, Outcome, command
-from domain.application.end_of_lease import DeviceOptions, EndOfLeaseCommands
-from domain.application.price_imports import PriceImportCommands
-from domain.application.subscriptions import Quote, SubscriptionCommands
-from domain.application.tokens import TokenCommands, TokenInfo
+from domain.application.catalog import Catalog
+from domain.application.companies import Companies
+from domain.application.core import (
+    ApplicationCore,
+    CommandContext,
+    Idempotency,
+    Outcome,
+    command,
+    operation,
+    operations,
+)
+from domain.application.devices import Devices
+from domain.application.end_of_lease import DeviceOptions, EndOfLease
+from domain.application.members import Members
+from domain.application.price_imports import PriceImports
+from domain.application.rentals import Rentals
+from domain.application.replacements import Replacements
+from domain.application.subscriptions import Quote, Subscriptions
+from domain.application.tokens import TokenInfo, Tokens
+from domain.application.valuation import Valuation
 from domain.model.company import Company
 from domain.model.device import Device
 from domain.model.member import Member
 from domain.model.subscription import Subscription
+from domain.ports import IdSource, PaymentGateway
 
 
-class LessorApplication(
-    EndOfLeaseCommands, PriceImportCommands, SubscriptionCommands, TokenCommands
-):
+class LessorApplication(ApplicationCore):
     """All aggregates in one event store (tables `lessor_events`, `lessor_snapshots`)."""
 
     name = "lessor"
@@ -25,6 +46,28 @@ class LessorApplication(
         Device: 50,
         Subscription: 50,
     }
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        ids: IdSource,
+        payment_gateway: PaymentGateway,
+    ) -> None:
+        super().__init__(env=env)
+        self.companies = Companies(self, ids)
+        self.catalog = Catalog(self, ids)
+        self.subscriptions = Subscriptions(self, ids, self.companies, self.catalog)
+        self.members = Members(self, ids, self.companies, default_licence=self.subscriptions)
+        self.devices = Devices(self, ids, self.companies)
+        self.valuation = Valuation(self, self.companies, self.devices)
+        self.replacements = Replacements(self, ids, self.devices, self.members)
+        self.rentals = Rentals(self, ids, self.devices)
+        self.end_of_lease = EndOfLease(
+            self, self.devices, self.valuation, self.replacements, payment_gateway
+        )
+        self.price_imports = PriceImports(self, self.companies)
+        self.tokens = Tokens(self)
 
 
 __all__ = [
@@ -36,4 +79,6 @@ __all__ = [
     "Quote",
     "TokenInfo",
     "command",
+    "operation",
+    "operations",
 ]

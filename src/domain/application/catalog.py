@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from uuid import UUID, uuid4
+from dataclasses import dataclass
+from uuid import UUID
 
-from domain.application.base import ApplicationCore, CommandContext, Outcome, command
+from domain.application.core import ApplicationCore, CommandContext, Outcome, command
 from domain.model.actor import Caller, Role
 from domain.model.ids import natural_id
 from domain.model.product import Product, ProductKind
+from domain.ports import IdSource
 
 # Catalog keys are provider-wide, not per company: claims use this namespace as "company".
 PROVIDER = natural_id("provider")
 
 
-class CatalogCommands(ApplicationCore):
-    @command
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    core: ApplicationCore
+    ids: IdSource
+
+    @command("add_product")
     def add_product(
         self,
         ctx: CommandContext,
@@ -25,13 +31,14 @@ class CatalogCommands(ApplicationCore):
         prices: dict[str, int],
     ) -> Outcome:
         ctx.caller.require(Role.OPERATOR)
+        product_id = self.ids.new_id()
         product = Product.add(
-            product_id=uuid4(), code=code, name=name, kind=kind, prices=prices, cause=ctx.cause
+            product_id=product_id, code=code, name=name, kind=kind, prices=prices, cause=ctx.cause
         )
-        claim = self._claim("product-code", PROVIDER, product.code, product.id, ctx.cause)
-        return self._commit(ctx, "add_product", product, claim, created=True)
+        claim = self.core.claim("product-code", PROVIDER, product.code, product.id, ctx.cause)
+        return self.core.commit(ctx, product, claim, created=True)
 
-    @command
+    @command("change_product")
     def change_product(
         self,
         ctx: CommandContext,
@@ -42,16 +49,16 @@ class CatalogCommands(ApplicationCore):
     ) -> Outcome:
         ctx.caller.require(Role.OPERATOR)
         product = self.product(ctx.caller, product_id)
-        self._check_version(ctx, product)
+        self.core.check_version(ctx, product)
         product.change(name=name, prices=prices, cause=ctx.cause)
-        return self._commit(ctx, "change_product", product, created=False)
+        return self.core.commit(ctx, product, created=False)
 
     def product(self, caller: Caller, product_id: UUID, version: int | None = None) -> Product:
         """Every authenticated caller may read the catalog (the caller is for symmetry with
         the other reads, and for the day a catalog becomes per-customer)."""
         del caller
-        return self._load(Product, product_id, "Product", version)
+        return self.core.load(Product, product_id, "Product", version)
 
     def products(self) -> list[Product]:
-        ids = [n.originator_id for n in self._notifications_of(Product.Added)]
-        return [self._load(Product, product_id, "Product") for product_id in ids]
+        ids = [n.originator_id for n in self.core.notifications_of(Product.Added)]
+        return [self.core.load(Product, product_id, "Product") for product_id in ids]

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from domain.application.base import CommandContext, Outcome, command
-from domain.application.tenants import TenantCommands
+from domain.application.companies import Companies
+from domain.application.core import ApplicationCore, CommandContext, Outcome, command
 from domain.model.actor import DEVICE_MANAGERS, Caller, Role
+from domain.model.company import Company
 from domain.model.device import ContractType, Device
 from domain.model.errors import InvalidValue, NotFound
 from domain.model.member import Member
 from domain.model.money import Money
+from domain.ports import IdSource
 
 
-class DeviceCommands(TenantCommands):
-    """Devices belong to companies, so these commands build on the tenant commands."""
+@dataclass(frozen=True, eq=False)
+class Devices:
+    core: ApplicationCore
+    ids: IdSource
+    companies: Companies
 
-    @command
-    def register_device(
+    @command("register_device")
+    def register(
         self,
         ctx: CommandContext,
         *,
@@ -31,14 +37,14 @@ class DeviceCommands(TenantCommands):
         lease_start: date | None,
         renewal_date: date | None,
     ) -> Outcome:
-        company = self.company(ctx.caller, company_id)
+        company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(*DEVICE_MANAGERS)
         if company_cost.currency != company.currency:
             raise InvalidValue(
                 f"The company cost must be in the company's currency ({company.currency})."
             )
         device = Device.register(
-            device_id=uuid4(),
+            device_id=self.ids.new_id(),
             company_id=company_id,
             serial=serial,
             model=model,
@@ -49,31 +55,44 @@ class DeviceCommands(TenantCommands):
             renewal_date=renewal_date,
             cause=ctx.cause,
         )
-        claim = self._claim("device-serial", company_id, device.serial, device.id, ctx.cause)
-        return self._commit(ctx, "register_device", device, claim, created=True)
+        claim = self.core.claim("device-serial", company_id, device.serial, device.id, ctx.cause)
+        return self.core.commit(ctx, device, claim, created=True)
 
-    @command
-    def assign_device(self, ctx: CommandContext, device_id: UUID, member_id: UUID) -> Outcome:
-        device = self.device(ctx.caller, device_id)
-        ctx.caller.require(*DEVICE_MANAGERS)
-        member = self._load(Member, member_id, "Member")
+    @command("assign_device")
+    def assign(self, ctx: CommandContext, device_id: UUID, member_id: UUID) -> Outcome:
+        device = self.managed(ctx, device_id)
+        member = self.core.load(Member, member_id, "Member")
         if member.company_id != device.company_id:
             raise NotFound("Member not found.")
-        self._check_version(ctx, device)
+        self.core.check_version(ctx, device)
         device.assign(member.id, cause=ctx.cause)
-        return self._commit(ctx, "assign_device", device, created=False)
+        return self.core.commit(ctx, device, created=False)
 
-    @command
-    def unassign_device(self, ctx: CommandContext, device_id: UUID) -> Outcome:
-        device = self.device(ctx.caller, device_id)
-        ctx.caller.require(*DEVICE_MANAGERS)
-        self._check_version(ctx, device)
+    @command("unassign_device")
+    def unassign(self, ctx: CommandContext, device_id: UUID) -> Outcome:
+        device = self.managed(ctx, device_id)
+        self.core.check_version(ctx, device)
         device.unassign(cause=ctx.cause)
-        return self._commit(ctx, "unassign_device", device, created=False)
+        return self.core.commit(ctx, device, created=False)
 
-    def device(self, caller: Caller, device_id: UUID, version: int | None = None) -> Device:
-        device = self._load(Device, device_id, "Device", version)
-        caller.require_company(device.company_id, "Device")
+    def get(self, caller: Caller, device_id: UUID, version: int | None = None) -> Device:
+        device = self.core.load_owned(caller, Device, device_id, "Device", version)
         if caller.role == Role.EMPLOYEE and device.assignee_id != caller.member_id:
             raise NotFound("Device not found.")  # employees see only their own devices
         return device
+
+    def managed(self, ctx: CommandContext, device_id: UUID) -> Device:
+        """A device for a command of its company's admins and integrations (SPEC §1)."""
+        device = self.get(ctx.caller, device_id)
+        ctx.caller.require(*DEVICE_MANAGERS)
+        return device
+
+    def for_employee_or_manager(
+        self, ctx: CommandContext, device_id: UUID
+    ) -> tuple[Device, Company]:
+        """Employees act on their own devices (others are invisible: 404); admins, services
+        and operators act on their company's devices on the employee's behalf."""
+        device = self.get(ctx.caller, device_id)
+        ctx.caller.require(Role.EMPLOYEE, *DEVICE_MANAGERS)
+        self.core.check_version(ctx, device)
+        return device, self.core.load(Company, device.company_id, "Company")

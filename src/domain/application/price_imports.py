@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.application.base import CommandContext
-from domain.application.tenants import TenantCommands
+from domain.application.companies import Companies
+from domain.application.core import ApplicationCore, CommandContext, operation
 from domain.model.actor import DEVICE_MANAGERS
 from domain.model.device import Device
 from domain.model.errors import NotFound, VersionConflict
@@ -53,13 +53,20 @@ class ImportResult:
         return sum(bool(outcome.changes) for outcome in self.rows)
 
 
-class PriceImportCommands(TenantCommands):
+@dataclass(frozen=True, eq=False)
+class PriceImports:
+    core: ApplicationCore
+    companies: Companies
+
+    # Not replayed under its Idempotency-Key like other commands (a replay would answer
+    # with an Outcome): the same file is recognised by its content and answered as a repeat.
+    @operation("import_buyout_prices")
     def import_buyout_prices(
         self, ctx: CommandContext, company_id: UUID, content: bytes, *, dry_run: bool
     ) -> ImportResult:
         """Check a price file (dry run) or apply it: every device and the import record in
         one commit, or nothing when any row has an error (PriceImportRejected)."""
-        company = self.company(ctx.caller, company_id)
+        company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(*DEVICE_MANAGERS)
         sha256 = content_sha256(content)
         import_id = price_import_id(company_id, sha256)
@@ -87,7 +94,7 @@ class PriceImportCommands(TenantCommands):
             repeated=False,
             rows=tuple(outcomes),
             errors=errors,
-            position=self._head(),
+            position=self.core.head(),
         )
         if dry_run:
             return result
@@ -98,7 +105,7 @@ class PriceImportCommands(TenantCommands):
         )
         changed = [device for device in devices if device.pending_events]
         try:
-            outcome = self._commit(ctx, "import_buyout_prices", record, *changed, created=True)
+            outcome = self.core.commit(ctx, record, *changed, created=True)
         except VersionConflict:
             # The same file, imported concurrently, won the race: this one is a repeat.
             if (earlier := self._earlier_import(import_id)) is not None:
@@ -120,11 +127,11 @@ class PriceImportCommands(TenantCommands):
         """The company's devices with these serials, found through their serial claims."""
         found: dict[UUID, Device] = {}
         for serial in serials:
-            claim = self._held_claim("device-serial", company_id, serial)
+            claim = self.core.held_claim("device-serial", company_id, serial)
             if claim is None or claim.owner_id is None:
                 continue
             try:
-                device = self._load(Device, claim.owner_id, "Device")
+                device = self.core.load(Device, claim.owner_id, "Device")
             except NotFound:
                 continue
             if device.company_id == company_id and serial_key(device.serial) == serial_key(serial):
@@ -133,7 +140,7 @@ class PriceImportCommands(TenantCommands):
 
     def _earlier_import(self, import_id: UUID) -> PriceImportRecord | None:
         try:
-            return self._load(PriceImportRecord, import_id, "")
+            return self.core.load(PriceImportRecord, import_id, "")
         except NotFound:
             return None
 
@@ -147,8 +154,5 @@ class PriceImportCommands(TenantCommands):
             repeated=True,
             rows=earlier.outcomes,
             errors=(),
-            position=self._head(),
+            position=self.core.head(),
         )
-
-    def _head(self) -> int:
-        return int(self.recorder.max_notification_id() or 0)

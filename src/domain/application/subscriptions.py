@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.application.base import CommandContext, Outcome, command
-from domain.application.catalog import CatalogCommands
-from domain.application.tenants import TenantCommands
-from domain.model.actor import DEVICE_MANAGERS, Actor, Caller, Role
+from domain.application.catalog import Catalog
+from domain.application.companies import Companies
+from domain.application.core import SCHEDULER, ApplicationCore, CommandContext, Outcome, command
+from domain.model.actor import DEVICE_MANAGERS, Caller, Role
 from domain.model.company import Company
 from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause
@@ -21,10 +21,10 @@ from domain.model.pricing import QuoteLine, RenewalOption, Term, quote
 from domain.model.product import Product, ProductKind
 from domain.model.subscription import SeatLine, Subscription
 from domain.model.time import local_date
+from domain.ports import IdSource
 
 # Subscription commands are open to the same roles as device commands (SPEC §1).
 SUBSCRIPTION_MANAGERS = DEVICE_MANAGERS
-SCHEDULER = Actor(id="scheduler", role=Role.SYSTEM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +34,18 @@ class Quote:
     total: Money
 
 
-class SubscriptionCommands(TenantCommands, CatalogCommands):
+@dataclass(frozen=True, eq=False)
+class Subscriptions:
+    core: ApplicationCore
+    ids: IdSource
+    companies: Companies
+    catalog: Catalog
+
     def quote(
         self, caller: Caller, company_id: UUID, lines: list[tuple[UUID, int]], term: Term
     ) -> Quote:
         """The estimated cost of one term, before buying; nothing is recorded."""
-        company = self.company(caller, company_id)
+        company = self.companies.get(caller, company_id)
         caller.require(*SUBSCRIPTION_MANAGERS)
         priced = [
             (product.name, seats, product.price_in(company.currency))
@@ -48,8 +54,8 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         quoted, total = quote(priced, term)
         return Quote(term=term, lines=quoted, total=total)
 
-    @command
-    def create_subscription(
+    @command("create_subscription")
+    def create(
         self,
         ctx: CommandContext,
         *,
@@ -61,7 +67,7 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         separate_invoice: bool,
         renewal_option: RenewalOption,
     ) -> Outcome:
-        company = self.company(ctx.caller, company_id)
+        company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(*SUBSCRIPTION_MANAGERS)
         seat_lines = [
             SeatLine(
@@ -74,7 +80,7 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
             for product, seats in self._products_of(ctx.caller, lines)
         ]
         subscription = Subscription.create(
-            subscription_id=uuid4(),
+            subscription_id=self.ids.new_id(),
             company_id=company_id,
             lines=seat_lines,
             start_date=start_date,
@@ -86,14 +92,14 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         )
         # A backdated start is charged now: its first term, or each past month, once.
         subscription.advance(self._today(company, ctx.cause.at), {}, ctx.cause)
-        return self._commit(ctx, "create_subscription", subscription, created=True)
+        return self.core.commit(ctx, subscription, created=True)
 
-    @command
+    @command("add_seats")
     def add_seats(
         self, ctx: CommandContext, subscription_id: UUID, product_id: UUID, seats: int
     ) -> Outcome:
         subscription, company = self._managed(ctx, subscription_id)
-        product = self.product(ctx.caller, product_id)
+        product = self.catalog.product(ctx.caller, product_id)
         subscription.add_seats(
             product_id,
             seats,
@@ -101,48 +107,48 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
             today=self._today(company, ctx.cause.at),
             cause=ctx.cause,
         )
-        return self._commit(ctx, "add_seats", subscription, created=False)
+        return self.core.commit(ctx, subscription, created=False)
 
-    @command
+    @command("remove_seats")
     def remove_seats(
         self, ctx: CommandContext, subscription_id: UUID, product_id: UUID, seats: int
     ) -> Outcome:
         subscription, _ = self._managed(ctx, subscription_id)
         subscription.remove_seats(product_id, seats, cause=ctx.cause)
-        return self._commit(ctx, "remove_seats", subscription, created=False)
+        return self.core.commit(ctx, subscription, created=False)
 
-    @command
+    @command("change_po_reference")
     def change_po_reference(
         self, ctx: CommandContext, subscription_id: UUID, po_reference: str | None
     ) -> Outcome:
         subscription, _ = self._managed(ctx, subscription_id)
         subscription.change_po_reference(po_reference, cause=ctx.cause)
-        return self._commit(ctx, "change_po_reference", subscription, created=False)
+        return self.core.commit(ctx, subscription, created=False)
 
-    @command
+    @command("change_renewal_option")
     def change_renewal_option(
         self, ctx: CommandContext, subscription_id: UUID, option: RenewalOption
     ) -> Outcome:
         subscription, _ = self._managed(ctx, subscription_id)
         subscription.change_renewal_option(option, cause=ctx.cause)
-        return self._commit(ctx, "change_renewal_option", subscription, created=False)
+        return self.core.commit(ctx, subscription, created=False)
 
-    @command
-    def cancel_subscription(self, ctx: CommandContext, subscription_id: UUID) -> Outcome:
+    @command("cancel_subscription")
+    def cancel(self, ctx: CommandContext, subscription_id: UUID) -> Outcome:
         subscription, _ = self._managed(ctx, subscription_id)
         subscription.cancel_at_end(cause=ctx.cause)
-        return self._commit(ctx, "cancel_subscription", subscription, created=False)
+        return self.core.commit(ctx, subscription, created=False)
 
-    @command
+    @command("assign_licence")
     def assign_licence(
         self, ctx: CommandContext, subscription_id: UUID, member_id: UUID, product_id: UUID
     ) -> Outcome:
         subscription, _ = self._managed(ctx, subscription_id)
         member = self._member_of(subscription, member_id)
         changed = self._assign(subscription, member, product_id, ctx.cause)
-        return self._commit(ctx, "assign_licence", subscription, *changed, created=False)
+        return self.core.commit(ctx, subscription, *changed, created=False)
 
-    @command
+    @command("unassign_licence")
     def unassign_licence(
         self, ctx: CommandContext, subscription_id: UUID, member_id: UUID, product_id: UUID
     ) -> Outcome:
@@ -151,13 +157,13 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         subscription.unassign_licence(member.id, product_id, cause=ctx.cause)
         released = []
         if subscription.line(product_id).kind == ProductKind.PLAN:
-            claim = self._held_claim("member-plan", subscription.company_id, str(member.id))
+            claim = self.core.held_claim("member-plan", subscription.company_id, str(member.id))
             if claim is not None:
                 claim.release(cause=ctx.cause)
                 released.append(claim)
-        return self._commit(ctx, "unassign_licence", subscription, *released, created=False)
+        return self.core.commit(ctx, subscription, *released, created=False)
 
-    @command
+    @command("choose_default_licence")
     def choose_default_licence(
         self,
         ctx: CommandContext,
@@ -165,22 +171,22 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         subscription_id: UUID | None,
         product_id: UUID | None,
     ) -> Outcome:
-        company = self.company(ctx.caller, company_id)
+        company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(Role.OPERATOR, Role.ADMIN)
         if subscription_id is not None and product_id is not None:
-            subscription = self.subscription(ctx.caller, subscription_id)
+            subscription = self.get(ctx.caller, subscription_id)
             if subscription.company_id != company.id:
                 raise NotFound("Subscription not found.")
             subscription.line(product_id)
-        self._check_version(ctx, company)
+        self.core.check_version(ctx, company)
         company.choose_default_licence(subscription_id, product_id, cause=ctx.cause)
-        return self._commit(ctx, "choose_default_licence", company, created=False)
+        return self.core.commit(ctx, company, created=False)
 
-    def advance_subscription(self, subscription_id: UUID, now: datetime) -> int:
+    def advance(self, subscription_id: UUID, now: datetime) -> int:
         """The scheduler's job: charge what is due and renew at term end. Returns the number
         of new events (0 when nothing was due: running it again changes nothing)."""
-        subscription = self._load(Subscription, subscription_id, "Subscription")
-        company = self._load(Company, subscription.company_id, "Company")
+        subscription = self.core.load(Subscription, subscription_id, "Subscription")
+        company = self.core.load(Company, subscription.company_id, "Company")
         cause = Cause(actor=SCHEDULER, at=now, correlation_id=f"scheduler-{now.isoformat()}")
         prices = self._list_prices(subscription)
         plan_holders = self._plan_holders(subscription)
@@ -188,28 +194,28 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         pending = len(subscription.pending_events)
         if pending:
             released = self._release_plans(subscription, plan_holders, cause)
-            self._save_and_announce(subscription, *released)
+            self.core.save_and_announce(subscription, *released)
         return pending
 
-    def subscription(
+    def get(
         self, caller: Caller, subscription_id: UUID, version: int | None = None
     ) -> Subscription:
-        subscription = self._load(Subscription, subscription_id, "Subscription", version)
-        caller.require_company(subscription.company_id, "Subscription")
+        subscription = self.core.load_owned(
+            caller, Subscription, subscription_id, "Subscription", version
+        )
         if caller.role == Role.EMPLOYEE:
             raise NotFound("Subscription not found.")
         return subscription
 
-    # ------------------------------------------------------------------ helpers
-
-    def _licences_for_new_member(
+    def licences_for_new_member(
         self, company: Company, member: Member, cause: Cause
     ) -> list[Aggregate]:
-        """The company's default licence, when it has one with a free seat."""
+        """The company's default licence, when it has one with a free seat (the members'
+        registration saves it with the new member)."""
         if company.default_subscription_id is None or company.default_product_id is None:
             return []
         try:
-            subscription = self._load(Subscription, company.default_subscription_id, "")
+            subscription = self.core.load(Subscription, company.default_subscription_id, "")
             if subscription.is_ended or subscription.free_seats(company.default_product_id) < 1:
                 return []
             return [
@@ -219,6 +225,8 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         except (NotFound, RuleViolation):
             return []  # no licence by default is not a reason to refuse the member
 
+    # ------------------------------------------------------------------ helpers
+
     def _assign(
         self, subscription: Subscription, member: Member, product_id: UUID, cause: Cause
     ) -> list[Aggregate]:
@@ -226,7 +234,7 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         if subscription.line(product_id).kind != ProductKind.PLAN:
             return []
         try:  # one plan per member, across every subscription of the company
-            claim = self._claim(
+            claim = self.core.claim(
                 "member-plan", subscription.company_id, str(member.id), subscription.id, cause
             )
         except AlreadyExists:
@@ -251,17 +259,17 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
             return []
         released: list[Aggregate] = []
         for member_id in holders:
-            claim = self._held_claim("member-plan", subscription.company_id, member_id)
+            claim = self.core.held_claim("member-plan", subscription.company_id, member_id)
             if claim is not None and claim.owner_id == subscription.id:
                 claim.release(cause=cause)
                 released.append(claim)
         return released
 
     def _managed(self, ctx: CommandContext, subscription_id: UUID) -> tuple[Subscription, Company]:
-        subscription = self.subscription(ctx.caller, subscription_id)
+        subscription = self.get(ctx.caller, subscription_id)
         ctx.caller.require(*SUBSCRIPTION_MANAGERS)
-        self._check_version(ctx, subscription)
-        company = self._load(Company, subscription.company_id, "Company")
+        self.core.check_version(ctx, subscription)
+        company = self.core.load(Company, subscription.company_id, "Company")
         # Time is lazy: bring the subscription up to today first (what the scheduler would
         # have done), so a command never acts on a term that has already ended.
         catch_up = Cause(actor=SCHEDULER, at=ctx.cause.at, correlation_id=ctx.cause.correlation_id)
@@ -271,7 +279,7 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
         return subscription, company
 
     def _member_of(self, subscription: Subscription, member_id: UUID) -> Member:
-        member = self._load(Member, member_id, "Member")
+        member = self.core.load(Member, member_id, "Member")
         if member.company_id != subscription.company_id:
             raise NotFound("Member not found.")
         return member
@@ -281,7 +289,7 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
     ) -> list[tuple[Product, int]]:
         if not lines:
             raise InvalidValue("Name at least one product and its seats.")
-        return [(self.product(caller, product_id), seats) for product_id, seats in lines]
+        return [(self.catalog.product(caller, product_id), seats) for product_id, seats in lines]
 
     def _list_prices(self, subscription: Subscription) -> dict[UUID, Money]:
         """The catalog prices in force now for the subscription's products and currency."""
@@ -293,7 +301,8 @@ class SubscriptionCommands(TenantCommands, CatalogCommands):
 
     def _line_products(self, subscription: Subscription) -> list[Product]:
         return [
-            self._load(Product, line.product_id, "Product") for line in subscription.lines.values()
+            self.core.load(Product, line.product_id, "Product")
+            for line in subscription.lines.values()
         ]
 
     @staticmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.application.base import ApplicationCore
+from domain.application.core import ApplicationCore
 from domain.model.actor import Actor, Caller, Role
 from domain.model.api_token import ApiToken, token_id_for
 from domain.model.company import Company
@@ -24,8 +24,13 @@ class TokenInfo:
     active: bool
 
 
-class TokenCommands(ApplicationCore):
-    def issue_token(
+@dataclass(frozen=True, eq=False)
+class Tokens:
+    """Tokens are issued by operators at the console (the CLI), not through the API."""
+
+    core: ApplicationCore
+
+    def issue(
         self,
         cause: Cause,
         *,
@@ -36,9 +41,9 @@ class TokenCommands(ApplicationCore):
         label: str,
     ) -> UUID:
         if company_id is not None:
-            self._load(Company, company_id, "Company")
+            self.core.load(Company, company_id, "Company")
         if member_id is not None:
-            member = self._load(Member, member_id, "Member")
+            member = self.core.load(Member, member_id, "Member")
             if member.company_id != company_id:
                 raise NotFound("Member not found.")
         token = ApiToken.issue(
@@ -49,18 +54,18 @@ class TokenCommands(ApplicationCore):
             label=label,
             cause=cause,
         )
-        self._save_and_announce(token)
+        self.core.save_and_announce(token)
         return token.id
 
-    def revoke_token(self, cause: Cause, token_id: UUID) -> None:
-        token = self._load(ApiToken, token_id, "Token")
+    def revoke(self, cause: Cause, token_id: UUID) -> None:
+        token = self.core.load(ApiToken, token_id, "Token")
         token.revoke(cause=cause)
-        self._save_and_announce(token)
+        self.core.save_and_announce(token)
 
     def authenticate(self, token_hash: str) -> Caller | None:
         """The caller a presented token stands for, or None (unknown or revoked)."""
         try:
-            token = self._load(ApiToken, token_id_for(token_hash), "Token")
+            token = self.core.load(ApiToken, token_id_for(token_hash), "Token")
         except NotFound:
             return None
         if not token.is_active:
@@ -71,14 +76,14 @@ class TokenCommands(ApplicationCore):
             member_id=token.member_id,
         )
 
-    def tokens(self) -> list[TokenInfo]:
+    def issued(self) -> list[TokenInfo]:
         """Every token ever issued, from the log (a handful per company; no view needed)."""
         token_ids: list[UUID] = []
-        for notification in self._notifications_of(ApiToken.Issued):
+        for notification in self.core.notifications_of(ApiToken.Issued):
             token_ids.append(notification.originator_id)
         infos = []
         for token_id in token_ids:
-            token = self._load(ApiToken, token_id, "Token")
+            token = self.core.load(ApiToken, token_id, "Token")
             infos.append(
                 TokenInfo(
                     token_id=token.id,

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/companies", tags=["companies"])
 
 @router.post("", status_code=201, summary="Register a company (operator)")
 def register_company(body: CompanyCreate, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
-    outcome = c.app.register_company(
+    outcome = c.app.companies.register(
         ctx,
         name=body.name,
         currency=body.currency,
@@ -26,20 +26,20 @@ def register_company(body: CompanyCreate, ctx: ContextDep, c: ContainerDep) -> J
         vat_rate=body.vat_rate,
         settings=body.settings,
     )
-    company = c.app.read_company(ctx.caller, outcome.subject_id, version=outcome.version)
+    company = c.app.companies.read(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, company_out(company), lambda i: f"/v1/companies/{i}")
 
 
 @router.get("/{company_id}", summary="Read a company")
 def get_company(company_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
-    return company_out(c.app.read_company(who, company_id))
+    return company_out(c.app.companies.read(who, company_id))
 
 
 @router.patch("/{company_id}", summary="Change name, time zone, VAT rate or settings")
 def change_company(
     company_id: UUID, body: CompanyChange, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.change_company(
+    outcome = c.app.companies.change(
         replace(ctx, expected_version=body.expected_version),
         company_id,
         name=body.name,
@@ -47,5 +47,5 @@ def change_company(
         time_zone=body.time_zone,
         settings=body.settings,
     )
-    company = c.app.read_company(ctx.caller, outcome.subject_id, version=outcome.version)
+    company = c.app.companies.read(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, company_out(company))

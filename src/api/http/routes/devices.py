@@ -34,7 +34,7 @@ def register_device(body: DeviceCreate, ctx: ContextDep, c: ContainerDep) -> JSO
     company_id = body.company_id or ctx.caller.company_id
     if company_id is None:
         raise InvalidValue("company_id is required for operators.")
-    outcome = c.app.register_device(
+    outcome = c.app.devices.register(
         ctx,
         company_id=company_id,
         serial=body.serial,
@@ -45,7 +45,7 @@ def register_device(body: DeviceCreate, ctx: ContextDep, c: ContainerDep) -> JSO
         lease_start=body.lease_start,
         renewal_date=body.renewal_date,
     )
-    device = c.app.device(ctx.caller, outcome.subject_id, version=outcome.version)
+    device = c.app.devices.get(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, device_out(device), lambda i: f"/v1/devices/{i}")
 
 
@@ -95,17 +95,17 @@ def hardware_overview(
 
 @router.get("/{device_id}", summary="Read a device")
 def get_device(device_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
-    return device_out(c.app.device(who, device_id))
+    return device_out(c.app.devices.get(who, device_id))
 
 
 @router.post("/{device_id}/assign", summary="Assign the device to a member")
 def assign_device(
     device_id: UUID, body: DeviceAssign, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.assign_device(
+    outcome = c.app.devices.assign(
         replace(ctx, expected_version=body.expected_version), device_id, body.member_id
     )
-    device = c.app.device(ctx.caller, outcome.subject_id, version=outcome.version)
+    device = c.app.devices.get(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, device_out(device))
 
 
@@ -113,6 +113,8 @@ def assign_device(
 def unassign_device(
     device_id: UUID, body: DeviceUnassign, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.unassign_device(replace(ctx, expected_version=body.expected_version), device_id)
-    device = c.app.device(ctx.caller, outcome.subject_id, version=outcome.version)
+    outcome = c.app.devices.unassign(
+        replace(ctx, expected_version=body.expected_version), device_id
+    )
+    device = c.app.devices.get(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, device_out(device))

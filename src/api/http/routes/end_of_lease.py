@@ -39,13 +39,13 @@ def _versioned(ctx: CommandContext, expected_version: int | None) -> CommandCont
 
 
 def _device(c: Container, ctx: CommandContext, outcome: Outcome) -> JSONResponse:
-    device = c.app.device(ctx.caller, outcome.subject_id, version=outcome.version)
+    device = c.app.devices.get(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, device_out(device), lambda i: f"/v1/devices/{i}")
 
 
 @router.get(DEVICE + "/options", summary="What the caller may do now, the price, deadlines")
 def options(device_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
-    return options_out(c.app.options(who, device_id, c.clock.now()))
+    return options_out(c.app.end_of_lease.options(who, device_id, c.clock.now()))
 
 
 @router.post(DEVICE + "/preliminary-choice", summary="The employee's plan (R − 3 m to R − 1 m)")
@@ -53,23 +53,22 @@ def preliminary_choice(
     device_id: UUID, body: PreliminaryChoiceIn, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _device(c, ctx, c.app.choose_preliminary(ctx, device_id, body.choice))
+    return _device(c, ctx, c.app.end_of_lease.choose_preliminary(ctx, device_id, body.choice))
 
 
 @router.post(DEVICE + "/return", summary="Final decision: return the device (final at once)")
 def choose_return(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _device(c, ctx, c.app.choose_return(ctx, device_id))
+    return _device(c, ctx, c.app.end_of_lease.choose_return(ctx, device_id))
 
 
 @router.post(DEVICE + "/buyout", summary="Final decision: buy it out — opens a card payment")
 def start_buyout(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
     landing = f"{c.settings.public_url}/buyout/{device_id}"
-    outcome = c.app.start_buyout(
+    outcome = c.app.end_of_lease.start_buyout(
         ctx,
         device_id,
-        gateway=c.payment_gateway,
         success_url=landing + "/paid",
         cancel_url=landing + "/cancelled",
     )
@@ -79,7 +78,7 @@ def start_buyout(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep
 @router.post(DEVICE + "/buyout/cancel", summary="Back out of the payment: back to the options")
 def cancel_buyout(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _device(c, ctx, c.app.cancel_buyout(ctx, device_id, gateway=c.payment_gateway))
+    return _device(c, ctx, c.app.end_of_lease.cancel_buyout(ctx, device_id))
 
 
 LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -120,7 +119,7 @@ def buyout_cancelled_page(device_id: UUID) -> HTMLResponse:
 def register_replacement(
     device_id: UUID, body: ReplacementIn, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.register_replacement(
+    outcome = c.app.replacements.register(
         ctx,
         device_id,
         serial=body.serial,
@@ -137,13 +136,13 @@ def register_replacement(
 @router.post(DEVICE + "/delivered", summary="Its order is reported delivered")
 def delivered(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _device(c, ctx, c.app.report_delivered(ctx, device_id))
+    return _device(c, ctx, c.app.replacements.report_delivered(ctx, device_id))
 
 
 @router.post(DEVICE + "/received", summary="Mark the device received (it becomes active)")
 def received(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _device(c, ctx, c.app.mark_received(ctx, device_id))
+    return _device(c, ctx, c.app.replacements.mark_received(ctx, device_id))
 
 
 @router.post(DEVICE + "/serial", summary="Record the serial number of a delivered device")
@@ -151,25 +150,25 @@ def record_serial(
     device_id: UUID, body: SerialIn, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _device(c, ctx, c.app.record_serial(ctx, device_id, body.serial))
+    return _device(c, ctx, c.app.replacements.record_serial(ctx, device_id, body.serial))
 
 
 @router.post(DEVICE + "/release", summary="Deregister a bought device (admins, services)")
 def release(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _device(c, ctx, c.app.release_device(ctx, device_id))
+    return _device(c, ctx, c.app.replacements.release(ctx, device_id))
 
 
 @router.post(DEVICE + "/return-confirmation", summary="The device came back (admins, services)")
 def confirm_return(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _device(c, ctx, c.app.confirm_return(ctx, device_id))
+    return _device(c, ctx, c.app.replacements.confirm_return(ctx, device_id))
 
 
 @router.post(DEVICE + "/removal", summary="Remove a returned device")
 def remove(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _device(c, ctx, c.app.remove_device(ctx, device_id))
+    return _device(c, ctx, c.app.replacements.remove(ctx, device_id))
 
 
 @router.post(
@@ -178,7 +177,7 @@ def remove(device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep) -> J
     summary="RMA: a new unit takes over the rental without a gap",
 )
 def rma_swap(device_id: UUID, body: SwapIn, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
-    return _device(c, ctx, c.app.swap_rental(ctx, device_id, serial=body.serial, model=body.model))
+    return _device(c, ctx, c.app.rentals.swap(ctx, device_id, serial=body.serial, model=body.model))
 
 
 @router.post(DEVICE + "/rental-deactivation", summary="Stop the device's rental")
@@ -186,7 +185,7 @@ def deactivate_rental(
     device_id: UUID, body: NoBody, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _device(c, ctx, c.app.deactivate_rental(ctx, device_id))
+    return _device(c, ctx, c.app.rentals.deactivate(ctx, device_id))
 
 
 @router.post(DEVICE + "/buyout-price", summary="Set or clear the manual buyout price")
@@ -195,7 +194,7 @@ def buyout_price(
 ) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
     amount = body.amount.to_money() if body.amount else None
-    return _device(c, ctx, c.app.set_buyout_price(ctx, device_id, amount))
+    return _device(c, ctx, c.app.valuation.set_buyout_price(ctx, device_id, amount))
 
 
 @router.post(DEVICE + "/buyout-availability", summary="Offer (or not) a buyout of this device")
@@ -203,14 +202,14 @@ def buyout_availability(
     device_id: UUID, body: BuyoutAvailabilityIn, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _device(c, ctx, c.app.set_buyout_availability(ctx, device_id, body.available))
+    return _device(c, ctx, c.app.valuation.set_buyout_availability(ctx, device_id, body.available))
 
 
 VALUATION = "/v1/companies/{company_id}/valuation/{category}"
 
 
 def _company(c: Container, ctx: CommandContext, outcome: Outcome) -> JSONResponse:
-    company = c.app.read_company(ctx.caller, outcome.subject_id, version=outcome.version)
+    company = c.app.companies.read(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, company_out(company) | {"valuation": company.valuation})
 
 
@@ -218,7 +217,7 @@ def _company(c: Container, ctx: CommandContext, outcome: Outcome) -> JSONRespons
 def valuation_chart(
     company_id: UUID, category: str, who: CallerDep, c: ContainerDep
 ) -> dict[str, Any]:
-    data = c.app.valuation_chart(who, company_id, category)
+    data = c.app.valuation.chart(who, company_id, category)
     for key in ("standard", "custom"):
         points = data[key]
         if isinstance(points, list):
@@ -235,7 +234,7 @@ def automatic_valuation(
     c: ContainerDep,
 ) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _company(c, ctx, c.app.set_automatic_valuation(ctx, company_id, category, body.enabled))
+    return _company(c, ctx, c.app.valuation.set_automatic(ctx, company_id, category, body.enabled))
 
 
 @router.post(VALUATION + "/curve", summary="Save a custom curve (recalculates the prices)")
@@ -243,7 +242,9 @@ def save_curve(
     company_id: UUID, category: str, body: CurveIn, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _company(c, ctx, c.app.save_custom_curve(ctx, company_id, category, body.to_curve()))
+    return _company(
+        c, ctx, c.app.valuation.save_custom_curve(ctx, company_id, category, body.to_curve())
+    )
 
 
 @router.post(VALUATION + "/curve/clear", summary="Back to the standard curve")
@@ -251,4 +252,4 @@ def clear_curve(
     company_id: UUID, category: str, body: NoBody, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
     ctx = _versioned(ctx, body.expected_version)
-    return _company(c, ctx, c.app.clear_custom_curve(ctx, company_id, category))
+    return _company(c, ctx, c.app.valuation.clear_custom_curve(ctx, company_id, category))

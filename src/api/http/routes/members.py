@@ -22,7 +22,7 @@ def register_member(body: MemberCreate, ctx: ContextDep, c: ContainerDep) -> JSO
     company_id = body.company_id or ctx.caller.company_id
     if company_id is None:
         raise InvalidValue("company_id is required for operators.")
-    outcome = c.app.register_member(
+    outcome = c.app.members.register(
         ctx,
         company_id=company_id,
         email=body.email,
@@ -30,21 +30,21 @@ def register_member(body: MemberCreate, ctx: ContextDep, c: ContainerDep) -> JSO
         role=body.role,
         last_employment_day=body.last_employment_day,
     )
-    member = c.app.member(ctx.caller, outcome.subject_id, version=outcome.version)
+    member = c.app.members.get(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, member_out(member), lambda i: f"/v1/members/{i}")
 
 
 @router.get("/{member_id}", summary="Read a member")
 def get_member(member_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
-    return member_out(c.app.member(who, member_id))
+    return member_out(c.app.members.get(who, member_id))
 
 
 @router.post("/{member_id}/last-employment-day", summary="Set or clear the last employment day")
 def set_last_employment_day(
     member_id: UUID, body: LastEmploymentDay, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.set_last_employment_day(
+    outcome = c.app.members.set_last_employment_day(
         replace(ctx, expected_version=body.expected_version), member_id, body.last_employment_day
     )
-    member = c.app.member(ctx.caller, outcome.subject_id, version=outcome.version)
+    member = c.app.members.get(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, member_out(member))

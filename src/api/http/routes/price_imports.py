@@ -66,7 +66,7 @@ def import_buyout_prices(
             "Send the CSV file itself as the request body, with Content-Type: text/csv."
         )
     try:
-        result = c.app.import_buyout_prices(ctx, target, content, dry_run=dry_run)
+        result = c.app.price_imports.import_buyout_prices(ctx, target, content, dry_run=dry_run)
     except PriceImportRejected as rejected:
         return problem(
             422,

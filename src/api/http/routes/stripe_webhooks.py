@@ -56,5 +56,5 @@ async def stripe_webhook(request: Request, c: ContainerDep) -> Any:
         return JSONResponse({"result": "ignored"})
     if isinstance(c.clock, SandboxClock):  # Stripe stamps its wall clock; a sandbox runs ahead
         event = replace(event, occurred_at=c.clock.to_business_time(event.occurred_at))
-    result = await anyio.to_thread.run_sync(c.app.record_payment_event, event)
+    result = await anyio.to_thread.run_sync(c.app.end_of_lease.record_payment_event, event)
     return JSONResponse({"result": result})

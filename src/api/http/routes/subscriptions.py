@@ -51,7 +51,7 @@ def _company(ctx_company: UUID | None, given: UUID | None) -> UUID:
 
 
 def _respond(c: Container, ctx: CommandContext, outcome: Outcome) -> JSONResponse:
-    subscription = c.app.subscription(ctx.caller, outcome.subject_id, version=outcome.version)
+    subscription = c.app.subscriptions.get(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(
         outcome, subscription_out(subscription), lambda i: f"/v1/subscriptions/{i}"
     )
@@ -61,12 +61,12 @@ def _respond(c: Container, ctx: CommandContext, outcome: Outcome) -> JSONRespons
 def quote(body: QuoteRequest, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
     company_id = _company(who.company_id, body.company_id)
     lines = [(line.product_id, line.seats) for line in body.lines]
-    return quote_out(c.app.quote(who, company_id, lines, body.term))
+    return quote_out(c.app.subscriptions.quote(who, company_id, lines, body.term))
 
 
 @router.post("/v1/subscriptions", status_code=201, summary="Buy a subscription")
 def create_subscription(body: SubscriptionCreate, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
-    outcome = c.app.create_subscription(
+    outcome = c.app.subscriptions.create(
         ctx,
         company_id=_company(ctx.caller.company_id, body.company_id),
         lines=[(line.product_id, line.seats) for line in body.lines],
@@ -104,7 +104,7 @@ def subscription_overview(
 
 @router.get("/v1/subscriptions/{subscription_id}", summary="One subscription")
 def get_subscription(subscription_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
-    return subscription_out(c.app.subscription(who, subscription_id))
+    return subscription_out(c.app.subscriptions.get(who, subscription_id))
 
 
 @router.get(
@@ -135,7 +135,7 @@ def _versioned(ctx: CommandContext, expected_version: int | None) -> CommandCont
 def add_seats(
     subscription_id: UUID, body: SeatsChange, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.add_seats(
+    outcome = c.app.subscriptions.add_seats(
         _versioned(ctx, body.expected_version), subscription_id, body.product_id, body.seats
     )
     return _respond(c, ctx, outcome)
@@ -148,7 +148,7 @@ def add_seats(
 def remove_seats(
     subscription_id: UUID, body: SeatsChange, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.remove_seats(
+    outcome = c.app.subscriptions.remove_seats(
         _versioned(ctx, body.expected_version), subscription_id, body.product_id, body.seats
     )
     return _respond(c, ctx, outcome)
@@ -161,7 +161,7 @@ def remove_seats(
 def change_po_reference(
     subscription_id: UUID, body: PoReferenceChange, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.change_po_reference(
+    outcome = c.app.subscriptions.change_po_reference(
         _versioned(ctx, body.expected_version), subscription_id, body.po_reference
     )
     return _respond(c, ctx, outcome)
@@ -173,7 +173,7 @@ def change_po_reference(
 def change_renewal_option(
     subscription_id: UUID, body: RenewalOptionChange, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.change_renewal_option(
+    outcome = c.app.subscriptions.change_renewal_option(
         _versioned(ctx, body.expected_version), subscription_id, body.renewal_option
     )
     return _respond(c, ctx, outcome)
@@ -185,7 +185,7 @@ def change_renewal_option(
 def cancel_subscription(
     subscription_id: UUID, body: SubscriptionCancel, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.cancel_subscription(_versioned(ctx, body.expected_version), subscription_id)
+    outcome = c.app.subscriptions.cancel(_versioned(ctx, body.expected_version), subscription_id)
     return _respond(c, ctx, outcome)
 
 
@@ -196,7 +196,7 @@ def cancel_subscription(
 def assign_licence(
     subscription_id: UUID, body: Licence, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.assign_licence(
+    outcome = c.app.subscriptions.assign_licence(
         _versioned(ctx, body.expected_version), subscription_id, body.member_id, body.product_id
     )
     return _respond(c, ctx, outcome)
@@ -209,7 +209,7 @@ def assign_licence(
 def unassign_licence(
     subscription_id: UUID, body: Licence, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.unassign_licence(
+    outcome = c.app.subscriptions.unassign_licence(
         _versioned(ctx, body.expected_version), subscription_id, body.member_id, body.product_id
     )
     return _respond(c, ctx, outcome)
@@ -222,13 +222,13 @@ def unassign_licence(
 def choose_default_licence(
     company_id: UUID, body: DefaultLicence, ctx: ContextDep, c: ContainerDep
 ) -> JSONResponse:
-    outcome = c.app.choose_default_licence(
+    outcome = c.app.subscriptions.choose_default_licence(
         _versioned(ctx, body.expected_version),
         company_id,
         body.subscription_id,
         body.product_id,
     )
-    company = c.app.read_company(ctx.caller, outcome.subject_id, version=outcome.version)
+    company = c.app.companies.read(ctx.caller, outcome.subject_id, version=outcome.version)
     body_out = company_out(company) | {
         "default_licence": {
             "subscription_id": str(company.default_subscription_id),

@@ -1,16 +1,18 @@
 """The application core: command context, outcomes, and the load/commit/replay plumbing.
 
-Every command group (companies, devices, …) is a mixin over `ApplicationCore`; the one
-`LessorApplication` combines them, so all aggregates share one event store and a command
-that touches several commits them in one transaction (docs/adr/0001-one-application.md).
+Commands are grouped into feature services (companies, devices, end of lease, …): plain
+classes, each given this core and the siblings and ports it needs (`LessorApplication`
+wires them). They share this one Application, so all aggregates live in one event store
+and a command that touches several commits them in one transaction
+(docs/adr/0001-one-application.md).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -18,7 +20,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
-from domain.model.actor import Caller
+from domain.model.actor import Actor, Caller, Role
 from domain.model.errors import (
     AlreadyExists,
     DomainError,
@@ -31,9 +33,12 @@ from domain.model.idempotency import IdempotencyRecord, idempotency_record_id
 from domain.model.unique_claim import UniqueClaim, claim_id
 from domain.transcodings import register_lessor_transcodings
 
+# The actor of the time rules, whether the scheduler runs them or a command catches up first.
+SCHEDULER = Actor(id="scheduler", role=Role.SYSTEM)
+
 A = TypeVar("A", bound=Aggregate)
 P = ParamSpec("P")
-S = TypeVar("S", bound="ApplicationCore")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,7 @@ class CommandContext:
     cause: Cause
     idempotency: Idempotency | None = None
     expected_version: int | None = None
+    operation: str | None = None  # set by @command, for the commit: callers leave it out
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,28 +69,80 @@ class Outcome:
     replayed: bool = False
 
 
+class Service(Protocol):
+    """A feature service: commands over the core."""
+
+    @property
+    def core(self) -> ApplicationCore: ...
+
+
+S = TypeVar("S", bound=Service)
+Method = Callable[Concatenate[S, CommandContext, P], R]
+
+# Every operation name in use → the method that owns it (see `operation`).
+_OPERATIONS: dict[str, str] = {}
+
+
+def operations() -> dict[str, str]:
+    """The stored operation names of every command, and the method each belongs to."""
+    return dict(_OPERATIONS)
+
+
+def operation(name: str) -> Callable[[Method[S, P, R]], Method[S, P, R]]:
+    """Name what a command records with its Idempotency-Key (IdempotencyRecord.operation),
+    carried to the commit in the context. The name is stored and compared on a retry:
+    never rename one, or retries across a deploy are refused; two commands never share one,
+    or a retry of one would replay the other."""
+    if name in _OPERATIONS:
+        raise ValueError(f"The operation name {name!r} is taken by {_OPERATIONS[name]}.")
+
+    def decorate(method: Method[S, P, R]) -> Method[S, P, R]:
+        _OPERATIONS[name] = method.__qualname__
+
+        @functools.wraps(method)
+        def run(service: S, ctx: CommandContext, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            return method(service, replace(ctx, operation=name), *args, **kwargs)
+
+        return run
+
+    return decorate
+
+
 def command(
-    method: Callable[Concatenate[S, CommandContext, P], Outcome],
-) -> Callable[Concatenate[S, CommandContext, P], Outcome]:
-    """Idempotency around a command: a request already done under its key is replayed.
+    name: str,
+) -> Callable[[Method[S, P, Outcome]], Method[S, P, Outcome]]:
+    """A named operation (see `operation`) whose request, already done under its key, is
+    replayed.
 
     Checked again when the command is refused, because a concurrent duplicate may have
     committed in between (its serial claim, say, now exists): that is a replay, not a refusal.
     """
-    operation = method.__name__
 
-    @functools.wraps(method)
-    def run(app: S, ctx: CommandContext, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
-        if (replay := app._replay(ctx, operation)) is not None:
-            return replay
-        try:
-            return method(app, ctx, *args, **kwargs)
-        except DomainError:
-            if (replay := app._replay(ctx, operation)) is not None:
+    named_by = operation(name)
+
+    def decorate(method: Method[S, P, Outcome]) -> Method[S, P, Outcome]:
+        named = named_by(method)
+
+        @functools.wraps(method)
+        def run(service: S, ctx: CommandContext, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
+            if (replay := service.core.replay(ctx, name)) is not None:
                 return replay
-            raise
+            try:
+                return named(service, ctx, *args, **kwargs)
+            except DomainError:
+                if (replay := service.core.replay(ctx, name)) is not None:
+                    return replay
+                raise
 
-    return run
+        return run
+
+    return decorate
+
+
+def company_of(aggregate: Aggregate) -> UUID:
+    """The tenant an aggregate belongs to (a company is its own)."""
+    company_id: UUID = getattr(aggregate, "company_id", aggregate.id)
+    return company_id
 
 
 class ApplicationCore(Application[UUID]):
@@ -98,9 +156,9 @@ class ApplicationCore(Application[UUID]):
         super().register_transcodings(transcoder)
         register_lessor_transcodings(transcoder)
 
-    # ----------------------------------------------------------------- plumbing
+    # ----------------------------------------------------------------- loading
 
-    def _load(self, kind: type[A], aggregate_id: UUID, what: str, version: int | None = None) -> A:
+    def load(self, kind: type[A], aggregate_id: UUID, what: str, version: int | None = None) -> A:
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
@@ -109,7 +167,21 @@ class ApplicationCore(Application[UUID]):
             raise NotFound(f"{what or kind.__name__} not found.")
         return aggregate
 
-    def _check_version(self, ctx: CommandContext, aggregate: Aggregate) -> None:
+    def load_owned(
+        self,
+        caller: Caller,
+        kind: type[A],
+        aggregate_id: UUID,
+        what: str,
+        version: int | None = None,
+    ) -> A:
+        """An aggregate of a company the caller sees; another company's answers exactly like
+        a missing one, so ids don't leak."""
+        aggregate = self.load(kind, aggregate_id, what, version)
+        caller.require_company(company_of(aggregate), what)
+        return aggregate
+
+    def check_version(self, ctx: CommandContext, aggregate: Aggregate) -> None:
         expected = ctx.expected_version
         if expected is not None and expected != aggregate.version:
             raise VersionConflict(
@@ -117,14 +189,30 @@ class ApplicationCore(Application[UUID]):
                 current_version=aggregate.version,
             )
 
-    def _claim(
+    def notifications_of(self, *event_classes: type) -> Iterator[Any]:
+        topics = [get_topic(cls) for cls in event_classes]
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start=start, limit=500, topics=topics)
+            yield from page
+            if len(page) < 500:
+                return
+            start = page[-1].id + 1
+
+    def head(self) -> int:
+        """The log position of the last event recorded."""
+        return int(self.recorder.max_notification_id() or 0)
+
+    # --------------------------------------------------------- uniqueness claims
+
+    def claim(
         self, kind: str, company_id: UUID, value: str, owner_id: UUID, cause: Cause
     ) -> UniqueClaim:
         """Reserve a natural key for `owner_id`; a held key is AlreadyExists, a released one
         is taken again. Saved with its owner, so a concurrent twin collides on commit."""
         existing_id = claim_id(kind, company_id, value)
         if existing_id in self.repository:
-            existing = self._load(UniqueClaim, existing_id, "")
+            existing = self.load(UniqueClaim, existing_id, "")
             if existing.is_held:
                 raise AlreadyExists(
                     f"The {kind.replace('-', ' ')} '{value}' is already registered."
@@ -135,20 +223,22 @@ class ApplicationCore(Application[UUID]):
             kind=kind, company_id=company_id, value=value, owner_id=owner_id, cause=cause
         )
 
-    def _held_claim(self, kind: str, company_id: UUID, value: str) -> UniqueClaim | None:
+    def held_claim(self, kind: str, company_id: UUID, value: str) -> UniqueClaim | None:
         try:
-            claim = self._load(UniqueClaim, claim_id(kind, company_id, value), "")
+            claim = self.load(UniqueClaim, claim_id(kind, company_id, value), "")
         except NotFound:
             return None
         return claim if claim.is_held else None
 
-    def _replay(self, ctx: CommandContext, operation: str) -> Outcome | None:
+    # ------------------------------------------------------- replay and commit
+
+    def replay(self, ctx: CommandContext, operation: str) -> Outcome | None:
         """The stored outcome of a request already done under this Idempotency-Key."""
         if ctx.idempotency is None:
             return None
         record_id = idempotency_record_id(ctx.caller.actor.id, ctx.idempotency.key)
         try:
-            record = self._load(IdempotencyRecord, record_id, "")
+            record = self.load(IdempotencyRecord, record_id, "")
         except NotFound:
             return None
         if record.request_hash != ctx.idempotency.request_hash or record.operation != operation:
@@ -158,19 +248,18 @@ class ApplicationCore(Application[UUID]):
         return Outcome(
             subject_id=record.subject_id,
             version=record.subject_version,
-            position=self.recorder.max_notification_id() or 0,
+            position=self.head(),
             created=record.created,
             replayed=True,
         )
 
-    def _commit(
-        self,
-        ctx: CommandContext,
-        operation: str,
-        subject: Aggregate,
-        *others: Aggregate,
-        created: bool,
+    def commit(
+        self, ctx: CommandContext, subject: Aggregate, *others: Aggregate, created: bool
     ) -> Outcome:
+        """Save the subject, the others and the request's IdempotencyRecord in one save()."""
+        operation = ctx.operation
+        if operation is None:
+            raise TypeError("commit() runs inside a command: decorate it with @command(name).")
         pending: list[Aggregate] = [subject, *others]
         if ctx.idempotency is not None:
             pending.append(
@@ -182,15 +271,15 @@ class ApplicationCore(Application[UUID]):
                     subject_id=subject.id,
                     subject_version=subject.version,
                     created=created,
-                    company_id=getattr(subject, "company_id", subject.id),
+                    company_id=company_of(subject),
                     cause=ctx.cause,
                 )
             )
         try:
-            position = self._save_and_announce(*pending)
+            position = self.save_and_announce(*pending)
         except IntegrityError:
             # Someone committed first: the same request (replay it), a claim, or a newer version.
-            if (replay := self._replay(ctx, operation)) is not None:
+            if (replay := self.replay(ctx, operation)) is not None:
                 return replay
             for other in others:
                 if isinstance(other, UniqueClaim) and self._held_claim_conflicts(other):
@@ -209,27 +298,17 @@ class ApplicationCore(Application[UUID]):
             subject_id=subject.id, version=subject.version, position=position, created=created
         )
 
-    def _held_claim_conflicts(self, claim: UniqueClaim) -> bool:
-        if claim.id not in self.repository:
-            return False
-        stored = self._load(UniqueClaim, claim.id, "")
-        return stored.is_held and stored.owner_id != claim.owner_id
-
-    def _save_and_announce(self, *aggregates: Aggregate) -> int:
+    def save_and_announce(self, *aggregates: Aggregate) -> int:
         recordings = self.save(*aggregates)
         if not recordings:  # nothing changed: the caller has read everything up to the head
-            return int(self.recorder.max_notification_id() or 0)
+            return self.head()
         position = max(r.notification.id for r in recordings)
         for listener in self.committed_listeners:
             listener(position)
         return position
 
-    def _notifications_of(self, *event_classes: type) -> Iterator[Any]:
-        topics = [get_topic(cls) for cls in event_classes]
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(start=start, limit=500, topics=topics)
-            yield from page
-            if len(page) < 500:
-                return
-            start = page[-1].id + 1
+    def _held_claim_conflicts(self, claim: UniqueClaim) -> bool:
+        if claim.id not in self.repository:
+            return False
+        stored = self.load(UniqueClaim, claim.id, "")
+        return stored.is_held and stored.owner_id != claim.owner_id
