@@ -34,6 +34,8 @@ from domain.model.price_import import (
     PriceImportRecord,
     PriceImportRejected,
     PriceRow,
+    PriceTable,
+    RawRow,
     RowError,
     RowOutcome,
     apply_row,
@@ -362,6 +364,48 @@ def test_serials_in_lists_each_serial_of_the_file_once() -> None:
     assert serials_in(read_price_csv(content)) == ["SN-0001", "NOPE"]
     assert serials_in(read_price_csv(b"no,header\n1,2\n")) == []
     assert serials_in(read_price_csv(b"\xff\xfe")) == []
+
+
+def validate(table: PriceTable) -> PriceImport:
+    return validate_price_table(table, currency="SEK", known_serials=KNOWN, today=TODAY)
+
+
+def test_the_model_validates_a_table_built_without_any_csv() -> None:
+    """Whatever reads a file (or a form, or a spreadsheet), the rules are the model's."""
+    table = PriceTable(
+        sha256="from-a-form",
+        header=RawRow(1, ("Serial", "price", "effective_date")),
+        rows=(
+            RawRow(2, (" sn-0001 ", "3420.00", "2026-03-01")),
+            RawRow(3, ("SN-0001", "1", "2026-03-01")),
+            RawRow(4, ("SN-0002", "-1", "2026-03-01")),
+            RawRow(7, ("NOPE", "1")),
+        ),
+    )
+
+    parsed = validate(table)
+
+    assert parsed.sha256 == "from-a-form"
+    assert parsed.rows == (
+        PriceRow(2, "sn-0001", UUID(int=1), True, sek("3420.00"), None, date(2026, 3, 1)),
+    )
+    assert [(e.line, e.field) for e in parsed.errors] == [(3, "serial"), (4, "price"), (7, "row")]
+    assert serials_in(table) == ["sn-0001", "SN-0002", "NOPE"]
+
+
+def test_a_table_without_a_header_or_without_rows_has_nothing_to_import() -> None:
+    header = RawRow(1, tuple(HEADER.split(",")))
+
+    [empty] = validate(PriceTable("x", header=None)).errors
+    [no_rows] = validate(PriceTable("x", header=header)).errors
+
+    assert (empty.line, empty.field) == (1, "file")
+    assert empty.message == "the file is empty: start with the header " + HEADER
+    assert (no_rows.line, no_rows.field, no_rows.message) == (
+        1,
+        "file",
+        "the file has a header but no rows",
+    )
 
 
 # --- properties ------------------------------------------------------------------------------
