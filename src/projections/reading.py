@@ -56,5 +56,10 @@ class Where:
             self.clauses.append(clause)
             self.params.append(value)
 
+    def add_each(self, clause: str, values: Sequence[Any]) -> None:
+        """A condition with one placeholder per value, e.g. `x NOT IN (?, ?)`."""
+        self.clauses.append(clause)
+        self.params.extend(values)
+
     def sql(self) -> str:
         return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.base import Projection
 from projections.charges import Charges
+from projections.directory import Directory
 from projections.due import DueProjection
 from projections.event_log import EventLog
 from projections.hardware_overview import HardwareOverview
@@ -19,4 +20,5 @@ def all_projections() -> list[Projection]:
         Charges(),
         Outbox(),
         DueProjection(),
+        Directory(),
     ]

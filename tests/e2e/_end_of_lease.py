@@ -291,6 +291,7 @@ def start_buyout(api: TestClient, shop: Shop, employee: Person, device_id: str) 
     options = options_of(api, employee.token, device_id)
     assert options["phase"] == "checkout_open", options
     url = str(options["checkout_url"])
+    assert device["checkout_url"] == url  # the buyout's answer carries the payment page
     return Session(shop.company_id, device_id, url.rsplit("/", 1)[1], url)
 
 

@@ -52,6 +52,12 @@ def head(container: Container) -> int:
     return int(container.app.recorder.max_notification_id() or 0)
 
 
+def recorded_actor(item: dict[str, Any]) -> dict[str, str]:
+    """An event-log item's actor as recorded on the event (its id and role), without the
+    names the directory adds beside them."""
+    return {"id": item["actor"]["id"], "role": item["actor"]["role"]}
+
+
 def position(response: httpx.Response) -> int:
     return int(response.headers["Lessor-Position"])
 
@@ -375,9 +381,10 @@ def build_world(client: TestClient, container: Container) -> World:
 
 
 def settle(client: TestClient, container: Container, secret: str) -> None:
-    """Wait (through the API) until both read models have folded everything written so far."""
+    """Wait (through the API) until the read models have folded everything written so far."""
     reached = head(container)
-    for path in ("/v1/devices", "/v1/event-log", "/v1/subscriptions", "/v1/charges"):
+    paths = ("/v1/devices", "/v1/event-log", "/v1/subscriptions", "/v1/charges", "/v1/members")
+    for path in paths:
         response = client.get(
             path, params={"min_position": reached, "limit": 1}, headers=auth(secret)
         )

@@ -26,6 +26,7 @@ from tests.e2e._http import (
     collect_pages,
     created,
     head,
+    recorded_actor,
     register_company,
     register_member,
     token_id,
@@ -256,4 +257,4 @@ def charge_summary(line: dict[str, Any]) -> tuple[Any, ...]:
 
 def steps(items: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], str]]:
     """(operation, actor, occurred_at) of every history item, in order."""
-    return [(i["operation"], i["actor"], i["occurred_at"]) for i in items]
+    return [(i["operation"], recorded_actor(i), i["occurred_at"]) for i in items]

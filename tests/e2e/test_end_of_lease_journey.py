@@ -340,6 +340,9 @@ def test_an_employee_buys_out_their_leased_phone_and_it_is_released(
     assert phone not in active
     assert new_phone in active
     assert listed(api, container, alice.token, status="bought_by_employee") == [phone]
+    # Released to its buyer: gone from the default list, shown on request.
+    assert phone not in listed(api, container, alice.token)
+    assert phone in listed(api, container, alice.token, include_closed=True)
     assert listed(api, container, alice.token, ready_to_release=True) == []
     [confirmation] = send_email(container, inbox, clock.now())
     assert (confirmation["To"], confirmation["Subject"]) == (

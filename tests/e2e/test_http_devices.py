@@ -18,6 +18,7 @@ from tests.e2e._http import (
     device_body,
     head,
     position,
+    recorded_actor,
     token_id,
 )
 
@@ -80,6 +81,7 @@ def test_device_journey(
             "overdue": False,
         },
         "buyout_available": True,
+        "checkout_url": None,  # no buyout payment open
         "manual_buyout_price": None,
         "rental_active": False,
         "version": 1,
@@ -157,7 +159,7 @@ def test_device_journey(
         utc(timedelta(hours=1)),
         utc(timedelta(days=1, hours=1)),
     ]
-    assert [e["actor"] for e in events] == [
+    assert [recorded_actor(e) for e in events] == [
         {"id": token_id(a.admin), "role": "admin"},
         {"id": token_id(a.service), "role": "service"},
         {"id": token_id(a.admin), "role": "admin"},

@@ -23,6 +23,7 @@ from tests.e2e._http import (
     device_body,
     head,
     position,
+    recorded_actor,
     register_device,
     token_id,
 )
@@ -186,7 +187,7 @@ def test_an_apply_sets_prices_and_availability_in_one_commit(
         (a.device_of_other_employee, "12000.00"),
     }
     assert all(p["details"]["source"] == "csv" for p in prices)
-    assert all(p["actor"] == {"id": token_id(a.service), "role": "service"} for p in prices)
+    assert all(recorded_actor(p) == {"id": token_id(a.service), "role": "service"} for p in prices)
     [record] = log_items(api, a.admin, operation="PriceImportRecord.Applied", cursor=before)
     assert record["aggregate_id"] == body["import_id"]
     assert record["details"]["sha256"] == body["sha256"]

@@ -23,6 +23,7 @@ from tests.e2e._http import (
     device_body,
     head,
     position,
+    recorded_actor,
     token_id,
 )
 
@@ -103,6 +104,22 @@ MATRIX: list[Cell] = [
         lambda w: f"/v1/members/{w.a.other_employee_member}",
         lambda w, r: None,
         {"operator": 200, "admin": 200, "service": 200, "employee": 404},
+    ),
+    Cell(
+        "list companies",
+        "GET",
+        "/v1/companies",
+        lambda w: "/v1/companies",
+        lambda w, r: None,
+        {"operator": 200, "admin": 403, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "list own company's members",
+        "GET",
+        "/v1/members",
+        lambda w: "/v1/members",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 403, "employee": 403},
     ),
     Cell(
         "hardware overview",
@@ -655,7 +672,7 @@ def _assert_recorded_as(
     new = [i for i in log.json()["items"] if i["position"] <= position(response)]
     assert new, f"{where}: the command's event is not in the log"
     for item in new:
-        assert item["actor"] == {"id": token_id(secret), "role": role}, where
+        assert recorded_actor(item) == {"id": token_id(secret), "role": role}, where
 
 
 def test_an_employee_sees_exactly_their_own_devices(api: TestClient, world: World) -> None:

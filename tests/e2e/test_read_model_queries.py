@@ -22,6 +22,7 @@ from api.bootstrap import Container
 from domain.model.actor import Actor, Caller, Role
 from domain.model.errors import DomainError, NotAllowed, NotFound
 from projections.charges import ChargeFilter, query_charges
+from projections.directory import CompanyFilter, MemberFilter, query_companies, query_members
 from projections.event_log import (
     EventLogFilter,
     query_device_events,
@@ -48,6 +49,12 @@ LISTS: dict[str, ListQuery] = {
     "query_charges": lambda v, c, f, after: query_charges(
         v, c, ChargeFilter(**f, after=after, limit=1)
     ),
+    "query_companies": lambda v, c, f, after: query_companies(
+        v, c, CompanyFilter(**f, after=after, limit=1)
+    ),
+    "query_members": lambda v, c, f, after: query_members(
+        v, c, MemberFilter(**f, after=after, limit=1)
+    ),
 }
 # Who may run each list query at all (the others are refused whatever they ask).
 LIST_READERS: dict[str, set[Role]] = {
@@ -55,6 +62,8 @@ LIST_READERS: dict[str, set[Role]] = {
     "query_hardware": {Role.OPERATOR, Role.ADMIN, Role.SERVICE, Role.EMPLOYEE},
     "query_subscriptions": {Role.OPERATOR, Role.ADMIN, Role.SERVICE},
     "query_charges": {Role.OPERATOR, Role.ADMIN},
+    "query_companies": {Role.OPERATOR},
+    "query_members": {Role.OPERATOR, Role.ADMIN},
 }
 # A query of one aggregate's rows, and which of a tenant's ids it is asked about.
 OneQuery = Callable[[Views, Caller, UUID], Page]

@@ -125,6 +125,9 @@ def test_a_returned_laptop_is_confirmed_once_its_replacement_arrives_then_remove
     assert_problem(post(api, alice.token, f"/v1/devices/{laptop}/removal"), 409, "rule-violation")
 
     assert listed(api, container, alice.token, status="removed") == [laptop]
+    # A removed device's story is over: the default list leaves it out, a filter shows it.
+    assert laptop not in listed(api, container, alice.token)
+    assert laptop in listed(api, container, alice.token, include_closed=True)
     active = listed(api, container, alice.token, status="active")
     assert laptop not in active
     assert {new_laptop, eriks} <= set(active)

@@ -274,9 +274,13 @@ def test_the_aggregate_and_the_hardware_overview_agree_on_every_sequence(
     with projected(world.events) as db:
         rows = {
             item["device_id"]: item
-            for item in query_hardware(db, OPERATOR, HardwareFilter(company_id=ACME, now=T)).items
+            for item in query_hardware(
+                db, OPERATOR, HardwareFilter(company_id=ACME, now=T, include_closed=True)
+            ).items
         }
-        later = query_hardware(db, OPERATOR, HardwareFilter(company_id=ACME, now=LATER)).items
+        later = query_hardware(
+            db, OPERATOR, HardwareFilter(company_id=ACME, now=LATER, include_closed=True)
+        ).items
         for device in world.devices:
             row = rows[str(device.id)]
             replacement = world.by_id(device.replacement_id)

@@ -151,6 +151,7 @@ def device_out(device: Device) -> dict[str, Any]:
             "overdue": device.overdue,
         },
         "buyout_available": device.buyout_available,
+        "checkout_url": device.checkout_url,  # the open buyout payment's page, if any
         "manual_buyout_price": money_out(device.manual_price) if device.manual_price else None,
         "rental_active": device.rental_active,
         "version": device.version,

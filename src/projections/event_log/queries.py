@@ -14,6 +14,7 @@ from uuid import UUID
 
 from domain.model.actor import Caller, Role
 from domain.model.errors import NotFound
+from projections.directory.actors import named_actors
 from projections.jsonable import utc_text
 from projections.reading import MANAGERS, MAX_PAGE, Page, ViewReads, Views, Where
 
@@ -24,7 +25,7 @@ class EventLogFilter:
     aggregate_id: UUID | None = None
     aggregate_type: str | None = None
     actor_id: str | None = None
-    operation: str | None = None
+    operation: str | None = None  # `Device.FinalDecisionRequested` or `FinalDecisionRequested`
     occurred_from: datetime | None = None  # inclusive
     occurred_to: datetime | None = None  # exclusive: periods are half-open
     after: int | None = None  # cursor: the last position of the previous page
@@ -36,7 +37,7 @@ def query_event_log(views: Views, caller: Caller, f: EventLogFilter) -> Page:
     caller.require(*MANAGERS)
     scoped = replace(f, company_id=caller.scope(f.company_id))
     with views.transaction() as tx:
-        return _page(tx, scoped)
+        return _page(tx, caller, scoped)
 
 
 def query_device_events(
@@ -46,7 +47,7 @@ def query_device_events(
     caller.require(*MANAGERS)
     with views.transaction() as tx:
         _require_visible(tx, caller, "Device", device_id)
-        return _page(tx, EventLogFilter(aggregate_id=device_id, after=after, limit=limit))
+        return _page(tx, caller, EventLogFilter(aggregate_id=device_id, after=after, limit=limit))
 
 
 def query_subscription_history(
@@ -64,7 +65,8 @@ def query_subscription_history(
     caller.require(*MANAGERS)
     with views.transaction() as tx:
         _require_visible(tx, caller, "Subscription", subscription_id)
-        return _page(tx, EventLogFilter(aggregate_id=subscription_id, after=after, limit=limit))
+        filtered = EventLogFilter(aggregate_id=subscription_id, after=after, limit=limit)
+        return _page(tx, caller, filtered)
 
 
 def _require_visible(
@@ -81,13 +83,17 @@ def _require_visible(
     caller.require_company(UUID(first[1]), aggregate_type)
 
 
-def _page(tx: ViewReads, f: EventLogFilter) -> Page:
+def _page(tx: ViewReads, caller: Caller, f: EventLogFilter) -> Page:
     where = Where()
     where.add("company_id = ?", str(f.company_id) if f.company_id else None)
     where.add("aggregate_id = ?", str(f.aggregate_id) if f.aggregate_id else None)
     where.add("aggregate_type = ?", f.aggregate_type)
     where.add("actor_id = ?", f.actor_id)
-    where.add("operation = ?", f.operation)
+    if f.operation is not None and "." not in f.operation:
+        # The short name (`FinalDecisionRequested`): the operation less its aggregate type.
+        where.add("substr(operation, length(aggregate_type) + 2) = ?", f.operation)
+    else:
+        where.add("operation = ?", f.operation)
     where.add("occurred_at >= ?", utc_text(f.occurred_from) if f.occurred_from else None)
     where.add("occurred_at < ?", utc_text(f.occurred_to) if f.occurred_to else None)
     where.add("position > ?", f.after)
@@ -98,6 +104,9 @@ def _page(tx: ViewReads, f: EventLogFilter) -> Page:
         f" FROM event_log{where.sql()} ORDER BY position LIMIT ?",
         [*where.params, limit + 1],
     )
+    page = rows[:limit]
+    # Who is behind each actor id, from the directory, in the same transaction.
+    actors = named_actors(tx, caller, ((r[7], r[8]) for r in page))
     items = [
         {
             "position": r[0],
@@ -107,11 +116,11 @@ def _page(tx: ViewReads, f: EventLogFilter) -> Page:
             "aggregate_version": r[4],
             "operation": r[5],
             "occurred_at": r[6],
-            "actor": {"id": r[7], "role": r[8]},
+            "actor": dict(actors[r[7]]),
             "correlation_id": r[9],
             "details": json.loads(r[10]),
         }
-        for r in rows[:limit]
+        for r in page
     ]
     next_cursor = items[-1]["position"] if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)

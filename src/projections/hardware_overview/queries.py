@@ -11,6 +11,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from domain.model.actor import Caller, Role
+from domain.model.device_lifecycle import TERMINAL_STATUSES
 from projections.hardware_overview.rules_sql import in_lease_flow_sql, ready_to_release_sql
 from projections.jsonable import utc_text
 from projections.reading import MAX_PAGE, Page, Views, Where
@@ -30,6 +31,7 @@ class HardwareFilter:
     phase: str | None = None
     overdue: bool | None = None
     ready_to_release: bool | None = None
+    include_closed: bool = False  # released (bought) and removed devices; a status shows them
     now: datetime | None = None  # for ready_to_release: offboarding releases are time-bound
     after: int | None = None
     limit: int = 100
@@ -39,6 +41,8 @@ class HardwareFilter:
 # a serial recorded — or its buyer's offboarding release time (05:00 on D) has passed.
 READY = ready_to_release_sql()
 IN_LEASE_FLOW = in_lease_flow_sql()
+# Devices whose story is over (released to their buyer, removed): left out of the default list.
+CLOSED = tuple(str(status) for status in TERMINAL_STATUSES)
 
 
 def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
@@ -48,6 +52,8 @@ def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
     where = Where()
     where.add("h.company_id = ?", str(company_id) if company_id else None)
     where.add("h.status = ?", f.status)
+    if f.status is None and not f.include_closed:
+        where.add_each(f"h.status NOT IN ({', '.join('?' * len(CLOSED))})", CLOSED)
     where.add("h.category = ?", f.category.lower() if f.category else None)
     where.add("h.contract_type = ?", f.contract_type)
     where.add("h.assignee_id = ?", str(assignee_id) if assignee_id else None)

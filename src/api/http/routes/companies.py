@@ -1,4 +1,4 @@
-"""/v1/companies: tenants (operators create them; admins change their own)."""
+"""/v1/companies: tenants (operators create and list them; admins change their own)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.http.deps import CallerDep, ContainerDep, ContextDep
+from api.http.deps import CallerDep, ContainerDep, ContextDep, Cursor, Limit, MinPosition
+from api.http.reads import views_after
 from api.http.routes._responses import command_response
 from api.http.schemas import CompanyChange, CompanyCreate, company_out
+from projections.directory import CompanyFilter, query_companies
 
 router = APIRouter(prefix="/v1/companies", tags=["companies"])
 
@@ -49,3 +51,15 @@ def change_company(
     )
     company = c.app.companies.read(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, company_out(company))
+
+
+@router.get("", summary="Every company (operator), cursor-paginated")
+def list_companies(
+    who: CallerDep,
+    c: ContainerDep,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    views = views_after(c, "directory", min_position)
+    return query_companies(views, who, CompanyFilter(after=cursor, limit=limit)).to_json()

@@ -63,6 +63,9 @@ def hardware_overview(
     phase: Phase | None = None,
     overdue: bool | None = None,
     ready_to_release: bool | None = None,
+    include_closed: Annotated[
+        bool, Query(description="also released (bought) and removed devices")
+    ] = False,
     renewal_from: Annotated[date | None, Query(description="inclusive")] = None,
     renewal_to: Annotated[date | None, Query(description="exclusive")] = None,
     cursor: Cursor = None,
@@ -85,6 +88,7 @@ def hardware_overview(
             phase=phase,
             overdue=overdue,
             ready_to_release=ready_to_release,
+            include_closed=include_closed,
             now=c.clock.now(),
             after=cursor,
             limit=limit,

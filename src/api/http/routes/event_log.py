@@ -35,7 +35,10 @@ def event_log(
     aggregate_id: UUID | None = None,
     aggregate_type: str | None = None,
     actor_id: str | None = None,
-    operation: str | None = None,
+    operation: Annotated[
+        str | None,
+        Query(description="Device.FinalDecisionRequested, or the short FinalDecisionRequested"),
+    ] = None,
     occurred_from: Annotated[datetime | None, Query(description="inclusive")] = None,
     occurred_to: Annotated[datetime | None, Query(description="exclusive")] = None,
     cursor: Cursor = None,

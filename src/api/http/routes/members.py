@@ -1,18 +1,20 @@
-"""/v1/members: the people of a company."""
+"""/v1/members: the people of a company (and the list of them)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.http.deps import CallerDep, ContainerDep, ContextDep
+from api.http.deps import CallerDep, ContainerDep, ContextDep, Cursor, Limit, MinPosition
+from api.http.reads import views_after
 from api.http.routes._responses import command_response
 from api.http.schemas import LastEmploymentDay, MemberCreate, member_out
 from domain.model.errors import InvalidValue
+from projections.directory import MemberFilter, query_members
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -48,3 +50,19 @@ def set_last_employment_day(
     )
     member = c.app.members.get(ctx.caller, outcome.subject_id, version=outcome.version)
     return command_response(outcome, member_out(member))
+
+
+@router.get("", summary="A company's members: name, email, last employment day (admin, operator)")
+def list_members(
+    who: CallerDep,
+    c: ContainerDep,
+    company_id: Annotated[
+        UUID | None, Query(description="Operators: one company's (default: every company's)")
+    ] = None,
+    role: Literal["admin", "employee"] | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    filtered = MemberFilter(company_id=company_id, role=role, after=cursor, limit=limit)
+    return query_members(views_after(c, "directory", min_position), who, filtered).to_json()

@@ -1,0 +1,17 @@
+"""The directory read model: companies, members and API tokens by name, and its queries."""
+
+from projections.directory.projection import Directory
+from projections.directory.queries import (
+    CompanyFilter,
+    MemberFilter,
+    query_companies,
+    query_members,
+)
+
+__all__ = [
+    "CompanyFilter",
+    "Directory",
+    "MemberFilter",
+    "query_companies",
+    "query_members",
+]
