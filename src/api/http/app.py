@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.bootstrap import Container
 from api.http.auth import Authenticate
+from api.http.docs import install_docs
 from api.http.problems import install_problem_handlers, problem
 from api.http.routes import (
     catalog,
@@ -109,8 +110,11 @@ def create_app(
         description="Commands and queries of the Lessor hardware-as-a-service core. "
         "Authenticate with 'Authorization: Bearer <token>'. Errors are RFC 9457 problem+json.",
         lifespan=lifespan,
+        docs_url=None,  # served from packaged assets instead of a CDN: install_docs
+        redoc_url=None,
     )
     app.state.container = container
+    install_docs(app)
     install_problem_handlers(app)
     for router in (
         companies.router,
