@@ -27,10 +27,11 @@ import stripe
 from adapters.clock import Clock, SystemClock
 from domain.model.errors import InvalidValue
 from domain.model.money import Money, exponent
-from domain.ports import CheckoutRequest, CheckoutSession
+from domain.ports import CheckoutRequest, CheckoutSession, CheckoutUnknown
 
 CHECKOUT_TTL: Final = timedelta(hours=1)  # Stripe accepts 30 minutes to 24 hours
 EXPIRY_GRID_S: Final = 300  # expires_at rounds down to this: the TTL is 55 to 60 minutes
+UNKNOWN_SESSION: Final = "resource_missing"  # Stripe's error code for an id it does not know
 
 # Where Stripe's unit differs from ISO 4217's minor unit (docs.stripe.com/currencies):
 # ISK and UGX are sent with two decimals (amounts divisible by 100), MGA with none.
@@ -39,6 +40,10 @@ _STRIPE_DIGITS: Final = {"ISK": 2, "UGX": 2, "MGA": 0}
 
 class StripeGatewayError(Exception):
     """Stripe refused or could not be reached; the SDK's error is the __cause__."""
+
+
+class UnknownCheckoutSession(StripeGatewayError, CheckoutUnknown):
+    """Stripe has no such session: it can never be paid."""
 
 
 def stripe_amount(money: Money) -> tuple[int, str]:
@@ -142,10 +147,13 @@ class StripeGateway:
 
     def expire_checkout(self, session_id: str) -> None:
         """Idempotent: a session that has already expired stays so. One that completed
-        (paid) cannot be expired, and that is an error the caller must see."""
+        (paid) cannot be expired, and that is an error the caller must see; so is one Stripe
+        does not know (`CheckoutUnknown`: a restarted stand-in forgot it)."""
         try:
             self._client.v1.checkout.sessions.expire(session_id)
         except stripe.InvalidRequestError as e:
+            if e.code == UNKNOWN_SESSION:
+                raise UnknownCheckoutSession(f"Stripe does not know {session_id}") from e
             try:
                 status = self._client.v1.checkout.sessions.retrieve(session_id).status
             except stripe.StripeError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Signs the local Stripe stand-in's webhooks; bootstrap refuses it next to a real Stripe key.
@@ -48,8 +48,9 @@ class Settings(BaseSettings):
         description="The endpoint's signing secret (whsec_…) for POST /webhooks/stripe",
     )
     public_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Where this API is reached from outside (checkout return, stand-in webhooks)",
+        default="",
+        description="Where this API is reached from outside (checkout return, stand-in webhooks);"
+        " unset: http://<host>:<port> of this server (127.0.0.1 for a wildcard host)",
     )
     # Email (SPEC §2.2): SMTP when a host is set, else .eml files under outbox_dir.
     smtp_host: str | None = Field(
@@ -70,6 +71,27 @@ class Settings(BaseSettings):
         default=7.0,
         description="Email older than this when first seen is not sent (old history, not news)",
     )
+
+    @model_validator(mode="after")
+    def _public_url_follows_the_port(self) -> Settings:
+        """Unset, the public URL is this server's own address, so a changed port cannot leave
+        the Stripe stand-in posting webhooks to a dead one (docs/adr/0016)."""
+        if not self.public_url:
+            self.public_url = local_url(self.host, self.port)
+        return self
+
+
+# Hosts that mean "every interface": a client on this machine reaches them on loopback.
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (names, not a bind)
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL a client on this machine uses for a server bound to host:port."""
+    if host in WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    elif ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def sandbox_unless_set(settings: Settings) -> Settings:

@@ -50,7 +50,15 @@ class CheckoutSession:
 class PaymentGateway(Protocol):
     def open_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
 
-    def expire_checkout(self, session_id: str) -> None: ...
+    def expire_checkout(self, session_id: str) -> None:
+        """Close an open session (one already expired stays so); `CheckoutUnknown` when the
+        provider has no such session."""
+        ...
+
+
+class CheckoutUnknown(Exception):
+    """The payment provider has no such checkout session (e.g. the local stand-in restarted
+    and forgot it): nobody can pay it, so it is as good as closed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from tests.e2e._http import (
     created,
     device_body,
     head,
+    make_client,
     register_device,
     register_member,
 )
@@ -110,6 +111,7 @@ def start_buyout(
     options = options_of(client, employee, device_id)
     assert options["phase"] == "checkout_open", options
     url = str(options["checkout_url"])
+    assert started.json()["checkout_url"] == url  # the answer carries the payment page
     return Checkout(company_id, admin, employee, device_id, url.rsplit("/", 1)[1], url)
 
 
@@ -288,6 +290,33 @@ def test_a_failed_payment_returns_the_employee_to_the_options(
     assert "Device.BuyoutCheckoutFailed" in operations(api, container, checkout)
 
 
+def test_a_checkout_the_restarted_stand_in_forgot_can_still_be_cancelled(
+    checkout: Checkout, settings: Settings, clock: FixedClock
+) -> None:
+    """`lessor serve` restarted: its new stand-in has never heard of the open session. Backing
+    out still works at once (no 502 until a scheduler tick), and a new buyout can start."""
+    restarted = build(settings, clock=clock)
+    try:
+        with make_client(restarted) as client:
+            cancelled = client.post(
+                f"/v1/devices/{checkout.device_id}/buyout/cancel",
+                json={},
+                headers=auth(checkout.employee),
+            )
+            assert cancelled.status_code == 200, cancelled.text
+            assert cancelled.json()["end_of_lease"]["phase"] == "final"
+            assert cancelled.json()["checkout_url"] is None
+            options = options_of(client, checkout.employee, checkout.device_id)
+            assert "buyout" in options["actions"]
+            assert operations(client, restarted, checkout)[-1] == "Device.BuyoutCheckoutFailed"
+            again = start_buyout(
+                client, checkout.company_id, checkout.admin, checkout.employee, checkout.device_id
+            )
+            assert again.session_id != checkout.session_id
+    finally:
+        restarted.close()
+
+
 @pytest.mark.parametrize(
     "forge",
     ["wrong_secret", "tampered_body", "no_signature", "stale_timestamp"],
@@ -410,10 +439,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def served(settings: Settings, clock: FixedClock) -> Iterator[tuple[httpx.Client, Container]]:
-    """Our API under uvicorn on 127.0.0.1, its public_url pointing at itself, so the
-    stand-in's webhooks reach it; an HTTP client for it."""
+    """Our API under uvicorn on 127.0.0.1 on a port of its own, and no public URL set: it
+    follows the port, so the stand-in's webhooks reach it; an HTTP client for it."""
     port = _free_port()
-    configured = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    configured = Settings(**settings.model_dump(exclude={"public_url", "port"}), port=port)
+    assert configured.public_url == f"http://127.0.0.1:{port}"
     init_database(configured)
     container = build(configured, clock=clock)
     server = uvicorn.Server(

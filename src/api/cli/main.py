@@ -7,7 +7,7 @@ import sqlite3
 import sys
 import threading
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 from uuid import UUID, uuid4
 
 import psycopg
@@ -30,6 +30,7 @@ from api.bootstrap import Container, build, init_database
 from api.cli import demo
 from api.cli.clock import clock_app
 from api.cli.clock import parse_instant as _instant
+from api.cli.webhook_check import unreachable_webhook
 from api.settings import Settings, sandbox_unless_set
 from domain.model.actor import Actor, Role
 from domain.model.errors import DomainError
@@ -93,9 +94,13 @@ def serve(
 
     from api.http.app import create_app
 
-    settings = Settings()
-    host = host or settings.host
-    port = port or settings.port
+    # Given options override LESSOR_HOST / LESSOR_PORT, and an unset public URL follows them.
+    overrides: dict[str, Any] = {"host": host, "port": port}
+    settings = Settings(**{name: v for name, v in overrides.items() if v is not None})
+    host, port = settings.host, settings.port
+    warning = unreachable_webhook(settings, host, port)
+    if warning:
+        print(warning, file=sys.stderr)
     container = build(settings)
     container.start_email_sender()
     out.print(f"Lessor API on [bold]http://{host}:{port}[/]  ·  docs: http://{host}:{port}/docs")

@@ -3,6 +3,7 @@ payment, and the device's time rules (R − 3 m, R − 1 m, R) for the scheduler
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -25,7 +26,7 @@ from domain.model.events import Cause
 from domain.model.ids import natural_id
 from domain.model.member import Member
 from domain.model.payment_record import PaymentEventRecord
-from domain.ports import CheckoutRequest, PaymentEvent, PaymentGateway
+from domain.ports import CheckoutRequest, CheckoutUnknown, PaymentEvent, PaymentGateway
 
 # A checkout past its expiry (plus time for a late webhook) is closed by the scheduler.
 CHECKOUT_GRACE = timedelta(hours=1)
@@ -168,7 +169,9 @@ class EndOfLease:
         session_id = device.checkout_session_id
         if Phase(device.phase) != Phase.CHECKOUT_OPEN or session_id is None:
             raise RuleViolation("There is no buyout payment under way to cancel.")
-        self.payment_gateway.expire_checkout(session_id)
+        # Nobody can pay a session the provider does not know: it is closed already.
+        with suppress(CheckoutUnknown):
+            self.payment_gateway.expire_checkout(session_id)
         device.checkout_did_not_complete(session_id, "cancelled", cause=ctx.cause)
         return self.core.commit(ctx, device, created=False)
 
