@@ -55,8 +55,53 @@ def test_demo_seed_is_idempotent_and_its_tokens_work_over_http(lessor, database_
     finally:
         container.close()
     assert head["status"] == "ok"
-    assert len(everything) == 4
-    assert [d["serial"] for d in mine] == ["C02-DEMO-001"]  # the employee sees their own
+    assert len(everything) == 5
+    # The employee sees their own: the three leased devices.
+    assert [d["serial"] for d in mine] == ["C02-DEMO-001", "F2L-DEMO-002", "C02-DEMO-005"]
+
+
+def test_the_demo_is_dated_from_the_business_clock(database_url: str, tmp_path: Path) -> None:
+    """Seeded on whatever day the sandbox clock shows, the demo has a device in its options
+    window, one awaiting the final decision, one bought out, and a running subscription."""
+    sandbox = cli_runner(database_url, tmp_path, {"LESSOR_MODE": "sandbox"})
+    assert sandbox("db", "init").code == 0
+    moved = sandbox("clock", "set", "2031-01-10T09:00:00Z")
+    assert moved.code == 0, moved.err
+    seeded = sandbox("demo", "seed")
+    assert seeded.code == 0, seeded.err
+    tokens = dict(line.split() for line in seeded.out.splitlines()[1:])
+    reached = _events(database_url)
+
+    container = build(Settings(database_url=database_url, mode="sandbox"))
+    try:
+        with TestClient(create_app(container, start_projector=True)) as http:
+            admin = {"Authorization": f"Bearer {tokens['admin']}"}
+            devices = http.get(
+                "/v1/devices", headers=admin, params={"min_position": reached}
+            ).json()["items"]
+            subscriptions = http.get(
+                "/v1/subscriptions", headers=admin, params={"min_position": reached}
+            ).json()["items"]
+            members = http.get(
+                "/v1/members", headers=admin, params={"min_position": reached}
+            ).json()["items"]
+    finally:
+        container.close()
+    by_serial = {d["serial"]: d for d in devices}
+    stages = {
+        serial: (d["status"], d["renewal_date"], d["end_of_lease"]["phase"])
+        for serial, d in by_serial.items()
+        if d["contract_type"] == "leased"
+    }
+    assert stages == {
+        "F2L-DEMO-002": ("active", "2031-03-11", "preliminary"),  # the options window
+        "C02-DEMO-001": ("active", "2031-01-24", "final"),  # awaiting the final decision
+        "C02-DEMO-005": ("active_bought_by_employee", "2031-01-31", "decided"),  # bought
+    }
+    assert not any(d["end_of_lease"]["overdue"] for d in devices)
+    assert by_serial["C02-DEMO-005"]["end_of_lease"]["final_decision"] == "buyout"
+    assert [(s["status"], s["term_start"]) for s in subscriptions] == [("active", "2031-01-10")]
+    assert {m["name"] for m in members} == {"Astrid Admin", "Erik Employee"}
 
 
 def test_tokens_are_created_once_listed_and_revoked(lessor, database_url: str) -> None:
