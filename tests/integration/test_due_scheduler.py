@@ -25,7 +25,7 @@ from adapters.scheduler import TickReport
 from api.bootstrap import Container, build, init_database
 from api.settings import Settings
 from domain.application import CommandContext, LessorApplication
-from domain.application.end_of_lease import CHECKOUT_GRACE
+from domain.model.end_of_lease import CHECKOUT_GRACE
 from domain.model.actor import Actor, Caller, Role
 from domain.model.device import ContractType
 from domain.model.events import Cause
