@@ -25,10 +25,10 @@ from domain.model.company import Company
 from domain.model.device import Device, DeviceStatus
 from domain.model.device_lifecycle import RELEASABLE, holds
 from domain.model.end_of_lease import Choice, Phase
-from domain.model.errors import NotAllowed, NotFound, RuleViolation
+from domain.model.errors import NotAllowed, NotFound
 from domain.model.events import Cause
 from domain.model.ids import natural_id
-from domain.model.lease_options import buyout_offer, lease_options
+from domain.model.lease_options import buyout_offer, checkout_to_cancel, lease_options
 from domain.model.member import Member
 from domain.model.payment_record import PaymentEventRecord
 from domain.ports import CheckoutRequest, PaymentEvent, PaymentGateway
@@ -119,7 +119,7 @@ class EndOfLease:
         device, terms = self._caught_up(ctx, device_id)
         if ctx.caller.role != Role.EMPLOYEE:
             raise NotAllowed("Only the employee who uses the device can buy it out.")
-        quote = buyout_offer(device, terms, ctx.cause.at)
+        offer = buyout_offer(device, terms, ctx.cause.at)
         member = (
             self.core.load(Member, device.assignee_id, "Member") if device.assignee_id else None
         )
@@ -127,9 +127,9 @@ class EndOfLease:
             CheckoutRequest(
                 device_id=device.id,
                 company_id=device.company_id,
-                attempt=device.checkout_attempts + 1,
-                amount=quote.amount,
-                description=f"Buyout of {device.model} ({device.serial})",
+                attempt=offer.attempt,
+                amount=offer.quote.amount,
+                description=offer.description,
                 customer_email=member.email if member else "",
                 success_url=success_url,
                 cancel_url=cancel_url,
@@ -138,8 +138,8 @@ class EndOfLease:
         device.start_buyout(
             session_id=session.session_id,
             url=session.url,
-            amount=quote.amount,
-            price_source=quote.source,
+            amount=offer.quote.amount,
+            price_source=offer.quote.source,
             expires_at=session.expires_at,
             cause=ctx.cause,
         )
@@ -150,9 +150,7 @@ class EndOfLease:
         """The employee backs out of the payment: the session is expired at the provider and
         the device is back at its options (it may try again)."""
         device, _ = self.devices.for_employee_or_manager(ctx, device_id)
-        session_id = device.checkout_session_id
-        if Phase(device.phase) != Phase.CHECKOUT_OPEN or session_id is None:
-            raise RuleViolation("There is no buyout payment under way to cancel.")
+        session_id = checkout_to_cancel(device)
         self.payment_gateway.expire_checkout(session_id)
         device.checkout_did_not_complete(session_id, "cancelled", cause=ctx.cause)
         return self.core.commit(ctx, device, created=False)

@@ -1,6 +1,6 @@
-"""The buyout price: its inputs (a device's manual price and availability, a company's
+"""The buyout price's inputs (a device's manual price and availability, a company's
 automatic valuation and custom curve per category), the chart that compares the curves, and
-the one price function every view and command uses."""
+the company's terms a device prices itself with (`buyout_price.device_quote`)."""
 
 from __future__ import annotations
 

@@ -120,16 +120,16 @@ def device_next_due(facts: LeaseFacts, tz: TimeZoneName, checkout_grace: timedel
         if facts.checkout_expires_at is None:
             return None
         return Due(Rule.CHECKOUT_LAPSE, facts.checkout_expires_at + checkout_grace)
-    if not facts.in_lease_flow or facts.overdue:
+    if not facts.in_lease_flow:
         return None
     w = windows(facts.renewal_date, tz)
     if facts.phase == Phase.NONE:
         return Due(Rule.LEASE_OPTIONS, w.options_from)
     if facts.phase == Phase.PRELIMINARY:
         return Due(Rule.LEASE_FINAL, w.final_from)
-    if facts.phase == Phase.FINAL:
+    if facts.phase == Phase.FINAL and not facts.overdue:
         return Due(Rule.LEASE_OVERDUE, w.overdue_from)
-    return None  # decided
+    return None  # overdue already, or decided
 
 
 # ------------------------------------------------------------------ subscriptions

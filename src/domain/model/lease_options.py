@@ -1,8 +1,8 @@
 """What may be done with a device now (SPEC §2.2): its end-of-lease phase, windows, price and
 the actions it allows, read from the device and the clock alone — ahead of the scheduler, so
-a caller at R − 3 m sees the options open before a tick has recorded it — and the price a
-buyout started now costs. Who may take an action (the employee buys out, admins release) is
-the application's to say.
+a caller at R − 3 m sees the options open before a tick has recorded it — and what a buyout
+started now, or its cancel, asks of the payment provider. Who may take an action (the
+employee buys out, admins release) is the application's to say.
 """
 
 from __future__ import annotations
@@ -43,11 +43,31 @@ def lease_options(device: Device, terms: BuyoutTerms, now: datetime) -> LeaseOpt
     return LeaseOptions(phase=phase, windows=w, price=shown, actions=tuple(actions))
 
 
-def buyout_offer(device: Device, terms: BuyoutTerms, now: datetime) -> Quote:
-    """The price of a buyout started at `now` (the device's time rules applied first), refused
+@dataclass(frozen=True, slots=True)
+class BuyoutOffer:
+    """What a buyout started now asks of the payment provider."""
+
+    quote: Quote  # the price of this moment, frozen by the checkout
+    attempt: int  # the checkout's number: it keys the request's idempotency
+    description: str
+
+
+def buyout_offer(device: Device, terms: BuyoutTerms, now: datetime) -> BuyoutOffer:
+    """The buyout a checkout opened at `now` is for, on a device caught up to `now`; refused
     before anything is asked of the payment provider."""
     quote = device_quote(device, terms, now)
     if quote is None:
         raise RuleViolation("No buyout is offered for this device; it can be returned.")
     device.ensure_buyout_can_start()
-    return quote
+    return BuyoutOffer(
+        quote=quote,
+        attempt=device.checkout_attempts + 1,
+        description=f"Buyout of {device.model} ({device.serial})",
+    )
+
+
+def checkout_to_cancel(device: Device) -> str:
+    """The open checkout's session, which a cancel expires at the provider first."""
+    if device.phase != Phase.CHECKOUT_OPEN or device.checkout_session_id is None:
+        raise RuleViolation("There is no buyout payment under way to cancel.")
+    return device.checkout_session_id
