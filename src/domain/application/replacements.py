@@ -14,7 +14,7 @@ from domain.application.members import Members
 from domain.model.actor import Role
 from domain.model.company import Company
 from domain.model.device import ContractType, Device
-from domain.model.device_lifecycle import RELEASABLE, holds
+from domain.model.device_lifecycle import RELEASABLE, holds, offboarding_due
 from domain.model.due import SCHEDULER, digest_week
 from domain.model.end_of_lease import offboarding_release_from
 from domain.model.errors import NotAllowed
@@ -128,8 +128,7 @@ class Replacements:
     def release_unmet(self, device: Device, company: Company, now: datetime) -> list[str]:
         """What still stands between a bought device and its release (none once the buyer's
         offboarding release date has come)."""
-        offboarding = self._offboarding_from(device, company)
-        if offboarding is not None and now >= offboarding:
+        if offboarding_due(self._offboarding_from(device, company), now):
             return []
         return device.unmet_release_criteria(self._replacement(device))
 
