@@ -32,6 +32,7 @@ from domain.model.end_of_lease import Choice, Phase, Windows
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause
 from domain.model.money import Money
+from domain.model.text import clean_text
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -45,7 +46,7 @@ __all__ = [
 
 
 def normalise_serial(serial: str) -> str:
-    cleaned = serial.strip()
+    cleaned = clean_text(serial, "serial number")
     if not cleaned:
         raise InvalidValue("A serial number cannot be blank.")
     return cleaned
