@@ -13,6 +13,7 @@ from domain.model.buyout_price import CategoryValuation
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.money import exponent
+from domain.model.text import clean_text
 from domain.model.time import DEFAULT_TIME_ZONE, zone
 from domain.model.valuation import Curve, standard_curve
 
@@ -119,7 +120,8 @@ class Company(Aggregate):
         settings: dict[str, Any] | None = None,
         cause: Cause,
     ) -> Company:
-        if not name.strip():
+        cleaned_name = clean_text(name, "company name")
+        if not cleaned_name:
             raise InvalidValue("A company needs a name.")
         exponent(currency)
         zone(time_zone)
@@ -127,7 +129,7 @@ class Company(Aggregate):
         return cls._create(
             cls.Registered,
             id=company_id,
-            name=name.strip(),
+            name=cleaned_name,
             currency=currency,
             time_zone=time_zone,
             vat_rate=_check_vat(vat_rate),
@@ -168,7 +170,7 @@ class Company(Aggregate):
     ) -> None:
         """Check every field first, then record only what differs: a refusal records nothing,
         and a repeated request records nothing new."""
-        new_name = name.strip() if name is not None else None
+        new_name = clean_text(name, "company name") if name is not None else None
         if new_name is not None and not new_name:
             raise InvalidValue("A company needs a name.")
         if vat_rate is not None:

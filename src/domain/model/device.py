@@ -35,6 +35,7 @@ from domain.model.end_of_lease import Choice, Phase, Windows, windows
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause
 from domain.model.money import Money
+from domain.model.text import clean_text
 from domain.model.time import TimeZoneName
 
 __all__ = [
@@ -49,7 +50,7 @@ __all__ = [
 
 
 def normalise_serial(serial: str) -> str:
-    cleaned = serial.strip()
+    cleaned = clean_text(serial, "serial number")
     if not cleaned:
         raise InvalidValue("A serial number cannot be blank.")
     return cleaned
