@@ -40,6 +40,8 @@ from adapters.view_tables import (
     drop_tables,
     live_names,
 )
+
+__all__ = ["TRACKING_TABLE", "ProjectionStatus", "Projector", "TableDiff", "live_names"]
 from domain.application import LessorApplication
 from projections.base import Projection
 
