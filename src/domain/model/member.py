@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model import bounds
 from domain.model.actor import MEMBER_ROLES, Role
 from domain.model.errors import InvalidValue
 from domain.model.events import Cause, LessorCreated, LessorEvent
@@ -52,6 +53,7 @@ class Member(Aggregate):
             raise InvalidValue("A member is an 'admin' or an 'employee'.")
         if not name.strip():
             raise InvalidValue("A member needs a name.")
+        bounds.optional_date(last_employment_day, "The last employment day")
         return cls._create(
             cls.Registered,
             id=member_id,
@@ -81,6 +83,7 @@ class Member(Aggregate):
     def set_last_employment_day(self, day: date | None, *, cause: Cause) -> None:
         if day == self.last_employment_day:
             return
+        bounds.optional_date(day, "The last employment day")
         self.trigger_event(
             self.LastEmploymentDaySet,
             last_employment_day=day,
