@@ -64,6 +64,10 @@ def instant(value: datetime, what: str) -> datetime:
     return value
 
 
+def optional_instant(value: datetime | None, what: str) -> datetime | None:
+    return None if value is None else instant(value, what)
+
+
 def backdated_start(start: date, today: date) -> date:
     """A subscription's start date: in the window, and at most MAX_BACKDATED_YEARS ago."""
     business_date(start, "The start date")
