@@ -20,7 +20,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
-from domain.model.actor import Actor, Caller, Role
+from domain.model.actor import Caller
+from domain.model.due import SCHEDULER as SCHEDULER  # the time rules' actor, for the services
 from domain.model.errors import (
     AlreadyExists,
     DomainError,
@@ -32,9 +33,6 @@ from domain.model.events import Cause
 from domain.model.idempotency import IdempotencyRecord, idempotency_record_id
 from domain.model.unique_claim import UniqueClaim, claim_id
 from domain.transcodings import register_lessor_transcodings
-
-# The actor of the time rules, whether the scheduler runs them or a command catches up first.
-SCHEDULER = Actor(id="scheduler", role=Role.SYSTEM)
 
 A = TypeVar("A", bound=Aggregate)
 P = ParamSpec("P")

@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.model import bounds
 from domain.model import subscription_catch_up as catch_up
+from domain.model.due import Rule, subscription_next_due
 from domain.model.errors import InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.money import Money
@@ -241,13 +242,16 @@ class Subscription(Aggregate):
     # -------------------------------------------------------------- time moves
 
     def advance(self, today: date, list_prices: Mapping[UUID, Money], cause: Cause) -> None:
-        """Charge every period due by `today`, then renew, convert or end at the term's end.
-
+        """Charge every period due by `today`, then renew, convert or end at the term's end:
+        on the days `due.subscription_next_due` names (the due read model's own rule).
         `list_prices` are the catalog prices in force now (per seat per month, in the
         subscription's currency), used when a renewal re-prices the seats.
         """
         while not self.is_ended:
-            if self.charged_through <= self.term_start and self.term_start <= today:
+            rule, day = subscription_next_due(self.charged_through, self.term_start, self.term_end)
+            if day > today:
+                return
+            if rule == Rule.SUBSCRIPTION_CHARGE:
                 self._apply_pending_removals(cause)
                 self._record(
                     self.TermCharged,
@@ -260,10 +264,8 @@ class Subscription(Aggregate):
                     po_reference=self.po_reference,
                     separate_invoice=self.separate_invoice,
                 )
-            elif self.term_end <= today:
-                self._at_term_end(list_prices, cause)
             else:
-                return
+                self._at_term_end(list_prices, cause)
 
     def _at_term_end(self, list_prices: Mapping[UUID, Money], cause: Cause) -> None:
         start = self.term_end
@@ -309,8 +311,7 @@ class Subscription(Aggregate):
     # ------------------------------------------------------------- commands
 
     def charge_past_terms(self, today: date, cause: Cause) -> None:
-        """A new subscription more than CATCH_UP_AFTER terms behind `today` charges the terms
-        already over as one catch-up (ADR 0014); `advance` goes on from the last of them."""
+        """A new subscription's terms over by `today`, charged as one catch-up (ADR 0014)."""
         fields = catch_up.past_terms_charge(self, today)
         if fields is not None:
             self._record(self.PastTermsCharged, cause, **fields)
