@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model import bounds
 from domain.model.buyout_price import CategoryValuation
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
@@ -36,12 +37,6 @@ def _check_settings(changes: dict[str, Any]) -> dict[str, bool]:
         if not isinstance(value, bool):
             raise InvalidValue(f"The setting '{name}' must be true or false.")
     return dict(changes)
-
-
-def _check_vat(rate: Decimal) -> Decimal:
-    if not isinstance(rate, Decimal) or not rate.is_finite() or not 0 <= rate <= 100:
-        raise InvalidValue("The VAT rate is a percentage between 0 and 100.")
-    return rate
 
 
 class Company(Aggregate):
@@ -132,7 +127,7 @@ class Company(Aggregate):
             name=cleaned_name,
             currency=currency,
             time_zone=time_zone,
-            vat_rate=_check_vat(vat_rate),
+            vat_rate=bounds.vat_rate(vat_rate),
             settings=chosen,
             **cause.stamp(company_id),
         )
@@ -174,7 +169,7 @@ class Company(Aggregate):
         if new_name is not None and not new_name:
             raise InvalidValue("A company needs a name.")
         if vat_rate is not None:
-            _check_vat(vat_rate)
+            bounds.vat_rate(vat_rate)
         if time_zone is not None:
             zone(time_zone)
         changed = {

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model import bounds
 from domain.model import device_events as facts
 from domain.model.buyout_price import BuyoutTerms, device_quote
 from domain.model.device_events import DeviceEvent
@@ -138,6 +139,8 @@ class Device(Aggregate):
             raise InvalidValue("A device needs a model.")
         if company_cost.minor < 0:
             raise InvalidValue("The company cost cannot be negative.")
+        bounds.optional_date(lease_start, "The lease start")
+        bounds.optional_date(renewal_date, "The renewal date")
         if contract_type == ContractType.LEASED:
             if lease_start is None or renewal_date is None:
                 raise InvalidValue("A leased device needs a lease start and a renewal date.")

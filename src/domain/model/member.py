@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model import bounds
 from domain.model.actor import MEMBER_ROLES, Role
 from domain.model.errors import InvalidValue
 from domain.model.events import Cause, LessorCreated, LessorEvent
@@ -55,6 +56,7 @@ class Member(Aggregate):
         cleaned_name = clean_text(name, "member's name")
         if not cleaned_name:
             raise InvalidValue("A member needs a name.")
+        bounds.optional_date(last_employment_day, "The last employment day")
         return cls._create(
             cls.Registered,
             id=member_id,
@@ -96,6 +98,7 @@ class Member(Aggregate):
     def set_last_employment_day(self, day: date | None, *, cause: Cause) -> None:
         if day == self.last_employment_day:
             return
+        bounds.optional_date(day, "The last employment day")
         self.trigger_event(
             self.LastEmploymentDaySet,
             last_employment_day=day,

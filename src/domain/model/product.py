@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model.bounds import MAX_MINOR
 from domain.model.errors import InvalidValue
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.money import Money, exponent
@@ -23,8 +24,11 @@ def _check_prices(prices: dict[str, int]) -> dict[str, int]:
         raise InvalidValue("A product needs a list price in at least one currency.")
     for currency, minor in prices.items():
         exponent(currency)
-        if isinstance(minor, bool) or not isinstance(minor, int) or minor < 0:
-            raise InvalidValue(f"The {currency} price must be a non-negative amount.")
+        if isinstance(minor, bool) or not isinstance(minor, int) or not 0 <= minor <= MAX_MINOR:
+            raise InvalidValue(
+                f"The {currency} price must be a non-negative amount of at most"
+                f" {Money(MAX_MINOR, currency)}."
+            )
     return dict(prices)
 
 

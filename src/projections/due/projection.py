@@ -48,6 +48,7 @@ from projections.jsonable import utc_text
 SUBSCRIPTION_EVENTS = (
     Subscription.Created,
     Subscription.TermCharged,
+    Subscription.PastTermsCharged,
     Subscription.Renewed,
     Subscription.ConvertedToMonthly,
     Subscription.Ended,
@@ -273,6 +274,13 @@ class DueProjection(Projection):
                 "UPDATE {due_subscriptions} SET term_start = ?, term_end = ?"
                 " WHERE subscription_id = ?",
                 (event.term_start.isoformat(), event.term_end.isoformat(), sub),
+            )
+        elif isinstance(event, Subscription.PastTermsCharged):
+            end = event.period_end.isoformat()
+            view.execute(
+                "UPDATE {due_subscriptions} SET term_start = ?, term_end = ?, charged_through = ?"
+                " WHERE subscription_id = ?",
+                (event.term_start.isoformat(), end, end, sub),
             )
         elif isinstance(event, Subscription.Ended):
             view.execute("DELETE FROM {due_subscriptions} WHERE subscription_id = ?", (sub,))
