@@ -25,9 +25,9 @@ from adapters.scheduler import TickReport
 from api.bootstrap import Container, build, init_database
 from api.settings import Settings
 from domain.application import CommandContext, LessorApplication
-from domain.application.end_of_lease import CHECKOUT_GRACE
 from domain.model.actor import Actor, Caller, Role
 from domain.model.device import ContractType
+from domain.model.end_of_lease import CHECKOUT_GRACE
 from domain.model.events import Cause
 from domain.model.money import Money
 from domain.model.pricing import RenewalOption, Term

@@ -29,6 +29,7 @@ from datetime import date
 from typing import Final
 from uuid import UUID
 
+from domain.model import bounds
 from domain.model.errors import InvalidValue
 from domain.model.money import Money
 from domain.model.price_rows import (
@@ -258,5 +259,8 @@ def _effective_date(text: str, today: date, problem: Problem) -> date | None:
         return None
     if effective > today:
         problem(EFFECTIVE_DATE, f"{text} lies in the future (today is {today.isoformat()})")
+        return None
+    if effective < bounds.EARLIEST_DATE:
+        problem(EFFECTIVE_DATE, f"{text} lies before {bounds.EARLIEST_DATE.isoformat()}")
         return None
     return effective
