@@ -1,6 +1,6 @@
-"""Demo data for `./scripts/serve`: one operator, one company with an admin, an employee,
-an integration account and a few devices. Seeded once; the tokens are kept under ./var
-(git-ignored) so every start can print them again."""
+"""`lessor demo seed`: demo data for `./scripts/serve` — one operator, one company with an
+admin, an employee, an integration account and a few devices. Seeded once; the tokens are
+kept under ./var (git-ignored) so every start can print them again."""
 
 from __future__ import annotations
 
@@ -12,13 +12,35 @@ from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
 
+import typer
+
 from adapters.token_secrets import hash_token, new_token_secret
-from api.bootstrap import Container
+from api.bootstrap import Container, build
+from api.cli.shared import UsageProblem, cli_cause, out
+from api.settings import Settings, sandbox_unless_set
 from domain.application import CommandContext
 from domain.model.actor import Caller, Role
 from domain.model.device import ContractType
 from domain.model.events import Cause
 from domain.model.money import Money
+
+demo_app = typer.Typer(help="Demo data for trying Lessor locally.", no_args_is_help=True)
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Create the demo operator, company, admin, employee and devices (once) and print tokens."""
+    settings = sandbox_unless_set(Settings())
+    if settings.mode != "sandbox":
+        raise UsageProblem("The demo runs in sandbox mode: unset LESSOR_MODE or set it to sandbox.")
+    container = build(settings)
+    try:
+        tokens = seed(container, lambda: cli_cause(container))
+    finally:
+        container.close()
+    out.print("Demo tokens (use as 'Authorization: Bearer <token>'):")
+    for who, secret in tokens.items():
+        out.print(f"  {who:<9} {secret}", highlight=False)
 
 
 def tokens_file(database_url: str) -> Path:

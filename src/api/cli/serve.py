@@ -1,0 +1,33 @@
+"""`lessor serve`: the HTTP API, with the projector (and the scheduler, if set) inside."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.bootstrap import build
+from api.cli.shared import out
+from api.settings import Settings
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: LESSOR_HOST or 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: LESSOR_PORT or 8000")] = None,
+) -> None:
+    """Serve the HTTP API (with the projector running inside the process)."""
+    import uvicorn
+
+    from api.http.app import create_app
+
+    settings = Settings()
+    host = host or settings.host
+    port = port or settings.port
+    container = build(settings)
+    container.start_email_sender()
+    out.print(f"Lessor API on [bold]http://{host}:{port}[/]  ·  docs: http://{host}:{port}/docs")
+    try:
+        app_ = create_app(container, start_scheduler=settings.run_scheduler)
+        uvicorn.run(app_, host=host, port=port, log_level="info")
+    finally:
+        container.close()
