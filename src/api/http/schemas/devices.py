@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Protocol, TypedDict
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
 from api.http.responses import Resource
 from api.http.schemas.common import IsoDate, MoneyIn, Strict, Versioned, money_out
+from api.http.schemas.replacements import ReplacementIn
 from domain.model.device import ContractType, Device
-from domain.model.money import Money
 
 
 class DeviceCreate(Strict):
@@ -33,39 +32,18 @@ class DeviceUnassign(Versioned):
     pass
 
 
-class DeviceDetails(Protocol):
-    """What a new device's body describes (a registration, a replacement)."""
-
-    serial: str
-    model: str
-    category: str
-    company_cost: MoneyIn
-    contract_type: ContractType
-    lease_start: date | None
-    renewal_date: date | None
-
-
-class Registration(TypedDict):
-    serial: str
-    model: str
-    category: str
-    company_cost: Money
-    contract_type: ContractType
-    lease_start: date | None
-    renewal_date: date | None
-
-
-def registration(body: DeviceDetails) -> Registration:
-    """The arguments of a device's registration, from its body."""
-    return Registration(
-        serial=body.serial,
-        model=body.model,
-        category=body.category,
-        company_cost=body.company_cost.to_money(),
-        contract_type=body.contract_type,
-        lease_start=body.lease_start,
-        renewal_date=body.renewal_date,
-    )
+def registration(body: DeviceCreate | ReplacementIn) -> dict[str, Any]:
+    """The arguments of a device's registration, as a registration or a replacement gives
+    them (Devices.register, Replacements.register)."""
+    return {
+        "serial": body.serial,
+        "model": body.model,
+        "category": body.category,
+        "company_cost": body.company_cost.to_money(),
+        "contract_type": body.contract_type,
+        "lease_start": body.lease_start,
+        "renewal_date": body.renewal_date,
+    }
 
 
 def device_out(device: Device) -> dict[str, Any]:
