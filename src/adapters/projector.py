@@ -6,6 +6,10 @@ views that have not passed it, decoding it once, and (3) moves the positions —
 at any point leaves the views and their positions consistent. Two projectors serialise on
 the row locks; the loser sees the moved positions and skips. Identical on SQLite and
 PostgreSQL (docs/adr/0002-own-projector.md, docs/adr/0007-projector-throughput.md).
+
+A projection that cannot fold an event is parked just before it, with the error recorded
+(`adapters/projection_failures.py`), and retried on its own with back-off; the others go
+on without it (docs/adr/0013-failing-projections-and-read-waits.md).
 """
 
 from __future__ import annotations
@@ -15,21 +19,37 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
 
 from adapters.event_pages import EventPages, LoggedEvent
+from adapters.projection_failures import (
+    ProjectionFailure,
+    clear_failures,
+    create_failures_table,
+    read_failures,
+    record_failure,
+)
 from adapters.sql import Database, SqlSession
+from adapters.view_tables import (
+    TableDiff,
+    aside_names,
+    create_tables,
+    diff_table,
+    drop_tables,
+    live_names,
+)
+
+__all__ = ["TRACKING_TABLE", "ProjectionStatus", "Projector", "TableDiff", "live_names"]
 from domain.application import LessorApplication
 from projections.base import Projection
 
 log = logging.getLogger("lessor.projector")
 TRACKING_TABLE = "projection_positions"
-ASIDE_SUFFIX = "__aside"
 
 Progress = Callable[[int, int], None]  # (position reached, head)
+MAX_RETRY_DELAY_S = 30.0  # a parked projection is retried at least this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,25 +58,11 @@ class ProjectionStatus:
     version: int
     position: int
     head: int
+    failure: ProjectionFailure | None = None  # parked: it cannot fold the event at failure.position
 
     @property
     def lag(self) -> int:
         return max(self.head - self.position, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class TableDiff:
-    table: str
-    only_live: list[tuple[Any, ...]]
-    only_rebuilt: list[tuple[Any, ...]]
-
-
-def live_names(projection: Projection) -> dict[str, str]:
-    return {table: table for table in projection.tables}
-
-
-def aside_names(projection: Projection) -> dict[str, str]:
-    return {table: table + ASIDE_SUFFIX for table in projection.tables}
 
 
 class Projector:
@@ -74,7 +80,7 @@ class Projector:
         self.batch_size = batch_size
         self._advanced = threading.Condition()
         self._wake = threading.Event()
-        self.errors: dict[str, str] = {}  # projection → last failure, until it recovers
+        self._listeners: list[Callable[[], None]] = []
         self.log = EventPages(app.recorder, db.dialect)
         self._folded_topics: dict[str, dict[str, bool]] = {name: {} for name in self.projections}
 
@@ -87,43 +93,25 @@ class Projector:
                 f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ("
                 " name TEXT PRIMARY KEY, version INTEGER NOT NULL, position BIGINT NOT NULL)"
             )
+            create_failures_table(tx)
             for projection in self.projections.values():
                 row = tx.fetchone(
                     f"SELECT version FROM {TRACKING_TABLE} WHERE name = ?", (projection.name,)
                 )
                 if row is not None and int(row[0]) != projection.version:
                     # A new version of the read model: drop it and fold the log again.
-                    self._drop_tables(tx, live_names(projection))
+                    drop_tables(tx, live_names(projection))
                     tx.execute(
                         f"UPDATE {TRACKING_TABLE} SET version = ?, position = 0 WHERE name = ?",
                         (projection.version, projection.name),
                     )
-                self._create_tables(tx, projection, live_names(projection))
+                    clear_failures(tx, [projection.name])
+                create_tables(tx, projection, live_names(projection))
                 tx.execute(
                     f"INSERT INTO {TRACKING_TABLE} (name, version, position) VALUES (?, ?, 0)"
                     " ON CONFLICT (name) DO NOTHING",
                     (projection.name, projection.version),
                 )
-
-    def _create_tables(
-        self, tx: SqlSession, projection: Projection, names: dict[str, str], *, aside: bool = False
-    ) -> None:
-        named = tx.with_names(names)
-        # Aside tables are scratch space: a crash mid-rebuild loses nothing that the log
-        # cannot give again, so PostgreSQL need not write them to its WAL.
-        create = "CREATE UNLOGGED TABLE" if aside and tx.dialect == "postgresql" else "CREATE TABLE"
-        for table, body in projection.tables.items():
-            named.execute(f"{create} IF NOT EXISTS {{{table}}} ({body})")
-        if aside:
-            # Aside tables are only written while folding (by key) and then copied into the
-            # live ones, which have the indexes: maintaining them here too is pure cost.
-            return
-        for ddl in projection.indexes:
-            named.execute(ddl)
-
-    def _drop_tables(self, tx: SqlSession, names: dict[str, str]) -> None:
-        for table in names.values():
-            tx.execute(f"DROP TABLE IF EXISTS {table}")
 
     # ------------------------------------------------------------- processing
 
@@ -131,75 +119,166 @@ class Projector:
         """Apply the next batch of events to one projection; returns how many were read."""
         return self.run_batches([name])
 
-    def run_batches(self, names: Sequence[str]) -> int:
+    def run_batches(
+        self, names: Sequence[str], *, limit: int | None = None, retrying: bool = False
+    ) -> int:
         """Apply the next batch of events to each named projection, in one transaction.
 
         Each event is read and decoded once, for every projection that folds it and has
-        not yet passed it. Returns how many events were read.
+        not yet passed it. A parked projection is left where it is unless `retrying`; one
+        that folds the event it was parked on is unparked in the same transaction.
+        Returns how many events were read.
         """
         # Rows are locked in one order by every projector, so two never deadlock.
         projections = [self.projections[name] for name in sorted(set(names))]
         with self.db.transaction() as tx:
             positions = {p.name: self._locked_position(tx, p.name) for p in projections}
-            events = self.log.after(tx, min(positions.values()), self.batch_size)
+            parked = {n: f.position for n, f in read_failures(tx).items() if n in positions}
+            if not retrying:
+                positions = {n: at for n, at in positions.items() if n not in parked}
+            if not positions:
+                return 0
+            events = self.log.after(tx, min(positions.values()), limit or self.batch_size)
             if not events:
                 return 0
-            views = [(p, tx.with_names(live_names(p), batched=True)) for p in projections]
+            views = [
+                (p, tx.with_names(live_names(p), batched=True))
+                for p in projections
+                if p.name in positions
+            ]
             self._fold(views, events, positions)
+            reached = events[-1].position
             for name, position in positions.items():
                 tx.execute(
                     f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?",
-                    (max(position, events[-1].position), name),
+                    (max(position, reached), name),
                 )
+            clear_failures(tx, [n for n in positions if n in parked and reached >= parked[n]])
         self._announce()
         return len(events)
 
-    def catch_up(self, name: str | None = None) -> None:
-        """Process until every (or the named) projection has reached the head."""
+    def run_round(self, names: Sequence[str] | None = None) -> int:
+        """Move every running (not parked) projection by one batch; returns the events read.
+
+        Those near the front move in one batch, those far behind (new, rebuilt or just
+        unparked) in another, so a laggard does not hold the front back. A failed batch is
+        rolled back whole; its projections then run alone, and one that fails alone is
+        parked at the event it cannot fold.
+        """
+        positions, parked = self._tracking(names or list(self.projections))
+        running = {name: at for name, at in positions.items() if name not in parked}
+        moved = 0
+        for group in _packs(running, self.batch_size):
+            try:
+                moved += self.run_batches(group)
+            except Exception:  # find out which projection failed, and let the others move
+                log.debug("joint batch of %s failed; running each alone", group, exc_info=True)
+                moved += self._run_each(group)
+        return moved
+
+    def _run_each(self, names: Sequence[str]) -> int:
+        if len(names) == 1:
+            return self._park_at_failure(names[0])
+        moved = 0
+        for name in names:
+            try:
+                moved += self.run_batch(name)
+            except Exception:  # it fails alone too: find the event
+                moved += self._park_at_failure(name)
+        return moved
+
+    def _park_at_failure(self, name: str) -> int:
+        """`name` failed alone: halve its batch until the one event it cannot fold is
+        found, fold (and commit) everything before it, and park it on that event."""
+        limit, moved = max(self.batch_size // 2, 1), 0
+        while moved < self.batch_size:  # past the window that failed: it was transient
+            try:
+                read = self.run_batches([name], limit=limit)
+            except Exception as error:
+                if limit > 1:
+                    limit //= 2
+                    continue
+                self._park(name, error)
+                log.error("projection %s parked; the others go on", name, exc_info=error)
+                break
+            if not read:
+                break
+            moved += read
+        return moved
+
+    def _park(self, name: str, error: BaseException) -> None:
+        with self.db.transaction() as tx:
+            position = self._locked_position(tx, name)
+            failing = self.log.after(tx, position, 1)
+            at = failing[0].position if failing else position + 1
+            record_failure(tx, name, at, error)
+        log.warning("projection %s cannot fold the event at %d: %r", name, at, error)
+
+    def retry(self, name: str) -> bool:
+        """Try a parked projection's event once more; True when it folded it (unparked)."""
+        try:
+            self.run_batches([name], limit=1, retrying=True)
+        except Exception as error:  # still failing: recorded, retried later
+            self._park(name, error)
+            return False
+        return True
+
+    def catch_up(self, name: str | None = None) -> list[ProjectionFailure]:
+        """Process until every (or the named) running projection has reached the head.
+
+        A parked projection is retried once first (so a removed cause recovers here);
+        one that still fails, or fails now, is left parked. Returns what stays parked.
+        """
         names = [name] if name else list(self.projections)
-        while self.run_batches(names):
+        for failure in self.failures(names):
+            self.retry(failure.name)
+        while self.run_round(names):
             pass
+        return self.failures(names)
 
     def run_forever(self, stop: threading.Event, *, poll_interval_s: float = 0.5) -> None:
         """Poll; an in-process commit (or NOTIFY relay) only wakes the loop early.
 
-        Every projection moves in one batch. A batch that fails is rolled back whole; then
-        each projection runs on its own, so one bad projection does not stop the others,
-        and its failure is kept in `errors` (reported by /healthz) and retried with backoff.
+        Each round moves every running projection (`run_round`); a parked one is retried on
+        its own, with a back-off of its own (from `poll_interval_s` up to 30 s), so the
+        others keep their pace. Only an error outside any projection (the database is
+        gone) makes the whole loop back off.
         """
+        retries: dict[str, tuple[float, float]] = {}  # parked name → (next try, delay)
         backoff = poll_interval_s
-        names = list(self.projections)
         while not stop.is_set():
             try:
-                moved = self.run_batches(names)
-                self.errors.clear()
-                failed = False
-            except Exception:  # find out which projection failed, and let the others move
-                log.debug("joint batch failed; running each projection alone", exc_info=True)
-                moved, failed = self._run_each(names)
-            if failed:
+                for name in _due(retries, time.monotonic()):
+                    if not self.retry(name):
+                        delay = min(retries[name][1] * 2, MAX_RETRY_DELAY_S)
+                        retries[name] = (time.monotonic() + delay, delay)
+                moved = self.run_round()
+                parked = {f.name for f in self.failures()}
+            except Exception:  # keep the loop alive; the next round tries again
+                log.exception("projector round failed; retrying")
                 stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, MAX_RETRY_DELAY_S)
                 continue
             backoff = poll_interval_s
+            retries = {n: retries.get(n, (time.monotonic() + backoff, backoff)) for n in parked}
             if not moved:
-                self._wake.wait(poll_interval_s)
+                next_retry = min((at for at, _ in retries.values()), default=float("inf"))
+                self._wake.wait(max(0.0, min(poll_interval_s, next_retry - time.monotonic())))
                 self._wake.clear()
-
-    def _run_each(self, names: Sequence[str]) -> tuple[int, bool]:
-        moved, failed = 0, False
-        for name in names:
-            try:
-                moved += self.run_batch(name)
-                self.errors.pop(name, None)
-            except Exception as error:  # logged, reported, retried; never silently lost
-                failed = True
-                self.errors[name] = f"{type(error).__name__}: {error}"
-                log.exception("projection %s failed; retrying", name)
-        return moved, failed
 
     def wake(self, _position: int = 0) -> None:
         self._wake.set()
+
+    def on_progress(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` (on the projector's thread; keep it quick) after every batch
+        commits; returns the function that unsubscribes it."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     def _locked_position(self, tx: SqlSession, name: str) -> int:
         row = tx.fetchone(
@@ -257,12 +336,32 @@ class Projector:
 
     def status(self) -> list[ProjectionStatus]:
         head = self.head()
+        positions, failures = self._tracking(list(self.projections))
         return [
             ProjectionStatus(
-                name=p.name, version=p.version, position=self.position(p.name), head=head
+                name=p.name,
+                version=p.version,
+                position=positions.get(p.name, 0),
+                head=head,
+                failure=failures.get(p.name),
             )
             for p in self.projections.values()
         ]
+
+    def failures(self, names: Sequence[str] | None = None) -> list[ProjectionFailure]:
+        """The parked projections (of `names`), with the event each cannot fold."""
+        _, failures = self._tracking(names or list(self.projections))
+        return list(failures.values())
+
+    def _tracking(
+        self, names: Sequence[str]
+    ) -> tuple[dict[str, int], dict[str, ProjectionFailure]]:
+        """Positions and failures of the named projections, read together."""
+        with self.db.transaction() as tx:
+            rows = tx.fetchall(f"SELECT name, position FROM {TRACKING_TABLE}")
+            failures = read_failures(tx)
+        positions = {str(name): int(at) for name, at in rows if name in names}
+        return positions, {n: f for n, f in failures.items() if n in names}
 
     def wait_for(self, name: str, position: int, timeout_s: float) -> bool:
         """Read-your-writes: block (bounded) until `name` has folded `position`."""
@@ -280,6 +379,11 @@ class Projector:
     def _announce(self) -> None:
         with self._advanced:
             self._advanced.notify_all()
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # a listener's trouble is never the projector's
+                log.exception("progress listener failed")
 
     # ------------------------------------------------------ rebuild and verify
 
@@ -288,8 +392,8 @@ class Projector:
         (each event is read and decoded once); returns the position reached."""
         with self.db.transaction() as tx:
             for projection in projections:
-                self._drop_tables(tx, aside_names(projection))
-                self._create_tables(tx, projection, aside_names(projection), aside=True)
+                drop_tables(tx, aside_names(projection))
+                create_tables(tx, projection, aside_names(projection), aside=True)
         head, position = self.head(), 0
         while True:
             with self.db.transaction() as tx:
@@ -335,12 +439,13 @@ class Projector:
                 for table, aside in aside_names(projection).items():
                     tx.execute(f"DELETE FROM {table}")
                     tx.execute(f"INSERT INTO {table} SELECT * FROM {aside}")
-                self._drop_tables(tx, aside_names(projection))
+                drop_tables(tx, aside_names(projection))
                 reached[projection.name] = max(live, built)
                 tx.execute(
                     f"UPDATE {TRACKING_TABLE} SET position = ?, version = ? WHERE name = ?",
                     (reached[projection.name], projection.version, projection.name),
                 )
+                clear_failures(tx, [projection.name])  # it folded the whole log this time
         self._announce()
         return reached
 
@@ -360,32 +465,33 @@ class Projector:
                     tx.execute(
                         f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?", (built, name)
                     )
+                    clear_failures(tx, [name])  # folded past any event it was parked on
                 self._catch_up_aside(tx, projection, built, live)
                 for table, aside in aside_names(projection).items():
-                    live_rows = _multiset(tx.fetchall(f"SELECT * FROM {table}"))
-                    rebuilt_rows = _multiset(tx.fetchall(f"SELECT * FROM {aside}"))
-                    only_live = _minus(live_rows, rebuilt_rows)
-                    only_rebuilt = _minus(rebuilt_rows, live_rows)
-                    if only_live or only_rebuilt:
-                        diffs.append(TableDiff(table, only_live, only_rebuilt))
+                    diff = diff_table(tx, table, aside)
+                    if diff is not None:
+                        diffs.append(diff)
         finally:
             with self.db.transaction() as tx:
-                self._drop_tables(tx, aside_names(projection))
+                drop_tables(tx, aside_names(projection))
         return diffs
+
+
+def _packs(positions: Mapping[str, int], batch_size: int) -> list[list[str]]:
+    """The projections within a batch of the front, and those further behind."""
+    if not positions:
+        return []
+    front = max(positions.values()) - batch_size
+    near = [name for name, at in positions.items() if at >= front]
+    behind = [name for name, at in positions.items() if at < front]
+    return [group for group in (near, behind) if group]
+
+
+def _due(retries: Mapping[str, tuple[float, float]], now: float) -> list[str]:
+    return [name for name, (at, _) in retries.items() if at <= now]
 
 
 def _aside_targets(
     tx: SqlSession, projections: Sequence[Projection]
 ) -> list[tuple[Projection, SqlSession]]:
     return [(p, tx.with_names(aside_names(p), batched=True)) for p in projections]
-
-
-def _multiset(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
-    counts: dict[tuple[Any, ...], int] = {}
-    for row in rows:
-        counts[row] = counts.get(row, 0) + 1
-    return counts
-
-
-def _minus(a: dict[tuple[Any, ...], int], b: dict[tuple[Any, ...], int]) -> list[tuple[Any, ...]]:
-    return sorted((row for row, n in a.items() for _ in range(n - b.get(row, 0))), key=repr)

@@ -80,13 +80,14 @@ def check_response(response: httpx.Response) -> None:
     )
 
 
-def make_client(container: Container) -> TestClient:
+def make_client(container: Container, *, start_projector: bool = True) -> TestClient:
     """The real app around `container`; enter it (`with`) to run the lifespan and projector.
 
     raise_server_exceptions=False: a 500 comes back as a response, which `check_response`
     then reports with its request, instead of as a bare exception from inside the app.
     """
-    client = TestClient(create_app(container, start_projector=True), raise_server_exceptions=False)
+    app = create_app(container, start_projector=start_projector)
+    client = TestClient(app, raise_server_exceptions=False)
     client.event_hooks = {"request": [], "response": [check_response]}
     return client
 

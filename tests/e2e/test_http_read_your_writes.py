@@ -118,8 +118,11 @@ def quick_api(short_wait_container: Container) -> Iterator[TestClient]:
         yield client
 
 
-@pytest.mark.parametrize("path", ["/v1/devices", "/v1/event-log", "/v1/devices/{device_id}/events"])
-def test_a_position_beyond_the_head_is_503_with_retry_after(
+PATHS = ["/v1/devices", "/v1/event-log", "/v1/devices/{device_id}/events"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_position_beyond_the_head_is_422_at_once(
     quick_api: TestClient, short_wait_container: Container, path: str
 ) -> None:
     operator = issue_token(short_wait_container, Role.OPERATOR)
@@ -130,21 +133,19 @@ def test_a_position_beyond_the_head_is_503_with_retry_after(
         "/v1/devices", json=device_body("SN-FAR", company_id=company), headers=auth(operator)
     )
     assert device.status_code == 201
-    beyond = head(short_wait_container) + 1_000
+    before = head(short_wait_container)
+    beyond = before + 1_000
 
-    started = time.monotonic()
     response = quick_api.get(
         path.format(device_id=device.json()["id"]),
         params={"min_position": beyond},
         headers=auth(operator),
     )
-    waited = time.monotonic() - started
 
-    body = assert_problem(response, 503)
+    body = assert_problem(response, 422, "invalid-value")
     assert str(beyond) in body["detail"]
-    assert int(response.headers["Retry-After"]) >= 1
-    assert SHORT_READ_WAIT_S * 0.9 <= waited < SHORT_READ_WAIT_S + 5, waited
-
+    assert "Retry-After" not in response.headers  # not a wait: asking again will not help
+    assert head(short_wait_container) == before
     # The position the write itself reported is served straight away.
     ok = quick_api.get(
         path.format(device_id=device.json()["id"]),
@@ -155,7 +156,7 @@ def test_a_position_beyond_the_head_is_503_with_retry_after(
     assert ok.json()["items"]
 
 
-def test_a_position_beyond_the_head_is_503_for_every_role(
+def test_a_position_beyond_the_head_is_422_for_every_role(
     quick_api: TestClient, short_wait_container: Container
 ) -> None:
     operator = issue_token(short_wait_container, Role.OPERATOR)
@@ -163,6 +164,37 @@ def test_a_position_beyond_the_head_is_503_for_every_role(
         "/v1/companies", json={"name": "Far AB", "currency": "SEK"}, headers=auth(operator)
     ).json()["id"]
     service = issue_token(short_wait_container, Role.SERVICE, UUID(company))
-    response = quick_api.get("/v1/devices", params={"min_position": 10**6}, headers=auth(service))
-    assert_problem(response, 503)
-    assert response.headers["Retry-After"] == "1"
+    response = quick_api.get("/v1/devices", params={"min_position": 10**15}, headers=auth(service))
+    assert_problem(response, 422, "invalid-value")
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_position_not_folded_in_time_is_503_with_retry_after(
+    short_wait_container: Container, path: str
+) -> None:
+    """The log has the write but no projector runs: the wait is bounded, then 503."""
+    operator = issue_token(short_wait_container, Role.OPERATOR)
+    with make_client(short_wait_container, start_projector=False) as stalled:
+        company = stalled.post(
+            "/v1/companies", json={"name": "Slow AB", "currency": "SEK"}, headers=auth(operator)
+        ).json()["id"]
+        device = stalled.post(
+            "/v1/devices", json=device_body("SN-SLOW", company_id=company), headers=auth(operator)
+        )
+        assert device.status_code == 201
+        written = position(device)
+        url = path.format(device_id=device.json()["id"])
+
+        started = time.monotonic()
+        response = stalled.get(url, params={"min_position": written}, headers=auth(operator))
+        waited = time.monotonic() - started
+
+        body = assert_problem(response, 503)
+        assert str(written) in body["detail"]
+        assert int(response.headers["Retry-After"]) >= 1
+        assert SHORT_READ_WAIT_S * 0.9 <= waited < SHORT_READ_WAIT_S + 5, waited
+
+        short_wait_container.projector.catch_up()
+        ok = stalled.get(url, params={"min_position": written}, headers=auth(operator))
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["items"]

@@ -20,17 +20,20 @@ from uuid import UUID
 
 import pytest
 
+from adapters.clock import FixedClock
 from adapters.scheduler import TickReport
-from api.bootstrap import Container
+from api.bootstrap import Container, build, init_database
+from api.settings import Settings
 from domain.application import CommandContext, LessorApplication
-from domain.application.end_of_lease import CHECKOUT_GRACE
 from domain.model.actor import Actor, Caller, Role
 from domain.model.device import ContractType
+from domain.model.end_of_lease import CHECKOUT_GRACE
 from domain.model.events import Cause
 from domain.model.money import Money
 from domain.model.pricing import RenewalOption, Term
 from domain.model.product import ProductKind
 from domain.ports import CheckoutRequest, CheckoutSession, PaymentEvent
+from tests.conftest import T0
 from tests.e2e._end_of_lease import local
 
 OPERATOR = Caller(actor=Actor("tok-operator", Role.OPERATOR), company_id=None)
@@ -104,6 +107,23 @@ class Tenant:
             report = self.container.scheduler.tick(when)
         assert report.failures == [], report
         return report, loads
+
+
+@pytest.fixture
+def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
+    """The application's payment port is a checkout that expires an hour after it opens."""
+    init_database(settings)
+    built = build(settings, clock=clock, gateway=OneHourCheckout(T0))
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def checkout_opens(acme: Tenant, opened: datetime) -> None:
+    gateway = acme.container.payment_gateway
+    assert isinstance(gateway, OneHourCheckout)
+    gateway.opened = opened
 
 
 @pytest.fixture
@@ -237,10 +257,10 @@ def test_a_lapsed_checkout_is_due_at_its_expiry_plus_grace_and_then_the_overdue_
     acme.tick(local(date(2026, 5, 15)))  # the final decision is requested
     opened = local(date(2026, 6, 14), 23)  # it lapses at 01:00 on R
     employee = Caller(Actor("tok-ann", Role.EMPLOYEE), acme.company_id, ann)
+    checkout_opens(acme, opened)
     acme.app.end_of_lease.start_buyout(
         at(employee, opened),
         device,
-        gateway=OneHourCheckout(opened),
         success_url="https://x.example/ok",
         cancel_url="https://x.example/no",
     )
@@ -277,11 +297,10 @@ def bought(acme: Tenant, serial: str, buyer: UUID, paid_at: datetime) -> UUID:
     device = acme.leased(serial, date(2026, 6, 15), assignee=buyer)
     acme.tick(local(date(2026, 5, 15)))
     employee = Caller(Actor(f"tok-{serial}", Role.EMPLOYEE), acme.company_id, buyer)
-    gateway = OneHourCheckout(paid_at)
+    checkout_opens(acme, paid_at)
     acme.app.end_of_lease.start_buyout(
         at(employee, paid_at),
         device,
-        gateway=gateway,
         success_url="https://x.example/ok",
         cancel_url="https://x.example/no",
     )

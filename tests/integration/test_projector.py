@@ -203,8 +203,9 @@ def test_a_failing_projection_is_reported_and_does_not_hold_the_others_back(
         runner.join()
     # Then the healthy projection reached the head, and the failure is reported
     assert projector.position("event_log") == projector.head()
-    assert "cannot fold SN-BAD" in projector.errors["serials_until_bad"]
-    assert "event_log" not in projector.errors
+    failures = {f.name: f for f in projector.failures()}
+    assert "cannot fold SN-BAD" in failures["serials_until_bad"].error
+    assert "event_log" not in failures
     # And the failing one kept what it folded before the bad event, and nothing after it
     with container.db.transaction() as tx:
         serials = [

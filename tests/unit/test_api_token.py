@@ -190,7 +190,7 @@ def test_a_presented_token_authenticates_as_the_caller_it_was_bound_to(
         label="Ann's laptop",
     )
 
-    caller = app.tokens.authenticate(HASH)
+    caller = app.tokens.authenticate(HASH, T1)
 
     assert caller == Caller(
         actor=Actor(str(token_id), Role.EMPLOYEE), company_id=company_id, member_id=member_id
@@ -210,8 +210,8 @@ def test_an_unknown_or_revoked_token_authenticates_as_nobody(app: LessorApplicat
 
     app.tokens.revoke(cause(T1), token_id)
 
-    assert app.tokens.authenticate(HASH) is None
-    assert app.tokens.authenticate("not-a-known-hash") is None
+    assert app.tokens.authenticate(HASH, T1) is None
+    assert app.tokens.authenticate("not-a-known-hash", T1) is None
     [info] = app.tokens.issued()
     assert (info.token_id, info.active, info.role) == (token_id, False, Role.ADMIN)
 
@@ -251,3 +251,70 @@ def test_a_token_cannot_be_bound_to_a_company_that_does_not_exist(app: LessorApp
         app.tokens.issue(
             cause(), token_hash=HASH, company_id=ACME, role=Role.ADMIN, member_id=None, label="x"
         )
+
+
+# --- a member's tokens end with their employment (ADR 0015) ---------------------------------
+
+# Ann's last employment day is 2027-01-31; in Stockholm (CET, UTC+1) it ends at 23:00 UTC.
+LAST_INSTANT_EMPLOYED = datetime(2027, 1, 31, 22, 59, 59, 999999, tzinfo=UTC)
+EMPLOYMENT_ENDED = datetime(2027, 1, 31, 23, 0, tzinfo=UTC)
+
+
+def an_employee_token(app: LessorApplication) -> tuple[UUID, UUID]:
+    company_id, member_id = a_company_with_a_member(app)
+    token_id = app.tokens.issue(
+        cause(),
+        token_hash=HASH,
+        company_id=company_id,
+        role=Role.EMPLOYEE,
+        member_id=member_id,
+        label="Ann's laptop",
+    )
+    return token_id, member_id
+
+
+def test_a_members_token_works_to_the_end_of_their_last_day_in_the_companys_time_zone(
+    app: LessorApplication,
+) -> None:
+    an_employee_token(app)
+
+    assert app.tokens.authenticate(HASH, LAST_INSTANT_EMPLOYED) is not None
+    assert app.tokens.authenticate(HASH, EMPLOYMENT_ENDED) is None
+
+
+def test_a_members_token_follows_their_last_day_as_it_changes(app: LessorApplication) -> None:
+    _, member_id = an_employee_token(app)
+    admin = CommandContext(caller=Caller(actor=OPERATOR, company_id=None), cause=cause())
+
+    app.members.set_last_employment_day(admin, member_id, date(2027, 1, 30))
+    assert app.tokens.authenticate(HASH, datetime(2027, 1, 30, 23, 0, tzinfo=UTC)) is None
+
+    app.members.set_last_employment_day(admin, member_id, None)  # stays on after all
+    assert app.tokens.authenticate(HASH, EMPLOYMENT_ENDED) is not None
+
+
+def test_a_revoked_members_token_stops_at_once_whatever_the_last_day(
+    app: LessorApplication,
+) -> None:
+    token_id, _ = an_employee_token(app)
+
+    app.tokens.revoke(cause(T1), token_id)
+
+    assert app.tokens.authenticate(HASH, T1) is None
+
+
+def test_a_token_without_a_member_does_not_end_with_anyones_employment(
+    app: LessorApplication,
+) -> None:
+    company_id, _ = a_company_with_a_member(app)
+    app.tokens.issue(
+        cause(), token_hash=HASH, company_id=company_id, role=Role.SERVICE, member_id=None, label=""
+    )
+
+    assert app.tokens.authenticate(HASH, datetime(2099, 1, 1, tzinfo=UTC)) is not None
+
+
+def test_a_token_label_is_normalised_and_refuses_control_characters() -> None:
+    assert issue(label="  Ａcme\u00a0HR  ").label == "Acme HR"
+    with pytest.raises(InvalidValue, match=r"U\+001B"):
+        issue(label="\x1b[31mred")

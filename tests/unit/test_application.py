@@ -594,7 +594,7 @@ def test_of_two_requests_for_one_email_at_once_the_later_is_told_it_exists(
         a_member(racing, acme.admin, acme.company_id, "BOB@acme.example")
 
 
-def test_of_two_changes_to_one_device_at_once_the_later_gets_a_version_conflict(
+def test_of_two_changes_to_one_device_at_once_the_later_with_an_expected_version_conflicts(
     racing: RacingApplication,
 ) -> None:
     acme = a_tenant(racing, "Acme AB")
@@ -604,10 +604,64 @@ def test_of_two_changes_to_one_device_at_once_the_later_gets_a_version_conflict(
     )
 
     with pytest.raises(VersionConflict) as refused:
-        racing.devices.assign(ctx(acme.admin), acme.in_stock_id, colleague)
+        racing.devices.assign(ctx(acme.admin, expected_version=1), acme.in_stock_id, colleague)
 
     assert refused.value.current_version == 2
     assert racing.devices.get(acme.admin, acme.in_stock_id).assignee_id == acme.employee_id
+
+
+def test_a_change_without_an_expected_version_that_lost_a_race_is_decided_again(
+    racing: RacingApplication,
+) -> None:
+    """The run again reloads and re-checks the rules: on the new state, this one breaks one."""
+    acme = a_tenant(racing, "Acme AB")
+    colleague = a_member(racing, acme.admin, acme.company_id, "bob@acme.example", "Bob")
+    racing.competitor = lambda: racing.devices.assign(
+        ctx(acme.service), acme.in_stock_id, acme.employee_id
+    )
+    after_competitor = head(racing) + 1
+
+    with pytest.raises(RuleViolation, match="assigned to someone else"):
+        racing.devices.assign(ctx(acme.admin), acme.in_stock_id, colleague)
+
+    assert head(racing) == after_competitor
+    assert racing.devices.get(acme.admin, acme.in_stock_id).assignee_id == acme.employee_id
+
+
+def test_a_change_without_an_expected_version_that_lost_a_race_is_done_on_the_new_state(
+    racing: RacingApplication,
+) -> None:
+    acme = a_tenant(racing, "Acme AB")
+    racing.competitor = lambda: racing.devices.assign(
+        ctx(acme.service), acme.in_stock_id, acme.employee_id
+    )
+
+    done = racing.valuation.set_buyout_availability(ctx(acme.admin), acme.in_stock_id, False)
+
+    device = racing.devices.get(acme.admin, acme.in_stock_id)
+    assert (done.version, device.version) == (3, 3)
+    assert (device.assignee_id, device.buyout_available) == (acme.employee_id, False)
+
+
+def test_a_command_that_loses_every_race_gives_up_after_a_bounded_number_of_runs(
+    racing: RacingApplication,
+) -> None:
+    acme = a_tenant(racing, "Acme AB")
+    pauses: list[int] = []
+    racing.pause_before_retry = pauses.append
+    rivals = iter([False, True] * 10)
+
+    def competitor() -> None:  # before each of our saves, another request changes the device
+        racing.valuation.set_buyout_availability(ctx(acme.service), acme.in_stock_id, next(rivals))
+        racing.competitor = competitor  # and again before the next one
+
+    racing.competitor = competitor
+
+    with pytest.raises(VersionConflict):
+        racing.devices.assign(ctx(acme.admin), acme.in_stock_id, acme.employee_id)
+
+    assert pauses == [1, 2, 3, 4]  # five runs in all, each retry after a longer pause bound
+    assert racing.devices.get(acme.admin, acme.in_stock_id).assignee_id is None
 
 
 def test_the_same_request_sent_twice_at_once_is_done_once_and_replayed_to_the_other(

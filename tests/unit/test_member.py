@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -150,3 +150,45 @@ def test_setting_the_same_last_employment_day_again_records_nothing(day: date | 
     assert member.collect_events() == []
     assert member.version == 1
     assert member.last_employment_day == day
+
+
+# --- when employment ends (ADR 0015) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("last_day", "time_zone", "ends_at"),
+    [
+        (date(2026, 3, 28), "Europe/Stockholm", datetime(2026, 3, 28, 23, 0, tzinfo=UTC)),
+        # the next local midnight is after the spring-forward night: an hour earlier in UTC
+        (date(2026, 3, 29), "Europe/Stockholm", datetime(2026, 3, 29, 22, 0, tzinfo=UTC)),
+        (date(2026, 3, 29), "UTC", datetime(2026, 3, 30, 0, 0, tzinfo=UTC)),
+        (date(2026, 3, 29), "Pacific/Kiritimati", datetime(2026, 3, 29, 10, 0, tzinfo=UTC)),
+    ],
+)
+def test_employment_ends_at_the_local_midnight_after_the_last_day(
+    last_day: date, time_zone: str, ends_at: datetime
+) -> None:
+    member = a_registered_member(last_employment_day=last_day)
+
+    assert member.employment_ends_at(time_zone) == ends_at
+    assert member.is_employed_at(ends_at - timedelta(microseconds=1), time_zone)
+    assert not member.is_employed_at(ends_at, time_zone)
+
+
+def test_without_a_last_day_employment_does_not_end() -> None:
+    member = a_registered_member(last_employment_day=None)
+
+    assert member.employment_ends_at("UTC") is None
+    assert member.is_employed_at(datetime(2100, 1, 1, tzinfo=UTC), "UTC")
+
+
+def test_a_members_name_and_email_are_kept_in_their_plain_spelling() -> None:
+    member = register(name="Ａｎｎ\u00a0 Andersson", email="ＡＮＮ＠acme.se")
+
+    assert (member.name, member.email) == ("Ann Andersson", "ann@acme.se")
+
+
+@pytest.mark.parametrize("name", ["Ann\x1b[2J", "Ann\u200b", "Ann\nAndersson"])
+def test_a_members_name_with_a_control_or_invisible_character_is_refused(name: str) -> None:
+    with pytest.raises(InvalidValue, match="member's name contains"):
+        register(name=name)

@@ -1,6 +1,7 @@
 """CSV import of manual buyout prices (SPEC §2.1): strict parsing, every error, all or nothing.
 
-The parser is pure: bytes in, valid rows and (line, field, message) errors out. The
+A file is read into a table (adapters/price_csv.py, tested alone in test_price_csv.py) and
+the pure model validates the table: valid rows and (line, field, message) errors out. The
 application part runs in memory: a dry run writes nothing, an apply writes every device and
 the import record at once, a file with any error writes nothing, the same file twice is a
 no-op.
@@ -20,6 +21,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from adapters.price_csv import content_sha256, read_price_csv
 from domain.application import CommandContext, LessorApplication
 from domain.model.actor import Actor, Caller, Role
 from domain.model.device import ContractType, Device
@@ -32,14 +34,15 @@ from domain.model.price_import import (
     PriceImportRecord,
     PriceImportRejected,
     PriceRow,
+    PriceTable,
+    RawRow,
     RowError,
     RowOutcome,
     apply_row,
     apply_rows,
-    content_sha256,
-    parse_price_csv,
     price_import_id,
     serials_in,
+    validate_price_table,
 )
 from tests.apps import in_memory_app
 
@@ -63,8 +66,11 @@ def parse(
     content: str | bytes, *, currency: str = "SEK", today: date = TODAY, known: Any = None
 ) -> PriceImport:
     data = content.encode() if isinstance(content, str) else content
-    return parse_price_csv(
-        data, currency=currency, known_serials=KNOWN if known is None else known, today=today
+    return validate_price_table(
+        read_price_csv(data),
+        currency=currency,
+        known_serials=KNOWN if known is None else known,
+        today=today,
     )
 
 
@@ -355,9 +361,51 @@ def test_broken_quoting_is_an_error(tail: str, line: int) -> None:
 def test_serials_in_lists_each_serial_of_the_file_once() -> None:
     content = f"{HEADER}\n SN-0001 ,1,,x\nsn-0001,1,,x\n,1,,x\nNOPE,1,,x\n".encode()
 
-    assert serials_in(content) == ["SN-0001", "NOPE"]
-    assert serials_in(b"no,header\n1,2\n") == []
-    assert serials_in(b"\xff\xfe") == []
+    assert serials_in(read_price_csv(content)) == ["SN-0001", "NOPE"]
+    assert serials_in(read_price_csv(b"no,header\n1,2\n")) == []
+    assert serials_in(read_price_csv(b"\xff\xfe")) == []
+
+
+def validate(table: PriceTable) -> PriceImport:
+    return validate_price_table(table, currency="SEK", known_serials=KNOWN, today=TODAY)
+
+
+def test_the_model_validates_a_table_built_without_any_csv() -> None:
+    """Whatever reads a file (or a form, or a spreadsheet), the rules are the model's."""
+    table = PriceTable(
+        sha256="from-a-form",
+        header=RawRow(1, ("Serial", "price", "effective_date")),
+        rows=(
+            RawRow(2, (" sn-0001 ", "3420.00", "2026-03-01")),
+            RawRow(3, ("SN-0001", "1", "2026-03-01")),
+            RawRow(4, ("SN-0002", "-1", "2026-03-01")),
+            RawRow(7, ("NOPE", "1")),
+        ),
+    )
+
+    parsed = validate(table)
+
+    assert parsed.sha256 == "from-a-form"
+    assert parsed.rows == (
+        PriceRow(2, "sn-0001", UUID(int=1), True, sek("3420.00"), None, date(2026, 3, 1)),
+    )
+    assert [(e.line, e.field) for e in parsed.errors] == [(3, "serial"), (4, "price"), (7, "row")]
+    assert serials_in(table) == ["sn-0001", "SN-0002", "NOPE"]
+
+
+def test_a_table_without_a_header_or_without_rows_has_nothing_to_import() -> None:
+    header = RawRow(1, tuple(HEADER.split(",")))
+
+    [empty] = validate(PriceTable("x", header=None)).errors
+    [no_rows] = validate(PriceTable("x", header=header)).errors
+
+    assert (empty.line, empty.field) == (1, "file")
+    assert empty.message == "the file is empty: start with the header " + HEADER
+    assert (no_rows.line, no_rows.field, no_rows.message) == (
+        1,
+        "file",
+        "the file has a header but no rows",
+    )
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -650,7 +698,7 @@ def test_a_dry_run_reports_what_would_change_and_writes_nothing(shop: Shop) -> N
     before = head(shop.app)
 
     result = shop.app.price_imports.import_buyout_prices(
-        ctx(shop.admin), shop.company_id, GOOD, dry_run=True
+        ctx(shop.admin), shop.company_id, read_price_csv(GOOD), dry_run=True
     )
 
     assert head(shop.app) == before
@@ -666,7 +714,7 @@ def test_a_dry_run_reports_what_would_change_and_writes_nothing(shop: Shop) -> N
 
 def test_an_apply_writes_every_device_and_the_record_at_once(shop: Shop) -> None:
     result = shop.app.price_imports.import_buyout_prices(
-        ctx(shop.admin), shop.company_id, GOOD, dry_run=False
+        ctx(shop.admin), shop.company_id, read_price_csv(GOOD), dry_run=False
     )
 
     assert result.applied
@@ -686,15 +734,15 @@ def test_an_apply_writes_every_device_and_the_record_at_once(shop: Shop) -> None
 
 def test_the_same_file_twice_is_a_no_op_that_returns_the_earlier_outcome(shop: Shop) -> None:
     first = shop.app.price_imports.import_buyout_prices(
-        ctx(shop.admin), shop.company_id, GOOD, dry_run=False
+        ctx(shop.admin), shop.company_id, read_price_csv(GOOD), dry_run=False
     )
     after_first = head(shop.app)
 
     again = shop.app.price_imports.import_buyout_prices(
-        ctx(shop.admin), shop.company_id, GOOD, dry_run=False
+        ctx(shop.admin), shop.company_id, read_price_csv(GOOD), dry_run=False
     )
     dry = shop.app.price_imports.import_buyout_prices(
-        ctx(shop.admin), shop.company_id, GOOD, dry_run=True
+        ctx(shop.admin), shop.company_id, read_price_csv(GOOD), dry_run=True
     )
 
     assert head(shop.app) == after_first
@@ -709,7 +757,7 @@ def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(shop: Shop) ->
 
     with pytest.raises(PriceImportRejected) as rejected:
         shop.app.price_imports.import_buyout_prices(
-            ctx(shop.admin), shop.company_id, content, dry_run=False
+            ctx(shop.admin), shop.company_id, read_price_csv(content), dry_run=False
         )
 
     assert [(e.line, e.field) for e in rejected.value.errors] == [(3, "price")]
@@ -722,13 +770,13 @@ def test_another_companys_serials_are_unknown_here(shop: Shop) -> None:
     content = f"{HEADER}\nSN-G,1,,2026-03-01\n".encode()
 
     result = shop.app.price_imports.import_buyout_prices(
-        ctx(shop.admin), shop.company_id, content, dry_run=True
+        ctx(shop.admin), shop.company_id, read_price_csv(content), dry_run=True
     )
 
     assert [(e.line, e.field) for e in result.errors] == [(2, "serial")]
     with pytest.raises(NotFound):
         shop.app.price_imports.import_buyout_prices(
-            ctx(shop.admin), other.company_id, content, dry_run=True
+            ctx(shop.admin), other.company_id, read_price_csv(content), dry_run=True
         )
 
 
@@ -737,7 +785,7 @@ def test_employees_may_not_import(shop: Shop) -> None:
 
     with pytest.raises(NotAllowed):
         shop.app.price_imports.import_buyout_prices(
-            ctx(employee), shop.company_id, GOOD, dry_run=True
+            ctx(employee), shop.company_id, read_price_csv(GOOD), dry_run=True
         )
 
 
@@ -748,12 +796,12 @@ def test_the_business_date_is_the_company_s_local_date(shop: Shop) -> None:
 
     assert (
         shop.app.price_imports.import_buyout_prices(
-            ctx(shop.admin, late), shop.company_id, content, dry_run=True
+            ctx(shop.admin, late), shop.company_id, read_price_csv(content), dry_run=True
         ).errors
         == ()
     )
     assert shop.app.price_imports.import_buyout_prices(
-        ctx(shop.admin), shop.company_id, content, dry_run=True
+        ctx(shop.admin), shop.company_id, read_price_csv(content), dry_run=True
     ).errors
 
 
@@ -781,7 +829,7 @@ def test_a_device_changed_between_reading_and_writing_makes_the_import_refuse(
 
     with pytest.raises(RuleViolation):
         app.price_imports.import_buyout_prices(
-            ctx(shop.admin), shop.company_id, content, dry_run=False
+            ctx(shop.admin), shop.company_id, read_price_csv(content), dry_run=False
         )
 
     assert raced

@@ -52,7 +52,8 @@ def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
     path = tokens_file(container.settings.database_url)
     if path.exists():
         saved: dict[str, str] = json.loads(path.read_text())
-        if all(container.app.tokens.authenticate(hash_token(s)) for s in saved.values()):
+        now = container.clock.now()
+        if all(container.app.tokens.authenticate(hash_token(s), now) for s in saved.values()):
             return saved  # already seeded in this database
     app = container.app
     operator = Caller(actor=cause().actor, company_id=None)

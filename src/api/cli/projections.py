@@ -16,6 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from adapters.projection_failures import ProjectionFailure
 from adapters.settings_url import DatabaseUrl
 from adapters.wakeup import listen_for_commits
 from api.bootstrap import Container, build
@@ -40,16 +41,26 @@ def _names(container: Container, name: str | None, all_: bool) -> list[str]:
 
 @projections_app.command("status")
 def projections_status() -> None:
-    """Position and lag of every projection."""
+    """Position, lag and failure of every projection; exit 1 while one is parked."""
     container = build(Settings())
     try:
         statuses = container.projector.status()
     finally:
         container.close()
-    table = Table("projection", "version", "position", "head", "lag")
+    table = Table("projection", "version", "position", "head", "lag", "state")
     for s in statuses:
-        table.add_row(s.name, str(s.version), str(s.position), str(s.head), str(s.lag))
+        table.add_row(
+            s.name, str(s.version), str(s.position), str(s.head), str(s.lag), _state(s.failure)
+        )
     out.print(table)
+    if any(s.failure for s in statuses):
+        raise typer.Exit(1)
+
+
+def _state(failure: ProjectionFailure | None) -> str:
+    if failure is None:
+        return "running"
+    return f"parked at {failure.position} after {failure.attempts} attempt(s): {failure.error}"
 
 
 @projections_app.command("run")
@@ -61,7 +72,11 @@ def projections_run(
     with opened() as container:
         container.projector.batch_size = batch_size
         if once:
-            container.projector.catch_up()
+            parked = container.projector.catch_up()
+            for failure in parked:
+                out.print(f"{failure.name}: {_state(failure)}", highlight=False)
+            if parked:
+                raise typer.Exit(1)
             return
         stop = threading.Event()
 

@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.projector import ProjectionStatus
 from api.bootstrap import Container
 from api.http.auth import Authenticate
 from api.http.problems import install_problem_handlers, problem
+from api.http.reads import ReadWaits
 from api.http.routes import (
     catalog,
     charges,
@@ -89,6 +91,17 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+def _health(status: ProjectionStatus) -> dict[str, object]:
+    health: dict[str, object] = {"position": status.position, "lag": status.lag}
+    if status.failure is not None:
+        health["failure"] = {
+            "position": status.failure.position,
+            "error": status.failure.error_type,
+            "attempts": status.failure.attempts,
+        }
+    return health
+
+
 def create_app(
     container: Container,
     *,
@@ -116,6 +129,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.container = container
+    app.state.read_waits = ReadWaits(
+        container.projector, timeout_s=container.settings.read_wait_timeout_s
+    )
     install_problem_handlers(app)
     for router in (
         companies.router,
@@ -136,13 +152,15 @@ def create_app(
     ):
         app.include_router(router)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness and projection lag")
+    @app.get("/healthz", tags=["health"], summary="Liveness, projection lag and failures")
     def healthz() -> dict[str, object]:
+        """`degraded` while a read model is parked at an event it cannot fold: the others
+        serve as usual. Only the error's class is shown here (unauthenticated); operators
+        see the message with `lessor projections status`."""
+        statuses = container.projector.status()
         return {
-            "status": "ok",
-            "projections": {
-                s.name: {"position": s.position, "lag": s.lag} for s in container.projector.status()
-            },
+            "status": "degraded" if any(s.failure for s in statuses) else "ok",
+            "projections": {s.name: _health(s) for s in statuses},
         }
 
     # Added last runs first: the size limit guards everything, then authentication.

@@ -3,6 +3,10 @@
 FastAPI parses a JSON body before it runs dependencies, so an unauthenticated request
 with a malformed body would otherwise learn about our validation (422) instead of being
 told to authenticate (401). The caller is put on the request's state for the routes.
+
+A request with more than one Authorization header is refused (400) rather than read: which
+one counts would depend on the proxy or the framework in between, and a credential that a
+proxy checked must be the one the app uses.
 """
 
 from __future__ import annotations
@@ -36,17 +40,31 @@ class Authenticate:
             )
             await response(scope, receive, send)
             return
-        header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+        credentials = [v for k, v in scope.get("headers", []) if k == b"authorization"]
+        if len(credentials) > 1:
+            response = problem(
+                400,
+                "Ambiguous credentials",
+                "Send one Authorization header, not several.",
+                type_="duplicate-credentials",
+                instance=scope.get("path"),
+            )
+            await response(scope, receive, send)
+            return
+        header = (credentials[0] if credentials else b"").decode("latin-1")
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             detail = "Send an API token: 'Authorization: Bearer <token>'."
             await self._refuse(scope, receive, send, detail)
             return
         caller = await anyio.to_thread.run_sync(
-            self.container.app.tokens.authenticate, hash_token(secret.strip())
+            self.container.app.tokens.authenticate,
+            hash_token(secret.strip()),
+            self.container.clock.now(),
         )
         if caller is None:
-            await self._refuse(scope, receive, send, "The API token is unknown or revoked.")
+            detail = "The API token is unknown, revoked, or its member's employment has ended."
+            await self._refuse(scope, receive, send, detail)
             return
         scope.setdefault("state", {})["caller"] = caller
         await self.app(scope, receive, send)

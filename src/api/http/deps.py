@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Query, Request
 from starlette.exceptions import HTTPException
 
 from api.bootstrap import Container
+from api.http.reads import ReadWaits
 from domain.application import CommandContext, Idempotency
 from domain.model.actor import Caller
 from domain.model.errors import InvalidValue
@@ -19,12 +20,9 @@ from domain.model.events import Cause
 MAX_IDEMPOTENCY_KEY = 255
 MAX_POSITION = 2**63 - 1  # log positions are 64-bit signed integers on both stores
 
-# A keyset cursor (the last position of the previous page) and a read-your-writes position.
+# A keyset cursor (the last position of the previous page).
 Cursor = Annotated[int | None, Query(ge=0, le=MAX_POSITION)]
 Limit = Annotated[int, Query(ge=1, le=500, description="items per page")]
-MinPosition = Annotated[
-    int | None, Query(ge=0, le=MAX_POSITION, description="wait until this log position is read")
-]
 
 
 def container(request: Request) -> Container:
@@ -99,13 +97,21 @@ async def command_context(
 ContextDep = Annotated[CommandContext, Depends(command_context)]
 
 
-def wait_for_position(c: Container, projection: str, min_position: int | None) -> None:
-    """Read-your-writes: hold a query until its read model has folded the caller's write."""
-    if min_position is None or min_position <= 0:
-        return
-    if not c.projector.wait_for(projection, min_position, c.settings.read_wait_timeout_s):
-        raise HTTPException(
-            503,
-            f"The {projection} read model has not reached position {min_position} yet.",
-            {"Retry-After": "1"},
-        )
+async def read_your_writes(
+    request: Request,
+    who: CallerDep,
+    min_position: Annotated[
+        int | None,
+        Query(ge=0, le=MAX_POSITION, description="wait until this log position is read"),
+    ] = None,
+) -> int | None:
+    """Read-your-writes: wait, on the event loop and bounded, until the read models have
+    folded `min_position`; the query then checks its own (`api/http/reads.py`)."""
+    if min_position:  # None and 0: nothing to wait for
+        waits: ReadWaits = request.app.state.read_waits
+        await waits.until_folded(who.actor.id, min_position)
+    return min_position
+
+
+# The route gets the position back, once waited for; it hands it to `views_after`.
+MinPosition = Annotated[int | None, Depends(read_your_writes)]

@@ -127,6 +127,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             404: "Not found",
             405: "Method not allowed",
             413: "Payload too large",
+            429: "Too many requests",
             503: "Not ready",
         }
         detail = exc.detail if isinstance(exc.detail, str) else titles.get(exc.status_code, "")

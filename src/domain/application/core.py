@@ -10,6 +10,9 @@ and a command that touches several commits them in one transaction
 from __future__ import annotations
 
 import functools
+import random
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -20,7 +23,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
-from domain.model.actor import Actor, Caller, Role
+from domain.model.actor import Caller
+from domain.model.due import SCHEDULER as SCHEDULER  # the time rules' actor, for the services
 from domain.model.errors import (
     AlreadyExists,
     DomainError,
@@ -32,9 +36,6 @@ from domain.model.events import Cause
 from domain.model.idempotency import IdempotencyRecord, idempotency_record_id
 from domain.model.unique_claim import UniqueClaim, claim_id
 from domain.transcodings import register_lessor_transcodings
-
-# The actor of the time rules, whether the scheduler runs them or a command catches up first.
-SCHEDULER = Actor(id="scheduler", role=Role.SYSTEM)
 
 A = TypeVar("A", bound=Aggregate)
 P = ParamSpec("P")
@@ -89,6 +90,28 @@ class Outcome:
         return self.subject
 
 
+class LostRace(VersionConflict):
+    """Another request committed to the subject between this command's load and its commit:
+    nothing of this one was written."""
+
+    def __init__(self, detail: str, *, current_version: int | None, subject_id: UUID) -> None:
+        super().__init__(detail, current_version=current_version)
+        self.subject_id = subject_id
+
+
+# A command that loses a race it did not ask about (no expected version) runs again, in all
+# at most this many times, before its 409 is answered (docs/adr/0015-credentials-and-names.md).
+COMMAND_ATTEMPTS = 5
+_RETRY_BASE_S = 0.005  # the first pause is up to 5 ms, each next one up to twice as long
+_RETRY_TURNSTILES = 64  # in-process retries of one aggregate take turns (striped by id)
+
+
+def pause_before_retry(retry: int) -> None:
+    """Full jitter: a random pause below an exponentially growing bound, so that requests
+    which collided (in other processes too) do not collide again in lockstep."""
+    time.sleep(random.uniform(0, _RETRY_BASE_S * 2 ** (retry - 1)))  # noqa: S311 (not a secret)
+
+
 class Service(Protocol):
     """A feature service: commands over the core."""
 
@@ -136,6 +159,10 @@ def command(
 
     Checked again when the command is refused, because a concurrent duplicate may have
     committed in between (its serial claim, say, now exists): that is a replay, not a refusal.
+
+    A caller who sent no expected version did not ask for optimistic concurrency: when
+    another request commits first, the whole command runs again (reload, rules, decision;
+    see `ApplicationCore.run_again`). With an expected version the conflict is answered.
     """
 
     named_by = operation(name)
@@ -145,14 +172,22 @@ def command(
 
         @functools.wraps(method)
         def run(service: S, ctx: CommandContext, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
+            def attempt() -> Outcome:
+                try:
+                    return named(service, ctx, *args, **kwargs)
+                except DomainError:
+                    if (replay := service.core.replay(ctx, name)) is not None:
+                        return replay
+                    raise
+
             if (replay := service.core.replay(ctx, name)) is not None:
                 return replay
             try:
-                return named(service, ctx, *args, **kwargs)
-            except DomainError:
-                if (replay := service.core.replay(ctx, name)) is not None:
-                    return replay
-                raise
+                return attempt()
+            except LostRace as lost:
+                if ctx.expected_version is not None:
+                    raise
+                return service.core.run_again(attempt, lost)
 
         return run
 
@@ -171,6 +206,8 @@ class ApplicationCore(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
         self.committed_listeners: list[Callable[[int], None]] = []
+        self.pause_before_retry: Callable[[int], None] = pause_before_retry
+        self._turnstiles = tuple(threading.Lock() for _ in range(_RETRY_TURNSTILES))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -255,6 +292,26 @@ class ApplicationCore(Application[UUID]):
 
     # ------------------------------------------------------- replay and commit
 
+    def run_again(self, attempt: Callable[[], Outcome], lost: LostRace) -> Outcome:
+        """Run a command that lost a race again, up to COMMAND_ATTEMPTS runs in all.
+
+        Nothing of a lost run was written, and each run reloads and decides afresh, so a
+        run again is safe (an Idempotency-Key is still checked by each run). Each waits a
+        jittered pause, then takes its turn at the subject's turnstile: this process's
+        retries of one aggregate go one at a time, so they only race first attempts and
+        other processes, instead of all colliding again.
+        """
+        retry = 1
+        while True:
+            self.pause_before_retry(retry)
+            with self._turnstiles[lost.subject_id.int % _RETRY_TURNSTILES]:
+                try:
+                    return attempt()
+                except LostRace as again:
+                    if retry + 1 >= COMMAND_ATTEMPTS:
+                        raise
+                    lost, retry = again, retry + 1
+
     def replay(self, ctx: CommandContext, operation: str) -> Outcome | None:
         """The stored outcome of a request already done under this Idempotency-Key."""
         if ctx.idempotency is None:
@@ -310,9 +367,10 @@ class ApplicationCore(Application[UUID]):
             current = (
                 self.repository.get(subject.id).version if subject.id in self.repository else None
             )
-            raise VersionConflict(
+            raise LostRace(
                 "The resource was changed by another request; reload it and try again.",
                 current_version=current,
+                subject_id=subject.id,
             ) from None
         return Outcome(subject=subject, position=position, created=created)
 

@@ -1,8 +1,9 @@
 """CSV import of manual buyout prices and availability (SPEC §2.1): dry run, all-or-nothing apply.
 
-The file names devices by serial. There is no serial index in the application, but every
-device's serial is held by a UniqueClaim ("device-serial") whose id derives from the
-company and the serial, so each serial of the file is looked up exactly, without a view.
+The caller reads the upload into a `PriceTable` (adapters/price_csv.py); this validates and
+applies it. The file names devices by serial. There is no serial index in the application,
+but every device's serial is held by a UniqueClaim ("device-serial") whose id derives from
+the company and the serial, so each serial of the file is looked up exactly, without a view.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from domain.model.price_import import (
     Change,
     PriceImportRecord,
     PriceImportRejected,
+    PriceTable,
     RowError,
     RowOutcome,
     apply_rows,
-    content_sha256,
-    parse_price_csv,
     price_import_id,
     serial_key,
     serials_in,
+    validate_price_table,
 )
 from domain.model.time import local_date
 
@@ -62,20 +63,21 @@ class PriceImports:
     # with an Outcome): the same file is recognised by its content and answered as a repeat.
     @operation("import_buyout_prices")
     def import_buyout_prices(
-        self, ctx: CommandContext, company_id: UUID, content: bytes, *, dry_run: bool
+        self, ctx: CommandContext, company_id: UUID, table: PriceTable, *, dry_run: bool
     ) -> ImportResult:
-        """Check a price file (dry run) or apply it: every device and the import record in
-        one commit, or nothing when any row has an error (PriceImportRejected)."""
+        """Check a price file, as read into `table` (dry run), or apply it: every device and
+        the import record in one commit, or nothing when any row has an error
+        (PriceImportRejected)."""
         company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(*DEVICE_MANAGERS)
-        sha256 = content_sha256(content)
+        sha256 = table.sha256
         import_id = price_import_id(company_id, sha256)
         if (earlier := self._earlier_import(import_id)) is not None:
             return self._repeated(earlier, dry_run=dry_run)
 
-        devices = self._devices_by_serial(company_id, serials_in(content))
-        parsed = parse_price_csv(
-            content,
+        devices = self._devices_by_serial(company_id, serials_in(table))
+        parsed = validate_price_table(
+            table,
             currency=company.currency,
             known_serials={device.serial: device.id for device in devices},
             today=local_date(ctx.cause.at, company.time_zone),

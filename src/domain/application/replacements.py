@@ -8,18 +8,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from domain.application.core import SCHEDULER, ApplicationCore, CommandContext, Outcome, command
+from domain.application.core import ApplicationCore, CommandContext, Outcome, command
 from domain.application.devices import Devices
 from domain.application.members import Members
 from domain.model.actor import Role
 from domain.model.company import Company
-from domain.model.device import ContractType, Device, DeviceStatus
+from domain.model.device import ContractType, Device
+from domain.model.device_lifecycle import RELEASABLE, holds, offboarding_due
+from domain.model.due import SCHEDULER, digest_week
 from domain.model.end_of_lease import offboarding_release_from
 from domain.model.errors import NotAllowed
 from domain.model.events import Cause
 from domain.model.member import Member
 from domain.model.money import Money
-from domain.model.time import local_date
 from domain.ports import IdSource
 
 
@@ -127,15 +128,14 @@ class Replacements:
     def release_unmet(self, device: Device, company: Company, now: datetime) -> list[str]:
         """What still stands between a bought device and its release (none once the buyer's
         offboarding release date has come)."""
-        offboarding = self._offboarding_from(device, company)
-        if offboarding is not None and now >= offboarding:
+        if offboarding_due(self._offboarding_from(device, company), now):
             return []
         return device.unmet_release_criteria(self._replacement(device))
 
     def send_release_digest(self, company_id: UUID, candidates: list[UUID], now: datetime) -> bool:
         """Monday 09:00: email the admins the devices ready to release, once per week."""
         company = self.core.load(Company, company_id, "Company")
-        week = local_date(now, company.time_zone).strftime("%G-W%V")
+        week = digest_week(now, company.time_zone)
         if company.last_digest_week == week:
             return False  # sent already; the scheduler asks every tick of the Monday
         ready = []
@@ -143,9 +143,7 @@ class Replacements:
             device = self.core.load(Device, device_id, "Device")
             if device.company_id != company.id:
                 continue
-            if device.status == DeviceStatus.ACTIVE_BOUGHT_BY_EMPLOYEE and not self.release_unmet(
-                device, company, now
-            ):
+            if holds(RELEASABLE, device) and not self.release_unmet(device, company, now):
                 buyer = (
                     self.core.load(Member, device.buyer_id, "Member") if device.buyer_id else None
                 )

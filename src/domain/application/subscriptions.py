@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 from domain.application.catalog import Catalog
 from domain.application.companies import Companies
 from domain.application.core import SCHEDULER, ApplicationCore, CommandContext, Outcome, command
+from domain.model import bounds
 from domain.model.actor import DEVICE_MANAGERS, Caller, Role
 from domain.model.company import Company
 from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViolation
@@ -69,6 +70,8 @@ class Subscriptions:
     ) -> Outcome:
         company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(*SUBSCRIPTION_MANAGERS)
+        today = self._today(company, ctx.cause.at)
+        bounds.backdated_start(start_date, today)
         seat_lines = [
             SeatLine(
                 product_id=product.id,
@@ -90,8 +93,10 @@ class Subscriptions:
             renewal_option=renewal_option,
             cause=ctx.cause,
         )
-        # A backdated start is charged now: its first term, or each past month, once.
-        subscription.advance(self._today(company, ctx.cause.at), {}, ctx.cause)
+        # A backdated start is charged now: its first term, or each past month, once; a long
+        # history first as one catch-up, so one request writes a bounded number of events.
+        subscription.charge_past_terms(today, ctx.cause)
+        subscription.advance(today, {}, ctx.cause)
         return self.core.commit(ctx, subscription, created=True)
 
     @command("add_seats")
@@ -289,6 +294,8 @@ class Subscriptions:
     ) -> list[tuple[Product, int]]:
         if not lines:
             raise InvalidValue("Name at least one product and its seats.")
+        if len(lines) > bounds.MAX_LINES:
+            raise InvalidValue(f"Name at most {bounds.MAX_LINES} products.")
         return [(self.catalog.product(caller, product_id), seats) for product_id, seats in lines]
 
     def _list_prices(self, subscription: Subscription) -> dict[UUID, Money]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from domain.application.core import ApplicationCore
@@ -62,19 +63,34 @@ class Tokens:
         token.revoke(cause=cause)
         self.core.save_and_announce(token)
 
-    def authenticate(self, token_hash: str) -> Caller | None:
-        """The caller a presented token stands for, or None (unknown or revoked)."""
+    def authenticate(self, token_hash: str, at: datetime) -> Caller | None:
+        """The caller a presented token stands for at `at`, or None: unknown, revoked, or
+        its member's employment has ended (docs/adr/0015-credentials-and-names.md)."""
         try:
             token = self.core.load(ApiToken, token_id_for(token_hash), "Token")
         except NotFound:
             return None
         if not token.is_active:
             return None
+        if token.member_id is not None and not self._employed(token.member_id, at):
+            return None
         return Caller(
             actor=Actor(id=str(token.id), role=token.role),
             company_id=token.company_id,
             member_id=token.member_id,
         )
+
+    def _employed(self, member_id: UUID, at: datetime) -> bool:
+        """A member's token costs one more read per request (the member, from its snapshot
+        onwards); the company's time zone is read only for a member with a last day."""
+        try:
+            member = self.core.load(Member, member_id, "Member")
+        except NotFound:
+            return False
+        if member.last_employment_day is None:
+            return True
+        company = self.core.load(Company, member.company_id, "Company")
+        return member.is_employed_at(at, company.time_zone)
 
     def issued(self) -> list[TokenInfo]:
         """Every token ever issued, from the log (a handful per company; no view needed)."""

@@ -1,6 +1,6 @@
-"""The buyout price: its inputs (a device's manual price and availability, a company's
+"""The buyout price's inputs (a device's manual price and availability, a company's
 automatic valuation and custom curve per category), the chart that compares the curves, and
-the one price function every view and command uses."""
+the company's terms a device prices itself with (`buyout_price.device_quote`)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from domain.application.companies import Companies
 from domain.application.core import ApplicationCore, CommandContext, Outcome, command
 from domain.application.devices import Devices
 from domain.model.actor import Caller, Role
-from domain.model.buyout_price import ManualPrice, Quote, resolve_price
+from domain.model.buyout_price import BuyoutTerms, Quote, device_quote
 from domain.model.company import Company
 from domain.model.device import Device
 from domain.model.money import Money
-from domain.model.time import local_date
 from domain.model.valuation import Curve, chart, standard_curve
 
 
@@ -26,18 +25,20 @@ class Valuation:
     companies: Companies
     devices: Devices
 
-    def price_of(self, device: Device, company: Company, at: datetime) -> Quote | None:
-        """The one price function every view and command uses (domain.model.buyout_price)."""
-        return resolve_price(
+    def terms(self, company: Company) -> BuyoutTerms:
+        """The company's inputs to its devices' prices and windows, which each device applies
+        itself (domain.model.buyout_price.device_quote)."""
+        valuations = {c: company.category_valuation(c) for c in company.valuation}
+        return BuyoutTerms(
+            time_zone=company.time_zone,
             buyout_enabled=bool(company.settings.get("device_buyout")),
-            available=device.buyout_available,
-            company_cost=device.company_cost,
-            category=device.category,
-            valued_from=device.lease_start or device.registered_at.date(),
-            manual=_manual(device),
-            valuation=company.category_valuation(device.category),
-            on=local_date(at, company.time_zone),
+            valuations={c: v for c, v in valuations.items() if v is not None},
         )
+
+    def price_of(self, device: Device, company: Company, at: datetime) -> Quote | None:
+        """The device's buyout price at `at`: the one price function every view and command
+        uses."""
+        return device_quote(device, self.terms(company), at)
 
     def chart(
         self, caller: Caller, company_id: UUID, category: str, months: int = 60
@@ -102,9 +103,3 @@ class Valuation:
         company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(Role.OPERATOR, Role.ADMIN)
         return company
-
-
-def _manual(device: Device) -> ManualPrice | None:
-    if device.manual_price is None or device.manual_price_set_at is None:
-        return None
-    return ManualPrice(device.manual_price, device.manual_price_set_at)

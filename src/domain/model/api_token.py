@@ -15,6 +15,7 @@ from domain.model.actor import Role
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.ids import natural_id
+from domain.model.text import clean_text
 
 
 def token_id_for(token_hash: str) -> UUID:
@@ -59,7 +60,7 @@ class ApiToken(Aggregate):
             token_hash=token_hash,
             role=role,
             member_id=member_id,
-            label=label,
+            label=clean_text(label, "token label"),
             **cause.stamp(company_id),
         )
 

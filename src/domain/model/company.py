@@ -9,10 +9,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model import bounds
 from domain.model.buyout_price import CategoryValuation
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.money import exponent
+from domain.model.text import clean_text
 from domain.model.time import DEFAULT_TIME_ZONE, zone
 from domain.model.valuation import Curve, standard_curve
 
@@ -35,12 +37,6 @@ def _check_settings(changes: dict[str, Any]) -> dict[str, bool]:
         if not isinstance(value, bool):
             raise InvalidValue(f"The setting '{name}' must be true or false.")
     return dict(changes)
-
-
-def _check_vat(rate: Decimal) -> Decimal:
-    if not isinstance(rate, Decimal) or not rate.is_finite() or not 0 <= rate <= 100:
-        raise InvalidValue("The VAT rate is a percentage between 0 and 100.")
-    return rate
 
 
 class Company(Aggregate):
@@ -119,7 +115,8 @@ class Company(Aggregate):
         settings: dict[str, Any] | None = None,
         cause: Cause,
     ) -> Company:
-        if not name.strip():
+        cleaned_name = clean_text(name, "company name")
+        if not cleaned_name:
             raise InvalidValue("A company needs a name.")
         exponent(currency)
         zone(time_zone)
@@ -127,10 +124,10 @@ class Company(Aggregate):
         return cls._create(
             cls.Registered,
             id=company_id,
-            name=name.strip(),
+            name=cleaned_name,
             currency=currency,
             time_zone=time_zone,
-            vat_rate=_check_vat(vat_rate),
+            vat_rate=bounds.vat_rate(vat_rate),
             settings=chosen,
             **cause.stamp(company_id),
         )
@@ -168,11 +165,11 @@ class Company(Aggregate):
     ) -> None:
         """Check every field first, then record only what differs: a refusal records nothing,
         and a repeated request records nothing new."""
-        new_name = name.strip() if name is not None else None
+        new_name = clean_text(name, "company name") if name is not None else None
         if new_name is not None and not new_name:
             raise InvalidValue("A company needs a name.")
         if vat_rate is not None:
-            _check_vat(vat_rate)
+            bounds.vat_rate(vat_rate)
         if time_zone is not None:
             zone(time_zone)
         changed = {

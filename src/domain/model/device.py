@@ -1,6 +1,7 @@
 """Device: a piece of hardware a company leases, rents or bought (SPEC §2).
 
-Three modules: here the commands, which check the rules and record facts; `device_events`
+Three modules: here the commands, which check the rules and record facts (the time rules
+too, given `now`: `apply_due_rules`); `device_events`
 the facts and what each keeps (applied on every replay, so they never raise);
 `device_lifecycle` how each fact moves the status, phase and end-of-lease flags, and when a
 device is in the lease flow or ready to release — declared once, for the aggregate and the
@@ -15,7 +16,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model import bounds
 from domain.model import device_events as facts
+from domain.model.buyout_price import BuyoutTerms, device_quote
 from domain.model.device_events import DeviceEvent
 from domain.model.device_lifecycle import (
     IN_LEASE_FLOW,
@@ -28,10 +31,13 @@ from domain.model.device_lifecycle import (
     registered,
     replacement_unmet,
 )
-from domain.model.end_of_lease import Choice, Phase, Windows
+from domain.model.due import SCHEDULER, Rule, next_due
+from domain.model.end_of_lease import Choice, Phase, Windows, windows
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause
 from domain.model.money import Money
+from domain.model.text import clean_text
+from domain.model.time import TimeZoneName
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -45,7 +51,7 @@ __all__ = [
 
 
 def normalise_serial(serial: str) -> str:
-    cleaned = serial.strip()
+    cleaned = clean_text(serial, "serial number")
     if not cleaned:
         raise InvalidValue("A serial number cannot be blank.")
     return cleaned
@@ -61,6 +67,7 @@ def normalise_category(category: str) -> str:
 class Device(Aggregate):
     # v2: every attribute is set at registration; older snapshots are filled in on load.
     class_version = 2
+    upcast_v1_v2 = staticmethod(facts.upcast_v1_v2)
 
     # The facts a device records: their fields, and what each keeps, are in device_events.
     # Nested here, each is stored as `domain.model.device:Device.<Name>` (ADR 0003).
@@ -132,6 +139,8 @@ class Device(Aggregate):
             raise InvalidValue("A device needs a model.")
         if company_cost.minor < 0:
             raise InvalidValue("The company cost cannot be negative.")
+        bounds.optional_date(lease_start, "The lease start")
+        bounds.optional_date(renewal_date, "The renewal date")
         if contract_type == ContractType.LEASED:
             if lease_start is None or renewal_date is None:
                 raise InvalidValue("A leased device needs a lease start and a renewal date.")
@@ -203,22 +212,6 @@ class Device(Aggregate):
         self.buyout_available = True
         self.rental_active = contract_type == ContractType.RENTAL
 
-    @staticmethod
-    def upcast_v1_v2(state: dict[str, Any]) -> None:
-        """Snapshots before v2 lack what later slices added (all of it, if taken before the
-        end-of-lease slice; `checkout_expires_at` until a checkout started). Such a device
-        had none of it: it was at hand (received), outside the end-of-lease flow."""
-        state.setdefault("received", True)
-        state.setdefault("phase", Phase.NONE)
-        state.setdefault("final_decision", None)
-        state.setdefault("overdue", False)
-        state.setdefault("rental_active", state["contract_type"] == ContractType.RENTAL)
-        state.setdefault("checkout_attempts", 0)
-        state.setdefault("delivered", False)
-        state.setdefault("buyout_available", True)
-        for name in _ABSENT_UNTIL_SET:
-            state.setdefault(name, None)
-
     def _record(self, event_class: type[DeviceEvent], cause: Cause, **fields: Any) -> None:
         self.trigger_event(event_class, **fields, **cause.stamp(self.company_id))
 
@@ -242,9 +235,34 @@ class Device(Aggregate):
 
     # ------------------------------------------------------------ end of lease
 
-    @property
-    def is_leased(self) -> bool:
-        return self.contract_type == ContractType.LEASED
+    def windows(self, tz: TimeZoneName) -> Windows | None:
+        """The end-of-lease windows in the company's zone; None unless leased."""
+        leased = self.contract_type == ContractType.LEASED
+        return windows(self.renewal_date, tz) if leased and self.renewal_date else None
+
+    def apply_due_rules(self, now: datetime, terms: BuyoutTerms) -> None:
+        """Every time rule due by `now`, in the order `due.next_due` names them (as the due
+        read model does): the scheduler's tick, and each end-of-lease command first. A rule
+        is done once its fact is recorded, so running this again records nothing."""
+        cause = Cause(actor=SCHEDULER, at=now, correlation_id=f"schedule-{self.id}")
+        w = self.windows(terms.time_zone)
+        while w is not None and (due := next_due(self, terms.time_zone)) and due.at <= now:
+            version = self.version
+            self._apply_due_rule(due.rule, w, terms, cause)
+            if self.version == version:
+                return  # not reached while each rule records its fact; never loop on one
+
+    def _apply_due_rule(self, rule: Rule, w: Windows, terms: BuyoutTerms, cause: Cause) -> None:
+        if rule == Rule.LEASE_OPTIONS:
+            self.open_end_of_lease(w, cause=cause)
+        elif rule == Rule.LEASE_FINAL:
+            quote = device_quote(self, terms, cause.at)
+            price, source = (quote.amount, quote.source) if quote else (None, None)
+            self.request_final_decision(price, source, w, cause=cause)
+        elif rule == Rule.CHECKOUT_LAPSE and self.checkout_session_id:
+            self.checkout_did_not_complete(self.checkout_session_id, "expired", cause=cause)
+        elif rule == Rule.LEASE_OVERDUE:
+            self.mark_overdue(w.renewal_date, cause=cause)
 
     def open_end_of_lease(self, w: Windows, *, cause: Cause) -> None:
         """Scheduler, from R − 3 months: options and price become visible."""
@@ -258,8 +276,10 @@ class Device(Aggregate):
             final_from=w.final_from,
         )
 
-    def choose_preliminary(self, choice: Choice | None, w: Windows, *, cause: Cause) -> None:
+    def choose_preliminary(self, choice: Choice | None, w: Windows | None, *, cause: Cause) -> None:
         """The employee's plan, for IT: changeable until R − 1 month, never binding."""
+        if w is None:  # not leased: no windows
+            raise RuleViolation("Only leased devices have an end-of-lease choice.")
         self._refuse_unless_open("make a preliminary choice")
         if cause.at >= w.final_from:
             raise RuleViolation(
@@ -371,7 +391,7 @@ class Device(Aggregate):
         self._record(self.MarkedOverdue, cause, renewal_date=renewal_date)
 
     def _refuse_unless_open(self, action: str) -> None:
-        if self.status != DeviceStatus.ACTIVE or not self.is_leased:
+        if self.status != DeviceStatus.ACTIVE or self.contract_type != ContractType.LEASED:
             raise RuleViolation(f"Cannot {action}: only an active leased device has one.")
         if self.final_decision is not None:
             raise RuleViolation(f"Cannot {action}: the final decision is made.")
@@ -476,10 +496,3 @@ class Device(Aggregate):
     def set_buyout_availability(self, available: bool, *, cause: Cause) -> None:
         if available != self.buyout_available:
             self._record(self.BuyoutAvailabilitySet, cause, available=available)
-
-
-# Attributes that are None until an event sets them (filled in by `upcast_v1_v2`).
-_ABSENT_UNTIL_SET = (  # noqa: SIM905 (a list of names, compact)
-    "replacement_id preliminary_choice checkout_session_id checkout_amount checkout_url"
-    " checkout_expires_at paid_amount paid_session_id buyer_id manual_price manual_price_set_at"
-).split()

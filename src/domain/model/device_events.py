@@ -12,11 +12,11 @@ applied first; `evolve` keeps what the event itself carries.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.model.device_lifecycle import TRANSITIONS, ContractType
-from domain.model.end_of_lease import Choice
+from domain.model.device_lifecycle import ContractType, transition_of
+from domain.model.end_of_lease import Choice, Phase
 from domain.model.events import LessorCreated, LessorEvent
 from domain.model.money import Money
 
@@ -29,9 +29,7 @@ class DeviceEvent(LessorEvent):
     the event (as the projection's SQL does); then `evolve` keeps the event's own fields."""
 
     def apply(self, aggregate: Device) -> None:
-        transition = TRANSITIONS.get(type(self).__name__)
-        if transition is not None:
-            transition.apply(aggregate)
+        transition_of(self).apply(aggregate)
         self.evolve(aggregate)
 
     def evolve(self, device: Device) -> None:
@@ -231,3 +229,26 @@ class BuyoutAvailabilitySet(DeviceEvent):
 
     def evolve(self, device: Device) -> None:
         device.buyout_available = self.available
+
+
+def upcast_v1_v2(state: dict[str, Any]) -> None:
+    """`Device.upcast_v1_v2`: snapshots before v2 lack what later slices added (all of it, if
+    taken before the end-of-lease slice; `checkout_expires_at` until a checkout started).
+    Such a device had none of it: it was at hand (received), outside the end-of-lease flow."""
+    state.setdefault("received", True)
+    state.setdefault("phase", Phase.NONE)
+    state.setdefault("final_decision", None)
+    state.setdefault("overdue", False)
+    state.setdefault("rental_active", state["contract_type"] == ContractType.RENTAL)
+    state.setdefault("checkout_attempts", 0)
+    state.setdefault("delivered", False)
+    state.setdefault("buyout_available", True)
+    for name in _ABSENT_UNTIL_SET:
+        state.setdefault(name, None)
+
+
+# Attributes that are None until an event sets them (filled in by `upcast_v1_v2`).
+_ABSENT_UNTIL_SET = (  # noqa: SIM905 (a list of names, compact)
+    "replacement_id preliminary_choice checkout_session_id checkout_amount checkout_url"
+    " checkout_expires_at paid_amount paid_session_id buyer_id manual_price manual_price_set_at"
+).split()

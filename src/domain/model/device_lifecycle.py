@@ -139,6 +139,14 @@ TRANSITIONS: Mapping[str, Transition] = {
 }
 
 
+NO_TRANSITION = Transition()
+
+
+def transition_of(event: object) -> Transition:
+    """What the event does to the lifecycle fields, by its class name (the stored topic's)."""
+    return TRANSITIONS.get(type(event).__name__, NO_TRANSITION)
+
+
 def registered(*, replacement: bool) -> dict[str, str | bool | None]:
     """The lifecycle fields of a device just registered: in stock, outside the end-of-lease
     flow; a replacement awaits receipt, other devices are at hand."""

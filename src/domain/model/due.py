@@ -4,6 +4,10 @@ The `due` read model (projections/due) keeps, per aggregate and rule, the instan
 functions give, and the scheduler runs only what is due (docs/adr/0010). Each function
 answers from what was already done, so a job that ran — and wrote its facts — moves its
 row strictly later or removes it; nothing stays due to be run again every tick.
+
+They are the rules themselves, not a copy: a device applies its time rules in the order
+`next_due` names them (`Device.apply_due_rules`), and a subscription advances by
+`subscription_next_due`, so the read model and the aggregates cannot disagree on what is due.
 """
 
 from __future__ import annotations
@@ -11,9 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Protocol
 
-from domain.model.end_of_lease import Phase, offboarding_release_from, windows
+from domain.model.actor import Actor, Role
+from domain.model.device_lifecycle import IN_LEASE_FLOW, ContractType, holds
+from domain.model.end_of_lease import CHECKOUT_GRACE, Phase, offboarding_release_from, windows
 from domain.model.time import TimeZoneName, local_date, local_instant, local_midnight
+
+# Time rules are recorded as the scheduler's, whether its tick or a command catches them up.
+SCHEDULER = Actor(id="scheduler", role=Role.SYSTEM)
 
 DIGEST_WEEKDAY = 0  # Monday
 DIGEST_TIME = time(9, 0)
@@ -60,8 +70,45 @@ class LeaseFacts:
     checkout_expires_at: datetime | None  # of the open checkout, if one is open
 
 
+class LeaseState(Protocol):
+    """What a device's time rules read, by the aggregate's names (a read model's row of the
+    same facts answers as well)."""
+
+    @property
+    def contract_type(self) -> ContractType: ...
+    @property
+    def renewal_date(self) -> date | None: ...
+    @property
+    def assignee_id(self) -> object: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def overdue(self) -> bool: ...
+    @property
+    def checkout_expires_at(self) -> datetime | None: ...
+
+
+def lease_facts(device: LeaseState) -> LeaseFacts:
+    leased = device.contract_type == ContractType.LEASED
+    phase = Phase(device.phase)
+    return LeaseFacts(
+        renewal_date=device.renewal_date if leased else None,
+        in_lease_flow=holds(IN_LEASE_FLOW, device),
+        phase=phase,
+        overdue=device.overdue,
+        checkout_expires_at=device.checkout_expires_at if phase == Phase.CHECKOUT_OPEN else None,
+    )
+
+
+def next_due(device: LeaseState, tz: TimeZoneName) -> Due | None:
+    """The device's next time rule and when it is due, in the company's zone `tz`."""
+    return device_next_due(lease_facts(device), tz, CHECKOUT_GRACE)
+
+
 def device_next_due(facts: LeaseFacts, tz: TimeZoneName, checkout_grace: timedelta) -> Due | None:
-    """The next rule the application's catch-up of this device would act on.
+    """The next rule a device's catch-up acts on (`Device.apply_due_rules`).
 
     An open checkout holds every other rule (overdue waits for the payment), and its lapse
     is due even when the device has since been unassigned. Otherwise the windows follow in
@@ -73,27 +120,27 @@ def device_next_due(facts: LeaseFacts, tz: TimeZoneName, checkout_grace: timedel
         if facts.checkout_expires_at is None:
             return None
         return Due(Rule.CHECKOUT_LAPSE, facts.checkout_expires_at + checkout_grace)
-    if not facts.in_lease_flow or facts.overdue:
+    if not facts.in_lease_flow:
         return None
     w = windows(facts.renewal_date, tz)
     if facts.phase == Phase.NONE:
         return Due(Rule.LEASE_OPTIONS, w.options_from)
     if facts.phase == Phase.PRELIMINARY:
         return Due(Rule.LEASE_FINAL, w.final_from)
-    if facts.phase == Phase.FINAL:
+    if facts.phase == Phase.FINAL and not facts.overdue:
         return Due(Rule.LEASE_OVERDUE, w.overdue_from)
-    return None  # decided
+    return None  # overdue already, or decided
 
 
 # ------------------------------------------------------------------ subscriptions
 
 
 def subscription_next_due(
-    *, charged_through: date, term_start: date, term_end: date
+    charged_through: date, term_start: date, term_end: date
 ) -> tuple[Rule, date]:
-    """The local date `Subscription.advance` next acts on, while the subscription has not
-    ended: the term start while that term is uncharged (a charge), else the term end
-    (renew, convert or end)."""
+    """The local date a subscription's time next acts on, while it has not ended: the term
+    start while that term is uncharged (a charge), else the term end (renew, convert or end).
+    `Subscription.advance` follows it, and the due read model keeps it."""
     if charged_through <= term_start:
         return Rule.SUBSCRIPTION_CHARGE, term_start
     return Rule.SUBSCRIPTION_TERM_END, term_end

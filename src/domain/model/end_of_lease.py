@@ -4,18 +4,21 @@ Let R be the renewal date. Options and price show from 00:00 on R − 3 months; 
 preliminary choice can change until 00:00 on R − 1 month, when the final decision is
 requested; at 00:00 on R an undecided device is overdue. An offboarding employee's bought
 device may be released from 05:00 on their last employment day. Month arithmetic clamps
-to month end (R = 31 May → R − 3 months = 28/29 Feb).
+to month end (R = 31 May → R − 3 months = 28/29 Feb). A buyout checkout past its expiry,
+plus `CHECKOUT_GRACE` for a late webhook, is closed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from domain.model.time import add_months, local_instant, local_midnight
 
 OFFBOARDING_RELEASE_TIME = time(5, 0)
+# The provider's "expired" webhook may be late or lost: past this, the session is dead anyway.
+CHECKOUT_GRACE = timedelta(hours=1)
 
 
 class Phase(StrEnum):
@@ -24,6 +27,13 @@ class Phase(StrEnum):
     FINAL = "final"  # R − 1 month: the final decision is due
     CHECKOUT_OPEN = "checkout_open"  # a buyout payment is under way
     DECIDED = "decided"  # return chosen, or buyout paid
+
+
+_PHASE_ORDER = tuple(Phase)  # each phase comes after those declared before it
+
+
+def later_phase(a: Phase, b: Phase) -> Phase:
+    return max(Phase(a), Phase(b), key=_PHASE_ORDER.index)
 
 
 class Choice(StrEnum):

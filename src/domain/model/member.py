@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model import bounds
 from domain.model.actor import MEMBER_ROLES, Role
 from domain.model.errors import InvalidValue
 from domain.model.events import Cause, LessorCreated, LessorEvent
+from domain.model.text import clean_text
+from domain.model.time import TimeZoneName, local_midnight, require_utc
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def normalise_email(email: str) -> str:
-    cleaned = email.strip().lower()
+    cleaned = clean_text(email, "email address").lower()
     if not _EMAIL.match(cleaned):
-        raise InvalidValue(f"'{email}' is not an email address.")
+        raise InvalidValue(f"'{cleaned}' is not an email address.")
     return cleaned
 
 
@@ -50,13 +53,15 @@ class Member(Aggregate):
     ) -> Member:
         if role not in MEMBER_ROLES:
             raise InvalidValue("A member is an 'admin' or an 'employee'.")
-        if not name.strip():
+        cleaned_name = clean_text(name, "member's name")
+        if not cleaned_name:
             raise InvalidValue("A member needs a name.")
+        bounds.optional_date(last_employment_day, "The last employment day")
         return cls._create(
             cls.Registered,
             id=member_id,
             email=normalise_email(email),
-            name=name.strip(),
+            name=cleaned_name,
             role=role,
             last_employment_day=last_employment_day,
             **cause.stamp(company_id),
@@ -78,9 +83,22 @@ class Member(Aggregate):
         self.role = Role(role)
         self.last_employment_day = last_employment_day
 
+    def employment_ends_at(self, time_zone: TimeZoneName) -> datetime | None:
+        """When the member's credentials stop working: the end of their last employment
+        day in the company's time zone, i.e. the local midnight after it (ADR 0015)."""
+        day = self.last_employment_day
+        if day is None or day == date.max:  # no day after it: the employment never ends
+            return None
+        return local_midnight(day + timedelta(days=1), time_zone)
+
+    def is_employed_at(self, at: datetime, time_zone: TimeZoneName) -> bool:
+        ends = self.employment_ends_at(time_zone)
+        return ends is None or require_utc(at) < ends
+
     def set_last_employment_day(self, day: date | None, *, cause: Cause) -> None:
         if day == self.last_employment_day:
             return
+        bounds.optional_date(day, "The last employment day")
         self.trigger_event(
             self.LastEmploymentDaySet,
             last_employment_day=day,

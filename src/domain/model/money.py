@@ -22,6 +22,7 @@ from math import lcm
 from types import MappingProxyType
 from typing import Final
 
+from domain.model.bounds import MAX_MINOR
 from domain.model.errors import CurrencyMismatch, InvalidValue
 
 # Minor-unit digits of the circulating ISO-4217 currencies. Fund codes (CLF, UYI…), precious
@@ -53,9 +54,10 @@ _EXACT: Final = Context(
     traps=[InvalidOperation],
 )
 
-# Parsed amounts beyond this many integer digits are refused: an exponent such as
-# "1E+999999999" would otherwise build a gigantic int. No real price comes near it.
-_MAX_MAJOR_DIGITS: Final = 30
+# Parsed amounts with this many integer digits are refused before they are scaled: an
+# exponent such as "1E+999999999" would otherwise build a gigantic int. Every amount that
+# fits MAX_MINOR has fewer.
+_MAX_MAJOR_DIGITS: Final = len(str(MAX_MINOR))
 
 
 def exponent(currency: str) -> int:
@@ -87,7 +89,9 @@ def to_minor(amount: Decimal, currency: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Money:
-    """An amount in integer minor units (öre, cents) of one currency.
+    """An amount in integer minor units (öre, cents) of one currency, at most MAX_MINOR
+    of them either way (ADR 0014): every amount, and every result of arithmetic on amounts,
+    fits a view's 64-bit column with room for sums, or is refused as InvalidValue.
 
     Equality across currencies is simply False; ordering and arithmetic across currencies
     raise CurrencyMismatch, because there is no exchange rate in the model.
@@ -100,6 +104,8 @@ class Money:
         if isinstance(self.minor, bool) or not isinstance(self.minor, int):
             raise InvalidValue(f"minor units must be an int, got {self.minor!r}")
         exponent(self.currency)
+        if abs(self.minor) > MAX_MINOR:
+            raise _too_large(_shift(Decimal(self.minor), -exponent(self.currency)), self.currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -115,7 +121,7 @@ class Money:
         places = exponent(currency)
         value = _parse_amount(amount)
         if value.adjusted() >= _MAX_MAJOR_DIGITS:
-            raise InvalidValue(f"amount {amount!r} is too large")
+            raise _too_large(value, currency)
         minor = _exact_minor(value, places)
         if minor is None:
             raise InvalidValue(f"{currency} has {places} decimals; {amount!r} has more")
@@ -123,13 +129,21 @@ class Money:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Money:
-        """Inverse of `to_dict`; InvalidValue for anything but {"minor": int, "currency": str}."""
+        """Inverse of `to_dict`; InvalidValue for anything but {"minor": int, "currency": str}.
+
+        This is how stored events read their amounts back, so it does not apply MAX_MINOR: an
+        amount recorded before the bound existed must not make its aggregate unloadable.
+        """
         if not isinstance(data, Mapping) or set(data) != {"minor", "currency"}:
             raise InvalidValue(f"money must be {{'minor', 'currency'}}, got {data!r}")
         minor, currency = data["minor"], data["currency"]
         if isinstance(minor, bool) or not isinstance(minor, int) or not isinstance(currency, str):
             raise InvalidValue(f"money must be {{'minor': int, 'currency': str}}, got {data!r}")
-        return cls(minor, currency)
+        exponent(currency)
+        restored = object.__new__(cls)
+        object.__setattr__(restored, "minor", minor)
+        object.__setattr__(restored, "currency", currency)
+        return restored
 
     def to_dict(self) -> dict[str, int | str]:
         return {"minor": self.minor, "currency": self.currency}
@@ -227,6 +241,15 @@ class Money:
         if other.currency != self.currency:
             raise CurrencyMismatch(f"{self.currency} and {other.currency} do not mix")
         return other.minor
+
+
+def _too_large(amount: Decimal, currency: str) -> InvalidValue:
+    largest = _shift(Decimal(MAX_MINOR), -exponent(currency))
+    shown = f"{amount:f}" if amount.adjusted() < 40 else f"{amount:.3E}"  # never a megabyte
+    return InvalidValue(
+        f"The amount {shown} {currency} is too large: Lessor records amounts of at most"
+        f" ±{largest:f} {currency}."
+    )
 
 
 def _finite_decimal(value: object) -> Decimal:

@@ -3,7 +3,8 @@
 `apply_rows` decides what each row changes, and the application commits every device and
 the `PriceImportRecord` together — or, on any error, nothing. The record's id derives from
 the company and the file's SHA-256, so importing the same file again is a no-op. Reading
-the file is `price_csv`; its rows and errors are `price_rows` (both re-exported here).
+the upload is the adapters' (`adapters/price_csv.py`); validating the table it reads is
+`price_table`; the table, rows and errors are `price_rows` (both re-exported here).
 """
 
 from __future__ import annotations
@@ -19,18 +20,19 @@ from domain.model.device import Device
 from domain.model.errors import DomainError
 from domain.model.events import Cause, LessorCreated
 from domain.model.ids import natural_id
-from domain.model.price_csv import parse_price_csv, serials_in
 from domain.model.price_rows import (
     SERIAL,
     Change,
     PriceImport,
     PriceImportRejected,
     PriceRow,
+    PriceTable,
+    RawRow,
     RowError,
     RowOutcome,
-    content_sha256,
     serial_key,
 )
+from domain.model.price_table import serials_in, validate_price_table
 
 __all__ = [
     "Change",
@@ -38,15 +40,16 @@ __all__ = [
     "PriceImportRecord",
     "PriceImportRejected",
     "PriceRow",
+    "PriceTable",
+    "RawRow",
     "RowError",
     "RowOutcome",
     "apply_row",
     "apply_rows",
-    "content_sha256",
-    "parse_price_csv",
     "price_import_id",
     "serial_key",
     "serials_in",
+    "validate_price_table",
 ]
 
 

@@ -1,11 +1,11 @@
-"""A price file's rows as the model sees them: the valid rows, the errors, and what
-applying a row changed (SPEC §2.1). `price_csv` reads a file into these; `price_import`
-applies them and records the import.
+"""A price file as the model sees it (SPEC §2.1): the table as read (`PriceTable`, plain
+strings), its valid rows and errors once validated, and what applying a row changed.
+`adapters/price_csv.py` reads an upload into a `PriceTable`; `price_table` validates it;
+`price_import` applies the rows and records the import.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -43,6 +43,25 @@ class RowError:
     line: int  # the file's line where the record starts; the header is line 1
     field: str  # a column name, or "file", "header", "row"
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One record of a price table: the line it starts on and its cells, unchecked."""
+
+    line: int
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTable:
+    """A price file as read, before any rule: what its columns and cells mean, and whether
+    they are valid, is for `price_table.validate_price_table` to say."""
+
+    sha256: str  # of the file as uploaded: the import's identity (the same file is a no-op)
+    header: RawRow | None  # the first record that says something; None: there is none
+    rows: tuple[RawRow, ...] = ()  # the records after it; blank ones left out
+    errors: tuple[RowError, ...] = ()  # why the file, or its rest from a line on, is unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +142,6 @@ class PriceImportRejected(InvalidValue):
             "Fix the file (a dry run lists every error) and import it again."
         )
         self.errors = tuple(errors)
-
-
-def content_sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
 
 
 def serial_key(serial: str) -> str:

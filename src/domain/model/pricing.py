@@ -14,6 +14,8 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from domain.model import bounds
+from domain.model.bounds import MAX_LINES
 from domain.model.errors import InvalidValue
 from domain.model.money import Money
 from domain.model.time import add_months
@@ -87,6 +89,8 @@ def quote(lines: list[tuple[str, int, Money]], term: Term) -> tuple[list[QuoteLi
     """The estimated cost of one term before buying: per line and in total."""
     if not lines:
         raise InvalidValue("A quote needs at least one product line.")
+    if len(lines) > MAX_LINES:
+        raise InvalidValue(f"A quote has at most {MAX_LINES} product lines.")
     quoted = [
         QuoteLine(name, seats, price, term_price(price, seats, term))
         for name, seats, price in lines
@@ -98,5 +102,4 @@ def quote(lines: list[tuple[str, int, Money]], term: Term) -> tuple[list[QuoteLi
 
 
 def _check_seats(seats: int) -> None:
-    if isinstance(seats, bool) or not isinstance(seats, int) or seats < 0:
-        raise InvalidValue("Seats are a whole number of at least zero.")
+    bounds.seats(seats, "Seats", least=0)

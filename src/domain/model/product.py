@@ -7,9 +7,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model.bounds import MAX_MINOR
 from domain.model.errors import InvalidValue
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.money import Money, exponent
+from domain.model.text import clean_text
 
 
 class ProductKind(StrEnum):
@@ -22,8 +24,11 @@ def _check_prices(prices: dict[str, int]) -> dict[str, int]:
         raise InvalidValue("A product needs a list price in at least one currency.")
     for currency, minor in prices.items():
         exponent(currency)
-        if isinstance(minor, bool) or not isinstance(minor, int) or minor < 0:
-            raise InvalidValue(f"The {currency} price must be a non-negative amount.")
+        if isinstance(minor, bool) or not isinstance(minor, int) or not 0 <= minor <= MAX_MINOR:
+            raise InvalidValue(
+                f"The {currency} price must be a non-negative amount of at most"
+                f" {Money(MAX_MINOR, currency)}."
+            )
     return dict(prices)
 
 
@@ -56,13 +61,15 @@ class Product(Aggregate):
         prices: dict[str, int],
         cause: Cause,
     ) -> Product:
-        if not code.strip() or not name.strip():
+        code = clean_text(code, "product code")
+        name = clean_text(name, "product name")
+        if not code or not name:
             raise InvalidValue("A product needs a code and a name (shown on invoices).")
         return cls._create(
             cls.Added,
             id=product_id,
-            code=code.strip(),
-            name=name.strip(),
+            code=code,
+            name=name,
             kind=kind,
             prices=_check_prices(prices),
             **cause.stamp(None),
@@ -91,10 +98,11 @@ class Product(Aggregate):
     def change(self, *, name: str | None, prices: dict[str, int] | None, cause: Cause) -> None:
         """New prices apply to later sales, renewals and seat additions, never earlier ones."""
         new_prices = {**self.prices, **_check_prices(prices)} if prices else None
-        if name is not None and not name.strip():
+        new_name = clean_text(name, "product name") if name is not None else None
+        if new_name is not None and not new_name:
             raise InvalidValue("A product needs a name.")
-        if name is not None and name.strip() != self.name:
-            self.trigger_event(self.Renamed, name=name.strip(), **cause.stamp(None))
+        if new_name is not None and new_name != self.name:
+            self.trigger_event(self.Renamed, name=new_name, **cause.stamp(None))
         if new_prices is not None and new_prices != self.prices:
             self.trigger_event(self.PricesChanged, prices=new_prices, **cause.stamp(None))
 

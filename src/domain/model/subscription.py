@@ -17,6 +17,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model import bounds
+from domain.model import subscription_catch_up as catch_up
+from domain.model.due import Rule, subscription_next_due
 from domain.model.errors import InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.money import Money
@@ -26,6 +29,7 @@ from domain.model.subscription_lines import (
     SeatLine,
     added_seats_charge,
     checked_lines,
+    clean_po_reference,
     repriced,
     term_charges,
 )
@@ -74,6 +78,8 @@ class Subscription(Aggregate):
         charges: list[ChargeLine]
         po_reference: str | None
         separate_invoice: bool
+
+    class PastTermsCharged(catch_up.PastTermsCharged): ...  # its fields: subscription_catch_up
 
     class SeatsAdded(LessorEvent):
         class_version = 1
@@ -160,10 +166,10 @@ class Subscription(Aggregate):
             cls.Created,
             id=subscription_id,
             lines=checked_lines(lines),
-            start_date=start_date,
+            start_date=bounds.business_date(start_date, "The start date"),
             term=term,
             term_end=term_end(start_date, term),
-            po_reference=_clean_po(po_reference),
+            po_reference=clean_po_reference(po_reference),
             separate_invoice=separate_invoice,
             renewal_option=renewal_option,
             **cause.stamp(company_id),
@@ -236,13 +242,16 @@ class Subscription(Aggregate):
     # -------------------------------------------------------------- time moves
 
     def advance(self, today: date, list_prices: Mapping[UUID, Money], cause: Cause) -> None:
-        """Charge every period due by `today`, then renew, convert or end at the term's end.
-
+        """Charge every period due by `today`, then renew, convert or end at the term's end:
+        on the days `due.subscription_next_due` names (the due read model's own rule).
         `list_prices` are the catalog prices in force now (per seat per month, in the
         subscription's currency), used when a renewal re-prices the seats.
         """
         while not self.is_ended:
-            if self.charged_through <= self.term_start and self.term_start <= today:
+            rule, day = subscription_next_due(self.charged_through, self.term_start, self.term_end)
+            if day > today:
+                return
+            if rule == Rule.SUBSCRIPTION_CHARGE:
                 self._apply_pending_removals(cause)
                 self._record(
                     self.TermCharged,
@@ -255,10 +264,8 @@ class Subscription(Aggregate):
                     po_reference=self.po_reference,
                     separate_invoice=self.separate_invoice,
                 )
-            elif self.term_end <= today:
-                self._at_term_end(list_prices, cause)
             else:
-                return
+                self._at_term_end(list_prices, cause)
 
     def _at_term_end(self, list_prices: Mapping[UUID, Money], cause: Cause) -> None:
         start = self.term_end
@@ -303,14 +310,20 @@ class Subscription(Aggregate):
 
     # ------------------------------------------------------------- commands
 
+    def charge_past_terms(self, today: date, cause: Cause) -> None:
+        """A new subscription's terms over by `today`, charged as one catch-up (ADR 0014)."""
+        fields = catch_up.past_terms_charge(self, today)
+        if fields is not None:
+            self._record(self.PastTermsCharged, cause, **fields)
+
     def add_seats(
         self, product_id: UUID, seats: int, *, unit_price: Money, today: date, cause: Cause
     ) -> None:
         """Pro rata for the days left in the current term (monthly: the current month)."""
         self._refuse_if_ended("add seats to")
         line = self.line(product_id)
-        if isinstance(seats, bool) or seats < 1:
-            raise InvalidValue("Add at least one seat.")
+        bounds.seats(seats, "The seats to add")
+        bounds.seats(line.seats + seats, f"The seats of {line.product_name} with those added")
         if unit_price.currency != line.unit_price.currency:
             raise InvalidValue(f"The price must be in {line.unit_price.currency}.")
         started = self.charged_through > self.term_start  # the current term is charged
@@ -348,8 +361,7 @@ class Subscription(Aggregate):
         self._refuse_if_ended("remove seats from")
         if self.term.is_prepaid:
             raise RuleViolation("Seats of a prepaid term cannot be removed; only monthly ones.")
-        if isinstance(seats, bool) or seats < 1:
-            raise InvalidValue("Remove at least one seat.")
+        bounds.seats(seats, "The seats to remove")
         line = self.line(product_id)
         already = self.pending_removals.get(str(product_id), 0)
         remaining = line.seats - already - seats
@@ -372,7 +384,7 @@ class Subscription(Aggregate):
     def change_po_reference(self, po_reference: str | None, *, cause: Cause) -> None:
         """Applies to the next charge; charges already made keep the reference they had."""
         self._refuse_if_ended("change the PO reference of")
-        cleaned = _clean_po(po_reference)
+        cleaned = clean_po_reference(po_reference)
         if cleaned != self.po_reference:
             self._record(self.PoReferenceChanged, cause, po_reference=cleaned)
 
@@ -486,11 +498,3 @@ class Subscription(Aggregate):
 def _after_renewal(option: RenewalOption) -> RenewalOption:
     """`once` becomes `none` after its one renewal; `every_time` stays."""
     return RenewalOption.NONE if option == RenewalOption.ONCE else RenewalOption.EVERY_TIME
-
-
-def _clean_po(po_reference: str | None) -> str | None:
-    if po_reference is None or not po_reference.strip():
-        return None
-    if len(po_reference.strip()) > 100:
-        raise InvalidValue("A PO reference has at most 100 characters.")
-    return po_reference.strip()

@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+from domain.model import bounds
+from domain.model.bounds import MAX_LINES
 from domain.model.errors import InvalidValue
 from domain.model.money import Money
 from domain.model.pricing import Term, prorated_price, term_price
@@ -49,10 +51,12 @@ def checked_lines(lines: Sequence[SeatLine]) -> list[SeatLine]:
     """The lines a new subscription may start with: one currency, each product once."""
     if not lines:
         raise InvalidValue("A subscription needs at least one product line.")
+    if len(lines) > MAX_LINES:
+        raise InvalidValue(f"A subscription has at most {MAX_LINES} product lines.")
     if len({line.product_id for line in lines}) != len(lines):
         raise InvalidValue("Each product appears on one line only.")
-    if any(line.seats < 1 for line in lines):
-        raise InvalidValue("Each line needs at least one seat.")
+    for line in lines:
+        bounds.seats(line.seats, f"The seats of {line.product_name}")
     if len({line.unit_price.currency for line in lines}) != 1:
         raise InvalidValue("All lines of a subscription share one currency.")
     return list(lines)
@@ -121,3 +125,12 @@ def repriced(lines: Iterable[SeatLine], list_prices: Mapping[UUID, Money]) -> li
             raise InvalidValue(f"No {line.unit_price.currency} price for {line.product_name}.")
         result.append(replace(line, unit_price=price))
     return result
+
+
+def clean_po_reference(po_reference: str | None) -> str | None:
+    """A PO reference as stored: trimmed, None when blank, at most 100 characters."""
+    if po_reference is None or not po_reference.strip():
+        return None
+    if len(po_reference.strip()) > 100:
+        raise InvalidValue("A PO reference has at most 100 characters.")
+    return po_reference.strip()

@@ -1,5 +1,6 @@
-"""Charges: every chargeable fact — term charges, monthly licence fees, seat additions — as
-lines the monthly invoice run will collect (SPEC §3, §6). Each line keeps the PO reference
+"""Charges: every chargeable fact — term charges, monthly licence fees, seat additions, the
+catch-up of a long backdated start — as lines the monthly invoice run will collect (SPEC §3,
+§6). Each line keeps the PO reference
 and prices in force when it was charged; nothing here is ever updated, only inserted."""
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ class Charges(Projection):
             PRIMARY KEY (position, line_no)
         """,
     }
-    handles = (Subscription.TermCharged, Subscription.SeatsAdded)
+    handles = (Subscription.TermCharged, Subscription.PastTermsCharged, Subscription.SeatsAdded)
     indexes = (
         "CREATE INDEX IF NOT EXISTS {charges}_by_company ON {charges} (company_id, charge_date)",
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:
-        if isinstance(event, Subscription.TermCharged):
+        if isinstance(event, Subscription.TermCharged | Subscription.PastTermsCharged):
             for line_no, charge in enumerate(event.charges):
                 self._insert(view, event, position, line_no, charge, charge.period_start)
         elif isinstance(event, Subscription.SeatsAdded) and event.charge is not None:

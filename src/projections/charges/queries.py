@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from domain.model import bounds
 from domain.model.actor import Caller, Role
 from projections.reading import MAX_PAGE, Page, Views, Where
 
@@ -21,6 +22,10 @@ class ChargeFilter:
     charged_to: date | None = None  # exclusive
     after: int | None = None  # cursor: position of the last line's event
     limit: int = 100
+
+    def __post_init__(self) -> None:  # a filter is client input too (ADR 0014)
+        bounds.optional_date(self.charged_from, "charged_from")
+        bounds.optional_date(self.charged_to, "charged_to")
 
 
 # One event may carry several charge lines, so the cursor names a line: position and line.

@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from domain.application.end_of_lease import CHECKOUT_GRACE
 from domain.model.company import Company
 from domain.model.device import Device
 from domain.model.due import (
@@ -25,10 +24,10 @@ from domain.model.due import (
     SUBSCRIPTION_RULES,
     Due,
     Rule,
-    device_next_due,
     end_of_local_day,
     local_day_due,
     next_digest_at,
+    next_due,
     offboarding_digest_at,
     subscription_next_due,
 )
@@ -40,7 +39,7 @@ from projections.due.device_facts import (
     DeviceFacts,
     device_facts,
     folded,
-    registered,
+    registered_facts,
     values,
 )
 from projections.jsonable import utc_text
@@ -49,6 +48,7 @@ from projections.jsonable import utc_text
 SUBSCRIPTION_EVENTS = (
     Subscription.Created,
     Subscription.TermCharged,
+    Subscription.PastTermsCharged,
     Subscription.Renewed,
     Subscription.ConvertedToMonthly,
     Subscription.Ended,
@@ -57,7 +57,7 @@ SUBSCRIPTION_EVENTS = (
 
 class DueProjection(Projection):
     name = "due"
-    version = 1
+    version = 2  # v2: the device rows carry the lifecycle fields the device's own rules read
     tables = {  # noqa: RUF012 (declarative table spec)
         "due": """
             aggregate_id TEXT NOT NULL,
@@ -71,16 +71,18 @@ class DueProjection(Projection):
             device_id TEXT PRIMARY KEY,
             company_id TEXT NOT NULL,
             registered_position BIGINT NOT NULL,
+            contract_type TEXT NOT NULL,
             renewal_date TEXT,
             assignee_id TEXT,
+            status TEXT NOT NULL,
             received BOOLEAN NOT NULL,
-            decided BOOLEAN NOT NULL,
             phase TEXT NOT NULL,
+            final_decision TEXT,
             overdue BOOLEAN NOT NULL,
             checkout_expires_at TEXT,
-            bought BOOLEAN NOT NULL,
             buyer_id TEXT,
-            replacement_for TEXT
+            replacement_for TEXT,
+            bought BOOLEAN NOT NULL
         """,
         "due_subscriptions": """
             subscription_id TEXT PRIMARY KEY,
@@ -142,11 +144,12 @@ class DueProjection(Projection):
     def _device(self, event: Any, position: int, view: ViewSession) -> None:
         device = str(event.originator_id)
         if isinstance(event, Device.Registered):
-            facts = registered(event, position)
+            facts = registered_facts(event, position)
+            row = (device, *values(facts))
             view.execute(
                 f"INSERT INTO {{due_devices}} (device_id, {DEVICE_COLUMNS})"  # noqa: S608
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (device, *values(facts)),
+                f" VALUES ({', '.join('?' for _ in row)})",
+                row,
             )
             if facts.replacement_for:  # a replacement may make its original ready
                 self._hint_for_original(view, facts.replacement_for, event.at)
@@ -163,8 +166,8 @@ class DueProjection(Projection):
                 (*values(after), device),
             )
         tz = _time_zone(view, after.company_id)
-        due = device_next_due(after.lease(), tz, CHECKOUT_GRACE)
-        if due != device_next_due(before.lease(), tz, CHECKOUT_GRACE):
+        due = next_due(after, tz)
+        if due != next_due(before, tz):
             _put(view, device, DEVICE_RULES, after.company_id, due)
         if isinstance(event, Device.BuyoutPaid | Device.Released):
             self._offboarding(view, device, after, event.at)
@@ -272,6 +275,13 @@ class DueProjection(Projection):
                 " WHERE subscription_id = ?",
                 (event.term_start.isoformat(), event.term_end.isoformat(), sub),
             )
+        elif isinstance(event, Subscription.PastTermsCharged):
+            end = event.period_end.isoformat()
+            view.execute(
+                "UPDATE {due_subscriptions} SET term_start = ?, term_end = ?, charged_through = ?"
+                " WHERE subscription_id = ?",
+                (event.term_start.isoformat(), end, end, sub),
+            )
         elif isinstance(event, Subscription.Ended):
             view.execute("DELETE FROM {due_subscriptions} WHERE subscription_id = ?", (sub,))
         self._subscription_due(view, sub, str(event.company_id))
@@ -309,7 +319,7 @@ class DueProjection(Projection):
                 device,
                 DEVICE_RULES,
                 company,
-                device_next_due(facts.lease(), event.time_zone, CHECKOUT_GRACE),
+                next_due(facts, event.time_zone),
             )
             if facts.bought:
                 self._offboarding(view, device, facts, event.at)

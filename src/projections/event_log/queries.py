@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
+from domain.model import bounds
 from domain.model.actor import Caller, Role
 from domain.model.errors import NotFound
 from projections.jsonable import utc_text
@@ -29,6 +30,10 @@ class EventLogFilter:
     occurred_to: datetime | None = None  # exclusive: periods are half-open
     after: int | None = None  # cursor: the last position of the previous page
     limit: int = 100
+
+    def __post_init__(self) -> None:  # a filter is client input too (ADR 0014)
+        bounds.optional_instant(self.occurred_from, "occurred_from")
+        bounds.optional_instant(self.occurred_to, "occurred_to")
 
 
 def query_event_log(views: Views, caller: Caller, f: EventLogFilter) -> Page:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from domain.model import bounds
 from domain.model.actor import Caller, Role
 from projections.hardware_overview.rules_sql import in_lease_flow_sql, ready_to_release_sql
 from projections.jsonable import utc_text
@@ -33,6 +34,10 @@ class HardwareFilter:
     now: datetime | None = None  # for ready_to_release: offboarding releases are time-bound
     after: int | None = None
     limit: int = 100
+
+    def __post_init__(self) -> None:  # a filter is client input too (ADR 0014)
+        bounds.optional_date(self.renewal_from, "renewal_from")
+        bounds.optional_date(self.renewal_to, "renewal_to")
 
 
 # A bought device is ready to release when its linked replacement is received (active) with

@@ -84,6 +84,19 @@ class SubscriptionOverview(Projection):
             self._update(
                 view, sub, "status = 'active', charged_through = ?", event.period_end.isoformat()
             )
+        elif isinstance(event, Subscription.PastTermsCharged):  # at the last past term
+            view.execute(
+                "UPDATE {subscriptions} SET status = 'active', term = ?, term_start = ?,"
+                " term_end = ?, charged_through = ?, renewal_option = ? WHERE subscription_id = ?",
+                (
+                    str(event.term),
+                    event.term_start.isoformat(),
+                    event.period_end.isoformat(),
+                    event.period_end.isoformat(),
+                    str(event.renewal_option),
+                    sub,
+                ),
+            )
         elif isinstance(event, Subscription.SeatsAdded):
             self._line(view, sub, event.product_id, "seats = seats + ?", event.seats)
         elif isinstance(event, Subscription.SeatRemovalScheduled):

@@ -19,6 +19,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from adapters.price_csv import read_price_csv
 from api.http.deps import ContainerDep, ContextDep
 from api.http.problems import problem
 from api.http.responses import POSITION_HEADER
@@ -65,8 +66,9 @@ def import_buyout_prices(
         raise InvalidValue(
             "Send the CSV file itself as the request body, with Content-Type: text/csv."
         )
+    table = read_price_csv(content)
     try:
-        result = c.app.price_imports.import_buyout_prices(ctx, target, content, dry_run=dry_run)
+        result = c.app.price_imports.import_buyout_prices(ctx, target, table, dry_run=dry_run)
     except PriceImportRejected as rejected:
         return problem(
             422,

@@ -1,7 +1,7 @@
-"""Reading a price file: manual buyout prices and buyout availability as CSV (SPEC §2.1).
+"""Validating a price file: manual buyout prices and buyout availability (SPEC §2.1).
 
-The file is UTF-8 (a BOM is allowed), comma separated with RFC 4180 quoting, and starts
-with a header row that names its columns in any order and any case:
+The table (`PriceTable`, as `adapters/price_csv.py` reads it from the upload) starts with a
+header that names its columns in any order and any case:
 
     serial,price,available,effective_date
     C02XL0GHJGH5,3420.00,yes,2026-03-01
@@ -16,21 +16,20 @@ with a header row that names its columns in any order and any case:
 - ``effective_date``: YYYY-MM-DD, not after the import's business date; recorded with the
   import for audit. Required.
 
-Reading is pure and never stops at the first problem: every bad cell becomes a `RowError`
-(line, field, message), so a dry run reports every row at once.
+Validation never stops at the first problem: every bad cell becomes a `RowError`
+(line, field, message), beside the errors reading found, so a dry run reports every row at
+once.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Final
 from uuid import UUID
 
+from domain.model import bounds
 from domain.model.errors import InvalidValue
 from domain.model.money import Money
 from domain.model.price_rows import (
@@ -45,8 +44,9 @@ from domain.model.price_rows import (
     SERIAL,
     PriceImport,
     PriceRow,
+    PriceTable,
+    RawRow,
     RowError,
-    content_sha256,
     serial_key,
 )
 
@@ -59,63 +59,33 @@ _AMOUNT: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-# ------------------------------------------------------------------------------- reading
+# ------------------------------------------------------------------------------- columns
 
 
-@dataclass(frozen=True, slots=True)
-class _Table:
-    columns: dict[str, int]  # column name → index; empty when the header is unusable
-    width: int
-    records: list[tuple[int, list[str]]]  # (line, cells), blank lines left out
-    errors: list[RowError]
-
-
-def _read(content: bytes) -> _Table:
-    """Decode, split into records and check the header; errors instead of exceptions."""
-    errors: list[RowError] = []
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = content[: e.start].count(b"\n") + 1
-        message = f"line {line} is not UTF-8 text: save the file as UTF-8 (CSV UTF-8)"
-        return _Table({}, 0, [], [RowError(line, FILE, message)])
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        return _Table({}, 0, [], [RowError(line, FILE, "the file contains a NUL character")])
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records: list[tuple[int, list[str]]] = []
-    start = 1
-    try:
-        for cells in reader:
-            line, start = start, reader.line_num + 1
-            if any(cell.strip() for cell in cells):
-                records.append((line, cells))
-    except csv.Error as e:
-        errors.append(
-            RowError(start, FILE, f"unreadable CSV from line {start} on ({e}): check the quotes")
-        )
-    if not records:
-        if not errors:
+def _columns(table: PriceTable, errors: list[RowError]) -> dict[str, int]:
+    """Column name → index, or {} (and why) when the header is missing or unusable."""
+    if table.header is None:
+        if not errors:  # an unreadable file says so already
             errors.append(
                 RowError(1, FILE, f"the file is empty: start with the header {','.join(COLUMNS)}")
             )
-        return _Table({}, 0, [], errors)
-    (header_line, header), *rows = records
-    columns = _columns(header_line, header, errors)
-    if columns and not rows and not errors:
-        errors.append(RowError(header_line, FILE, "the file has a header but no rows"))
-    return _Table(columns, len(header), rows, errors)
+        return {}
+    found = _named_columns(table.header, errors)
+    if found and not table.rows and not errors:
+        errors.append(RowError(table.header.line, FILE, "the file has a header but no rows"))
+    return found
 
 
-def _columns(line: int, header: list[str], errors: list[RowError]) -> dict[str, int]:
+def _named_columns(header: RawRow, errors: list[RowError]) -> dict[str, int]:
+    line, cells = header.line, header.cells
     found: dict[str, int] = {}
     bad = False
-    for index, cell in enumerate(header):
+    for index, cell in enumerate(cells):
         name = cell.strip().lower()
         if name not in COLUMNS:
             hint = (
                 ": columns are separated by commas"
-                if len(header) == 1 and (";" in cell or "\t" in cell)
+                if len(cells) == 1 and (";" in cell or "\t" in cell)
                 else f" (the columns are {', '.join(COLUMNS)})"
             )
             shown = f"'{cell.strip()}'" if cell.strip() else "without a name"
@@ -138,73 +108,73 @@ def _columns(line: int, header: list[str], errors: list[RowError]) -> dict[str, 
     return {} if bad else found
 
 
-def serials_in(content: bytes) -> list[str]:
-    """The serials the file's rows name (stripped, first spelling of each), so that the
-    caller can look up exactly those devices; [] when the file or its header is unusable."""
-    table = _read(content)
-    if SERIAL not in table.columns:
+def serials_in(table: PriceTable) -> list[str]:
+    """The serials the table's rows name (stripped, first spelling of each), so that the
+    caller can look up exactly those devices; [] when the header is missing or unusable."""
+    columns = _named_columns(table.header, []) if table.header is not None else {}
+    if SERIAL not in columns:
         return []
-    index = table.columns[SERIAL]
+    index = columns[SERIAL]
     seen: dict[str, str] = {}
-    for _, cells in table.records:
-        if index < len(cells) and (serial := cells[index].strip()):
+    for row in table.rows:
+        if index < len(row.cells) and (serial := row.cells[index].strip()):
             seen.setdefault(serial.casefold(), serial)
     return list(seen.values())
 
 
-# ------------------------------------------------------------------------------- parsing
+# ---------------------------------------------------------------------------------- rows
 
 
-def parse_price_csv(
-    content: bytes,
+def validate_price_table(
+    table: PriceTable,
     *,
     currency: str,
     known_serials: Mapping[str, UUID],
     today: date,
 ) -> PriceImport:
-    """Every valid row and every error of a price file.
+    """Every valid row and every error of a price table, those of its reading included.
 
     `known_serials` maps the company's serials (any case) to device ids; `today` is the
     import's business date in the company's time zone: no effective date may lie after it.
     """
-    table = _read(content)
     errors = list(table.errors)
+    columns = _columns(table, errors)
     rows: list[PriceRow] = []
-    if table.columns:
+    if columns:
+        width = len(columns)  # a usable header names only known columns, each once
         devices = {serial_key(serial): device for serial, device in known_serials.items()}
         first_line: dict[str, int] = {}
-        for line, cells in table.records:
+        for raw in table.rows:
             row_errors: list[RowError] = []
-            row = _parse_row(line, cells, table, currency, devices, first_line, today, row_errors)
+            row = _parse_row(raw, columns, width, currency, devices, first_line, today, row_errors)
             errors += row_errors
             if row is not None and not row_errors:
                 rows.append(row)
-    return PriceImport(
-        sha256=content_sha256(content), rows=tuple(rows), errors=tuple(sorted(errors))
-    )
+    return PriceImport(sha256=table.sha256, rows=tuple(rows), errors=tuple(sorted(errors)))
 
 
 def _parse_row(
-    line: int,
-    cells: list[str],
-    table: _Table,
+    raw: RawRow,
+    columns: Mapping[str, int],
+    width: int,
     currency: str,
     devices: Mapping[str, UUID],
     first_line: dict[str, int],
     today: date,
     errors: list[RowError],
 ) -> PriceRow | None:
-    if len(cells) != table.width:
+    line, cells = raw.line, raw.cells
+    if len(cells) != width:
         errors.append(
             RowError(
                 line,
                 ROW,
-                f"the row has {len(cells)} fields, the header {table.width}"
+                f"the row has {len(cells)} fields, the header {width}"
                 " (quote values that contain commas)",
             )
         )
         return None
-    cell = {name: cells[index].strip() for name, index in table.columns.items()}
+    cell = {name: cells[index].strip() for name, index in columns.items()}
 
     def problem(field: str, message: str) -> None:
         errors.append(RowError(line, field, message))
@@ -219,7 +189,7 @@ def _parse_row(
         line=line,
         serial=cell[SERIAL],
         device_id=device_id,
-        price_given=PRICE in table.columns,
+        price_given=PRICE in columns,
         price=price,
         available=available,
         effective_date=effective,
@@ -289,5 +259,8 @@ def _effective_date(text: str, today: date, problem: Problem) -> date | None:
         return None
     if effective > today:
         problem(EFFECTIVE_DATE, f"{text} lies in the future (today is {today.isoformat()})")
+        return None
+    if effective < bounds.EARLIEST_DATE:
+        problem(EFFECTIVE_DATE, f"{text} lies before {bounds.EARLIEST_DATE.isoformat()}")
         return None
     return effective
