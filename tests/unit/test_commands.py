@@ -24,6 +24,7 @@ from domain.application import (
     operations,
 )
 from domain.model.actor import Actor, Caller, Role
+from domain.model.company import Company
 from domain.model.device import ContractType
 from domain.model.end_of_lease import Choice
 from domain.model.errors import IdempotencyKeyReused
@@ -38,6 +39,7 @@ from tests.apps import POPO, NoPayments, in_memory_app
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 OPERATOR = Caller(actor=Actor("tok-operator", Role.OPERATOR), company_id=None)
 SOME = UUID(int=7)  # a replayed command never looks at its arguments
+SUBJECT = UUID(int=42)  # what an earlier deploy's request reached, at version 3
 SEK = Money.of("100", "SEK")
 
 Call = Callable[[LessorApplication, CommandContext], Outcome]
@@ -143,13 +145,21 @@ def ctx(key: str, request_hash: str = "h-1") -> CommandContext:
 def stored_by_an_earlier_deploy(
     app: LessorApplication, operation: str, key: str, request_hash: str = "h-1"
 ) -> None:
-    """The record a request left, as the store holds it (written by whichever code ran then)."""
+    """The record a request left, as the store holds it (written by whichever code ran then),
+    and its subject at the version it reached (a replay answers with it)."""
+    if SUBJECT not in app.repository:
+        subject = Company.register(
+            company_id=SUBJECT, name="Subject 1", currency="SEK", cause=ctx(key).cause
+        )
+        for n in (2, 3):
+            subject.change(name=f"Subject {n}", cause=ctx(key).cause)
+        app.save(subject)
     record = IdempotencyRecord.record(
         scope=OPERATOR.actor.id,
         key=key,
         request_hash=request_hash,
         operation=operation,
-        subject_id=UUID(int=42),
+        subject_id=SUBJECT,
         subject_version=3,
         created=False,
         company_id=None,

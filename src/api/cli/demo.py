@@ -19,8 +19,12 @@ from pathlib import Path
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import typer
+
 from adapters.token_secrets import hash_token, new_token_secret
-from api.bootstrap import Container
+from api.bootstrap import Container, build
+from api.cli.shared import UsageProblem, cli_cause, out
+from api.settings import Settings, sandbox_unless_set
 from domain.application import CommandContext
 from domain.model.actor import Actor, Caller, Role
 from domain.model.api_token import token_id_for
@@ -38,6 +42,24 @@ IN_OPTIONS_WINDOW = 60  # R − 3 m has passed, R − 1 m has not: a preliminary
 AWAITING_FINAL_DECISION = 14  # R − 1 m has passed: return or buy out before R
 BOUGHT_OUT = 21  # decided: the employee paid the buyout
 LEASE_YEARS = 3
+
+demo_app = typer.Typer(help="Demo data for trying Lessor locally.", no_args_is_help=True)
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Create the demo operator, company, admin, employee and devices (once) and print tokens."""
+    settings = sandbox_unless_set(Settings())
+    if settings.mode != "sandbox":
+        raise UsageProblem("The demo runs in sandbox mode: unset LESSOR_MODE or set it to sandbox.")
+    container = build(settings)
+    try:
+        tokens = seed(container, lambda: cli_cause(container))
+    finally:
+        container.close()
+    out.print("Demo tokens (use as 'Authorization: Bearer <token>'):")
+    for who, secret in tokens.items():
+        out.print(f"  {who:<9} {secret}", highlight=False)
 
 
 def tokens_file(database_url: str) -> Path:

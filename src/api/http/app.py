@@ -16,15 +16,20 @@ from api.http.problems import install_problem_handlers, problem
 from api.http.reads import ReadWaits
 from api.http.routes import (
     catalog,
+    charges,
     companies,
+    default_licence,
     devices,
     end_of_lease,
     event_log,
     members,
     price_imports,
+    rentals,
+    replacements,
     sandbox,
     stripe_webhooks,
     subscriptions,
+    valuation,
 )
 
 
@@ -140,7 +145,12 @@ def create_app(
         event_log.router,
         catalog.router,
         subscriptions.router,
+        default_licence.router,
+        charges.router,
         end_of_lease.router,
+        replacements.router,
+        rentals.router,
+        valuation.router,
         sandbox.router,
         stripe_webhooks.router,
     ):

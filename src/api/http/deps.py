@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Annotated
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from fastapi import Depends, Header, Query, Request
 from starlette.exceptions import HTTPException
@@ -14,6 +14,7 @@ from api.bootstrap import Container
 from api.http.reads import ReadWaits
 from domain.application import CommandContext, Idempotency
 from domain.model.actor import Caller
+from domain.model.errors import InvalidValue
 from domain.model.events import Cause
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -46,13 +47,23 @@ def caller(request: Request) -> Caller:
 CallerDep = Annotated[Caller, Depends(caller)]
 
 
+def company_for(who: Caller, given: UUID | None) -> UUID:
+    """The company a request names, or the caller's own; an operator has none, so names it."""
+    company_id = given or who.company_id
+    if company_id is None:
+        raise InvalidValue("company_id is required for operators.")
+    return company_id
+
+
 def correlation_id(request: Request) -> str:
     given = request.headers.get("x-correlation-id", "").strip()
     return given[:128] if given else str(uuid4())
 
 
 async def request_fingerprint(request: Request) -> str:
-    """Same method, path and JSON body (key order aside) → the same fingerprint."""
+    """Same method, path, JSON body (key order aside) and If-Match → the same fingerprint.
+
+    If-Match counts only when sent, so a request without it hashes as it always has."""
     raw = await request.body()
     try:
         canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
@@ -61,6 +72,9 @@ async def request_fingerprint(request: Request) -> str:
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.url.path.encode(), canonical):
         digest.update(part + b"\0")
+    if_match = request.headers.get("if-match")
+    if if_match is not None:
+        digest.update(b"if-match:" + if_match.strip().encode("latin-1") + b"\0")
     return digest.hexdigest()
 
 

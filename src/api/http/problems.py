@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.stripe_gateway import StripeGatewayError
+from api.http.preconditions import if_match_sent
 from domain.model.errors import (
     DomainError,
     InvalidValue,
@@ -61,6 +62,20 @@ def _status_of(error: DomainError) -> tuple[int, str]:
     return 409, "refused"
 
 
+def _precondition_failed(request: Request, exc: VersionConflict, if_match: str) -> JSONResponse:
+    """A stale If-Match (RFC 9110 §13.1.1): 412, with the version it is at now."""
+    current = exc.current_version
+    now = f'its ETag is now "{current}"' if current is not None else "it has changed"
+    return problem(
+        412,
+        "Precondition failed",
+        f"If-Match {if_match} no longer matches the resource: {now}. Read it again, then retry.",
+        type_="precondition-failed",
+        instance=request.url.path,
+        current_version=current,
+    )
+
+
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -68,6 +83,8 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, VersionConflict) and (if_match := if_match_sent(request)):
+            return _precondition_failed(request, exc, if_match)
         status, kind = _status_of(exc)
         extra: dict[str, Any] = {}
         if isinstance(exc, VersionConflict):
@@ -104,6 +121,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {
+            400: "Bad request",
             401: "Unauthorized",
             403: "Forbidden",
             404: "Not found",

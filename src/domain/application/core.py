@@ -61,13 +61,33 @@ class CommandContext:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a command reached: the subject's id and version and the log position."""
+    """What a command reached: its subject at the version reached, and the log position.
 
-    subject_id: UUID
-    version: int
+    The subject is what the response shows, so no client loads it again; a replayed
+    request gets it at the version its first answer reached, and so the same answer.
+    """
+
+    subject: Aggregate
     position: int
     created: bool
     replayed: bool = False
+
+    @property
+    def subject_id(self) -> UUID:
+        subject_id: UUID = self.subject.id
+        return subject_id
+
+    @property
+    def version(self) -> int:
+        return self.subject.version
+
+    def subject_as(self, kind: type[A]) -> A:
+        """The subject as the aggregate class the caller knows it to be."""
+        if not isinstance(self.subject, kind):
+            raise TypeError(
+                f"The subject is a {type(self.subject).__name__}, not a {kind.__name__}."
+            )
+        return self.subject
 
 
 class LostRace(VersionConflict):
@@ -219,11 +239,14 @@ class ApplicationCore(Application[UUID]):
         return aggregate
 
     def check_version(self, ctx: CommandContext, aggregate: Aggregate) -> None:
+        """Refuse unless the aggregate was loaded at the version the client expects; the
+        changes this command has not saved yet don't count, so it holds at any point."""
         expected = ctx.expected_version
-        if expected is not None and expected != aggregate.version:
+        loaded = aggregate.version - len(aggregate.pending_events)
+        if expected is not None and expected != loaded:
             raise VersionConflict(
-                f"Expected version {expected}, but it is at version {aggregate.version}.",
-                current_version=aggregate.version,
+                f"Expected version {expected}, but it is at version {loaded}.",
+                current_version=loaded,
             )
 
     def notifications_of(self, *event_classes: type) -> Iterator[Any]:
@@ -302,13 +325,8 @@ class ApplicationCore(Application[UUID]):
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was already used with a different request."
             )
-        return Outcome(
-            subject_id=record.subject_id,
-            version=record.subject_version,
-            position=self.head(),
-            created=record.created,
-            replayed=True,
-        )
+        subject: Aggregate = self.repository.get(record.subject_id, version=record.subject_version)
+        return Outcome(subject=subject, position=self.head(), created=record.created, replayed=True)
 
     def commit(
         self, ctx: CommandContext, subject: Aggregate, *others: Aggregate, created: bool
@@ -317,6 +335,8 @@ class ApplicationCore(Application[UUID]):
         operation = ctx.operation
         if operation is None:
             raise TypeError("commit() runs inside a command: decorate it with @command(name).")
+        if not created:  # for every command, whether or not it checked the version itself
+            self.check_version(ctx, subject)
         pending: list[Aggregate] = [subject, *others]
         if ctx.idempotency is not None:
             pending.append(
@@ -352,9 +372,7 @@ class ApplicationCore(Application[UUID]):
                 current_version=current,
                 subject_id=subject.id,
             ) from None
-        return Outcome(
-            subject_id=subject.id, version=subject.version, position=position, created=created
-        )
+        return Outcome(subject=subject, position=position, created=created)
 
     def save_and_announce(self, *aggregates: Aggregate) -> int:
         recordings = self.save(*aggregates)

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 
-from api.http.deps import CallerDep, ContainerDep, ContextDep, Cursor, Limit, MinPosition
+from api.http.commands import App, CommandRoutes, Ctx
+from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
 from api.http.reads import views_after
-from api.http.routes._responses import command_response
-from api.http.schemas import CompanyChange, CompanyCreate, company_out
+from api.http.schemas.companies import COMPANY, CompanyChange, CompanyCreate
+from domain.application import Outcome
 from projections.directory import CompanyFilter, query_companies
 
 router = APIRouter(prefix="/v1/companies", tags=["companies"])
+companies = CommandRoutes(router, "", COMPANY)
+company = CommandRoutes(router, "/{company_id}", COMPANY)
 
 
-@router.post("", status_code=201, summary="Register a company (operator)")
-def register_company(body: CompanyCreate, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
-    outcome = c.app.companies.register(
+@companies.post("", "Register a company (operator)", status_code=201)
+def register_company(app: App, ctx: Ctx, body: CompanyCreate) -> Outcome:
+    return app.companies.register(
         ctx,
         name=body.name,
         currency=body.currency,
@@ -28,29 +29,25 @@ def register_company(body: CompanyCreate, ctx: ContextDep, c: ContainerDep) -> J
         vat_rate=body.vat_rate,
         settings=body.settings,
     )
-    company = c.app.companies.read(ctx.caller, outcome.subject_id, version=outcome.version)
-    return command_response(outcome, company_out(company), lambda i: f"/v1/companies/{i}")
 
 
 @router.get("/{company_id}", summary="Read a company")
-def get_company(company_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
-    return company_out(c.app.companies.read(who, company_id))
+def get_company(
+    company_id: UUID, who: CallerDep, c: ContainerDep, response: Response
+) -> dict[str, Any]:
+    return COMPANY.read(response, c.app.companies.read(who, company_id))
 
 
-@router.patch("/{company_id}", summary="Change name, time zone, VAT rate or settings")
-def change_company(
-    company_id: UUID, body: CompanyChange, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.companies.change(
-        replace(ctx, expected_version=body.expected_version),
+@company.patch("", "Change name, time zone, VAT rate or settings")
+def change_company(app: App, ctx: Ctx, company_id: UUID, body: CompanyChange) -> Outcome:
+    return app.companies.change(
+        ctx,
         company_id,
         name=body.name,
         vat_rate=body.vat_rate,
         time_zone=body.time_zone,
         settings=body.settings,
     )
-    company = c.app.companies.read(ctx.caller, outcome.subject_id, version=outcome.version)
-    return command_response(outcome, company_out(company))
 
 
 @router.get("", summary="Every company (operator), cursor-paginated")

@@ -2,51 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Response
 
+from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import (
     CallerDep,
     ContainerDep,
-    ContextDep,
     Cursor,
     Limit,
     MinPosition,
+    company_for,
 )
 from api.http.reads import views_after
-from api.http.routes._responses import command_response
-from api.http.schemas import DeviceAssign, DeviceCreate, DeviceUnassign, device_out
+from api.http.schemas.devices import (
+    DEVICE,
+    DeviceAssign,
+    DeviceCreate,
+    DeviceUnassign,
+    registration,
+)
+from domain.application import Outcome
 from domain.model.device import ContractType, DeviceStatus
 from domain.model.end_of_lease import Choice, Phase
-from domain.model.errors import InvalidValue
 from projections.hardware_overview import HardwareFilter, query_hardware
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"])
+devices = CommandRoutes(router, "", DEVICE)
+device = CommandRoutes(router, "/{device_id}", DEVICE)
 
 
-@router.post("", status_code=201, summary="Register a device (admin, service, operator)")
-def register_device(body: DeviceCreate, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
-    company_id = body.company_id or ctx.caller.company_id
-    if company_id is None:
-        raise InvalidValue("company_id is required for operators.")
-    outcome = c.app.devices.register(
-        ctx,
-        company_id=company_id,
-        serial=body.serial,
-        model=body.model,
-        category=body.category,
-        company_cost=body.company_cost.to_money(),
-        contract_type=body.contract_type,
-        lease_start=body.lease_start,
-        renewal_date=body.renewal_date,
-    )
-    device = c.app.devices.get(ctx.caller, outcome.subject_id, version=outcome.version)
-    return command_response(outcome, device_out(device), lambda i: f"/v1/devices/{i}")
+@devices.post("", "Register a device (admin, service, operator)", status_code=201)
+def register_device(app: App, ctx: Ctx, body: DeviceCreate) -> Outcome:
+    company_id = company_for(ctx.caller, body.company_id)
+    return app.devices.register(ctx, company_id=company_id, **registration(body))
 
 
 @router.get("", summary="Hardware overview: devices with filters and cursor pagination")
@@ -98,27 +90,17 @@ def hardware_overview(
 
 
 @router.get("/{device_id}", summary="Read a device")
-def get_device(device_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
-    return device_out(c.app.devices.get(who, device_id))
+def get_device(
+    device_id: UUID, who: CallerDep, c: ContainerDep, response: Response
+) -> dict[str, Any]:
+    return DEVICE.read(response, c.app.devices.get(who, device_id))
 
 
-@router.post("/{device_id}/assign", summary="Assign the device to a member")
-def assign_device(
-    device_id: UUID, body: DeviceAssign, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.devices.assign(
-        replace(ctx, expected_version=body.expected_version), device_id, body.member_id
-    )
-    device = c.app.devices.get(ctx.caller, outcome.subject_id, version=outcome.version)
-    return command_response(outcome, device_out(device))
+@device.post("/assign", "Assign the device to a member")
+def assign_device(app: App, ctx: Ctx, device_id: UUID, body: DeviceAssign) -> Outcome:
+    return app.devices.assign(ctx, device_id, body.member_id)
 
 
-@router.post("/{device_id}/unassign", summary="Take the device back from its assignee")
-def unassign_device(
-    device_id: UUID, body: DeviceUnassign, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.devices.unassign(
-        replace(ctx, expected_version=body.expected_version), device_id
-    )
-    device = c.app.devices.get(ctx.caller, outcome.subject_id, version=outcome.version)
-    return command_response(outcome, device_out(device))
+@device.post("/unassign", "Take the device back from its assignee")
+def unassign_device(app: App, ctx: Ctx, device_id: UUID, _: DeviceUnassign) -> Outcome:
+    return app.devices.unassign(ctx, device_id)

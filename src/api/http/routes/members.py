@@ -2,54 +2,47 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Response
 
-from api.http.deps import CallerDep, ContainerDep, ContextDep, Cursor, Limit, MinPosition
+from api.http.commands import App, CommandRoutes, Ctx
+from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition, company_for
 from api.http.reads import views_after
-from api.http.routes._responses import command_response
-from api.http.schemas import LastEmploymentDay, MemberCreate, member_out
-from domain.model.errors import InvalidValue
+from api.http.schemas.members import MEMBER, LastEmploymentDay, MemberCreate
+from domain.application import Outcome
 from projections.directory import MemberFilter, query_members
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
+members = CommandRoutes(router, "", MEMBER)
+member = CommandRoutes(router, "/{member_id}", MEMBER)
 
 
-@router.post("", status_code=201, summary="Register a member (admin, operator)")
-def register_member(body: MemberCreate, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
-    company_id = body.company_id or ctx.caller.company_id
-    if company_id is None:
-        raise InvalidValue("company_id is required for operators.")
-    outcome = c.app.members.register(
+@members.post("", "Register a member (admin, operator)", status_code=201)
+def register_member(app: App, ctx: Ctx, body: MemberCreate) -> Outcome:
+    return app.members.register(
         ctx,
-        company_id=company_id,
+        company_id=company_for(ctx.caller, body.company_id),
         email=body.email,
         name=body.name,
         role=body.role,
         last_employment_day=body.last_employment_day,
     )
-    member = c.app.members.get(ctx.caller, outcome.subject_id, version=outcome.version)
-    return command_response(outcome, member_out(member), lambda i: f"/v1/members/{i}")
 
 
 @router.get("/{member_id}", summary="Read a member")
-def get_member(member_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
-    return member_out(c.app.members.get(who, member_id))
+def get_member(
+    member_id: UUID, who: CallerDep, c: ContainerDep, response: Response
+) -> dict[str, Any]:
+    return MEMBER.read(response, c.app.members.get(who, member_id))
 
 
-@router.post("/{member_id}/last-employment-day", summary="Set or clear the last employment day")
+@member.post("/last-employment-day", "Set or clear the last employment day")
 def set_last_employment_day(
-    member_id: UUID, body: LastEmploymentDay, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.members.set_last_employment_day(
-        replace(ctx, expected_version=body.expected_version), member_id, body.last_employment_day
-    )
-    member = c.app.members.get(ctx.caller, outcome.subject_id, version=outcome.version)
-    return command_response(outcome, member_out(member))
+    app: App, ctx: Ctx, member_id: UUID, body: LastEmploymentDay
+) -> Outcome:
+    return app.members.set_last_employment_day(ctx, member_id, body.last_employment_day)
 
 
 @router.get("", summary="A company's members: name, email, last employment day (admin, operator)")

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from adapters.price_csv import read_price_csv
 from api.http.deps import ContainerDep, ContextDep
 from api.http.problems import problem
-from api.http.routes._responses import POSITION_HEADER
+from api.http.responses import POSITION_HEADER
 from api.http.schemas import money_out
 from domain.application.price_imports import ImportResult
 from domain.model.actor import DEVICE_MANAGERS

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 from starlette.exceptions import HTTPException
 
 from adapters.sandbox_clock import SandboxClock, SandboxTime, parse_step
 from api.http.deps import CallerDep, ContainerDep
-from api.http.schemas import Strict
+from api.http.schemas import IsoInstant, Strict
 from domain.model.actor import Role
 
 router = APIRouter(tags=["sandbox"])
@@ -24,7 +24,7 @@ CLOCK = "/v1/sandbox/clock"
 class ClockMoveIn(Strict):
     """Exactly one of the two."""
 
-    set_to: AwareDatetime | None = Field(
+    set_to: IsoInstant | None = Field(
         default=None, description="Move business time forward to this instant (ISO 8601)"
     )
     advance_by: str | None = Field(

@@ -1,28 +1,24 @@
-"""/v1/subscriptions: quotes, subscriptions, seats, PO, renewal, licences, history; /v1/charges."""
+"""/v1/subscriptions: quotes, subscriptions, seats, PO, renewal, licences, history."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 
-from api.bootstrap import Container
+from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import (
     CallerDep,
     ContainerDep,
-    ContextDep,
     Cursor,
     Limit,
     MinPosition,
+    company_for,
 )
 from api.http.reads import views_after
-from api.http.routes._responses import command_response
-from api.http.schemas import (
-    DefaultLicence,
+from api.http.schemas.subscriptions import (
+    SUBSCRIPTION,
     Licence,
     PoReferenceChange,
     QuoteRequest,
@@ -30,45 +26,30 @@ from api.http.schemas import (
     SeatsChange,
     SubscriptionCancel,
     SubscriptionCreate,
-    company_out,
     quote_out,
-    subscription_out,
 )
-from domain.application import CommandContext, Outcome
-from domain.model.errors import InvalidValue
-from projections.charges import ChargeFilter, query_charges
+from domain.application import Outcome
 from projections.event_log import query_subscription_history
 from projections.subscription_overview import SubscriptionFilter, query_subscriptions
 
 router = APIRouter(tags=["subscriptions"])
-
-
-def _company(ctx_company: UUID | None, given: UUID | None) -> UUID:
-    company_id = given or ctx_company
-    if company_id is None:
-        raise InvalidValue("company_id is required for operators.")
-    return company_id
-
-
-def _respond(c: Container, ctx: CommandContext, outcome: Outcome) -> JSONResponse:
-    subscription = c.app.subscriptions.get(ctx.caller, outcome.subject_id, version=outcome.version)
-    return command_response(
-        outcome, subscription_out(subscription), lambda i: f"/v1/subscriptions/{i}"
-    )
+SUBSCRIPTION_PATH = "/v1/subscriptions/{subscription_id}"
+subscriptions = CommandRoutes(router, "/v1/subscriptions", SUBSCRIPTION)
+subscription = CommandRoutes(router, SUBSCRIPTION_PATH, SUBSCRIPTION)
 
 
 @router.post("/v1/subscriptions/quote", summary="Estimated cost of a term, before buying")
 def quote(body: QuoteRequest, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
-    company_id = _company(who.company_id, body.company_id)
     lines = [(line.product_id, line.seats) for line in body.lines]
+    company_id = company_for(who, body.company_id)
     return quote_out(c.app.subscriptions.quote(who, company_id, lines, body.term))
 
 
-@router.post("/v1/subscriptions", status_code=201, summary="Buy a subscription")
-def create_subscription(body: SubscriptionCreate, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
-    outcome = c.app.subscriptions.create(
+@subscriptions.post("", "Buy a subscription", status_code=201)
+def create_subscription(app: App, ctx: Ctx, body: SubscriptionCreate) -> Outcome:
+    return app.subscriptions.create(
         ctx,
-        company_id=_company(ctx.caller.company_id, body.company_id),
+        company_id=company_for(ctx.caller, body.company_id),
         lines=[(line.product_id, line.seats) for line in body.lines],
         start_date=body.start_date,
         term=body.term,
@@ -76,7 +57,6 @@ def create_subscription(body: SubscriptionCreate, ctx: ContextDep, c: ContainerD
         separate_invoice=body.separate_invoice,
         renewal_option=body.renewal_option,
     )
-    return _respond(c, ctx, outcome)
 
 
 @router.get("/v1/subscriptions", summary="Subscription overview: seats bought, assigned, free")
@@ -92,25 +72,19 @@ def subscription_overview(
     page = query_subscriptions(
         views_after(c, "subscription_overview", min_position),
         who,
-        SubscriptionFilter(
-            company_id=company_id,
-            status=status,
-            after=cursor,
-            limit=limit,
-        ),
+        SubscriptionFilter(company_id=company_id, status=status, after=cursor, limit=limit),
     )
     return page.to_json()
 
 
-@router.get("/v1/subscriptions/{subscription_id}", summary="One subscription")
-def get_subscription(subscription_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
-    return subscription_out(c.app.subscriptions.get(who, subscription_id))
+@router.get(SUBSCRIPTION_PATH, summary="One subscription")
+def get_subscription(
+    subscription_id: UUID, who: CallerDep, c: ContainerDep, response: Response
+) -> dict[str, Any]:
+    return SUBSCRIPTION.read(response, c.app.subscriptions.get(who, subscription_id))
 
 
-@router.get(
-    "/v1/subscriptions/{subscription_id}/history",
-    summary="Every operation: what, when, done by, details",
-)
+@router.get(SUBSCRIPTION_PATH + "/history", summary="Every operation: what, when, done by, details")
 def subscription_history(
     subscription_id: UUID,
     who: CallerDep,
@@ -124,144 +98,44 @@ def subscription_history(
     return page.to_json()
 
 
-def _versioned(ctx: CommandContext, expected_version: int | None) -> CommandContext:
-    return replace(ctx, expected_version=expected_version)
+@subscription.post("/seats", "Add seats (pro rata for the rest of the current term)")
+def add_seats(app: App, ctx: Ctx, subscription_id: UUID, body: SeatsChange) -> Outcome:
+    return app.subscriptions.add_seats(ctx, subscription_id, body.product_id, body.seats)
 
 
-@router.post(
-    "/v1/subscriptions/{subscription_id}/seats",
-    summary="Add seats (pro rata for the rest of the current term)",
+@subscription.post(
+    "/seat-removals", "Remove seats from the next period (monthly subscriptions only)"
 )
-def add_seats(
-    subscription_id: UUID, body: SeatsChange, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.subscriptions.add_seats(
-        _versioned(ctx, body.expected_version), subscription_id, body.product_id, body.seats
-    )
-    return _respond(c, ctx, outcome)
+def remove_seats(app: App, ctx: Ctx, subscription_id: UUID, body: SeatsChange) -> Outcome:
+    return app.subscriptions.remove_seats(ctx, subscription_id, body.product_id, body.seats)
 
 
-@router.post(
-    "/v1/subscriptions/{subscription_id}/seat-removals",
-    summary="Remove seats from the next period (monthly subscriptions only)",
-)
-def remove_seats(
-    subscription_id: UUID, body: SeatsChange, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.subscriptions.remove_seats(
-        _versioned(ctx, body.expected_version), subscription_id, body.product_id, body.seats
-    )
-    return _respond(c, ctx, outcome)
-
-
-@router.post(
-    "/v1/subscriptions/{subscription_id}/po-reference",
-    summary="Change the PO reference (applies to the next charges)",
-)
+@subscription.post("/po-reference", "Change the PO reference (applies to the next charges)")
 def change_po_reference(
-    subscription_id: UUID, body: PoReferenceChange, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.subscriptions.change_po_reference(
-        _versioned(ctx, body.expected_version), subscription_id, body.po_reference
-    )
-    return _respond(c, ctx, outcome)
+    app: App, ctx: Ctx, subscription_id: UUID, body: PoReferenceChange
+) -> Outcome:
+    return app.subscriptions.change_po_reference(ctx, subscription_id, body.po_reference)
 
 
-@router.post(
-    "/v1/subscriptions/{subscription_id}/renewal-option", summary="Change what happens at term end"
-)
+@subscription.post("/renewal-option", "Change what happens at term end")
 def change_renewal_option(
-    subscription_id: UUID, body: RenewalOptionChange, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.subscriptions.change_renewal_option(
-        _versioned(ctx, body.expected_version), subscription_id, body.renewal_option
-    )
-    return _respond(c, ctx, outcome)
+    app: App, ctx: Ctx, subscription_id: UUID, body: RenewalOptionChange
+) -> Outcome:
+    return app.subscriptions.change_renewal_option(ctx, subscription_id, body.renewal_option)
 
 
-@router.post(
-    "/v1/subscriptions/{subscription_id}/cancel", summary="Cancel at the end of the current term"
-)
+@subscription.post("/cancel", "Cancel at the end of the current term")
 def cancel_subscription(
-    subscription_id: UUID, body: SubscriptionCancel, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.subscriptions.cancel(_versioned(ctx, body.expected_version), subscription_id)
-    return _respond(c, ctx, outcome)
+    app: App, ctx: Ctx, subscription_id: UUID, _: SubscriptionCancel
+) -> Outcome:
+    return app.subscriptions.cancel(ctx, subscription_id)
 
 
-@router.post(
-    "/v1/subscriptions/{subscription_id}/licences",
-    summary="Assign a licence to a member (consumes a seat)",
-)
-def assign_licence(
-    subscription_id: UUID, body: Licence, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.subscriptions.assign_licence(
-        _versioned(ctx, body.expected_version), subscription_id, body.member_id, body.product_id
-    )
-    return _respond(c, ctx, outcome)
+@subscription.post("/licences", "Assign a licence to a member (consumes a seat)")
+def assign_licence(app: App, ctx: Ctx, subscription_id: UUID, body: Licence) -> Outcome:
+    return app.subscriptions.assign_licence(ctx, subscription_id, body.member_id, body.product_id)
 
 
-@router.post(
-    "/v1/subscriptions/{subscription_id}/licences/unassign",
-    summary="Unassign a member's licence (frees the seat)",
-)
-def unassign_licence(
-    subscription_id: UUID, body: Licence, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.subscriptions.unassign_licence(
-        _versioned(ctx, body.expected_version), subscription_id, body.member_id, body.product_id
-    )
-    return _respond(c, ctx, outcome)
-
-
-@router.post(
-    "/v1/companies/{company_id}/default-licence",
-    summary="The licence new members get while a seat is free",
-)
-def choose_default_licence(
-    company_id: UUID, body: DefaultLicence, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
-    outcome = c.app.subscriptions.choose_default_licence(
-        _versioned(ctx, body.expected_version),
-        company_id,
-        body.subscription_id,
-        body.product_id,
-    )
-    company = c.app.companies.read(ctx.caller, outcome.subject_id, version=outcome.version)
-    body_out = company_out(company) | {
-        "default_licence": {
-            "subscription_id": str(company.default_subscription_id),
-            "product_id": str(company.default_product_id),
-        }
-        if company.default_subscription_id
-        else None
-    }
-    return command_response(outcome, body_out)
-
-
-@router.get("/v1/charges", tags=["charges"], summary="Chargeable facts for the invoice run")
-def charges(
-    who: CallerDep,
-    c: ContainerDep,
-    company_id: UUID | None = None,
-    subscription_id: UUID | None = None,
-    charged_from: Annotated[date | None, Query(description="inclusive")] = None,
-    charged_to: Annotated[date | None, Query(description="exclusive")] = None,
-    cursor: Cursor = None,
-    limit: Limit = 100,
-    min_position: MinPosition = None,
-) -> dict[str, Any]:
-    page = query_charges(
-        views_after(c, "charges", min_position),
-        who,
-        ChargeFilter(
-            company_id=company_id,
-            subscription_id=subscription_id,
-            charged_from=charged_from,
-            charged_to=charged_to,
-            after=cursor,
-            limit=limit,
-        ),
-    )
-    return page.to_json()
+@subscription.post("/licences/unassign", "Unassign a member's licence (frees the seat)")
+def unassign_licence(app: App, ctx: Ctx, subscription_id: UUID, body: Licence) -> Outcome:
+    return app.subscriptions.unassign_licence(ctx, subscription_id, body.member_id, body.product_id)

@@ -1,0 +1,39 @@
+"""`lessor serve`: the HTTP API, with the projector (and the scheduler, if set) inside."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from api.bootstrap import build
+from api.cli.shared import out
+from api.cli.webhook_check import unreachable_webhook
+from api.settings import Settings
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: LESSOR_HOST or 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: LESSOR_PORT or 8000")] = None,
+) -> None:
+    """Serve the HTTP API (with the projector running inside the process)."""
+    import uvicorn
+
+    from api.http.app import create_app
+
+    # Given options override LESSOR_HOST / LESSOR_PORT, and an unset public URL follows them.
+    overrides: dict[str, Any] = {"host": host, "port": port}
+    settings = Settings(**{name: v for name, v in overrides.items() if v is not None})
+    host, port = settings.host, settings.port
+    warning = unreachable_webhook(settings, host, port)
+    if warning:
+        print(warning, file=sys.stderr)
+    container = build(settings)
+    container.start_email_sender()
+    out.print(f"Lessor API on [bold]http://{host}:{port}[/]  ·  docs: http://{host}:{port}/docs")
+    try:
+        app_ = create_app(container, start_scheduler=settings.run_scheduler)
+        uvicorn.run(app_, host=host, port=port, log_level="info")
+    finally:
+        container.close()

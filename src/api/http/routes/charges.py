@@ -1,0 +1,42 @@
+"""/v1/charges: the chargeable facts the invoice run reads."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
+from api.http.reads import views_after
+from projections.charges import ChargeFilter, query_charges
+
+router = APIRouter(tags=["subscriptions"])
+
+
+@router.get("/v1/charges", tags=["charges"], summary="Chargeable facts for the invoice run")
+def charges(
+    who: CallerDep,
+    c: ContainerDep,
+    company_id: UUID | None = None,
+    subscription_id: UUID | None = None,
+    charged_from: Annotated[date | None, Query(description="inclusive")] = None,
+    charged_to: Annotated[date | None, Query(description="exclusive")] = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    page = query_charges(
+        views_after(c, "charges", min_position),
+        who,
+        ChargeFilter(
+            company_id=company_id,
+            subscription_id=subscription_id,
+            charged_from=charged_from,
+            charged_to=charged_to,
+            after=cursor,
+            limit=limit,
+        ),
+    )
+    return page.to_json()

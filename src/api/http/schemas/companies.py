@@ -1,0 +1,42 @@
+"""/v1/companies: a tenant's registration and settings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, StrictBool
+
+from api.http.responses import Resource
+from api.http.schemas.common import Strict, Versioned
+from domain.model.company import Company
+
+
+class CompanyCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    time_zone: str = "Europe/Stockholm"
+    vat_rate: Decimal = Field(default=Decimal("25"), description="Percent, e.g. 25")
+    settings: dict[str, StrictBool] = Field(default_factory=dict)
+
+
+class CompanyChange(Versioned):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    time_zone: str | None = None
+    vat_rate: Decimal | None = None
+    settings: dict[str, StrictBool] | None = None
+
+
+def company_out(company: Company) -> dict[str, Any]:
+    return {
+        "id": str(company.id),
+        "name": company.name,
+        "currency": company.currency,
+        "time_zone": company.time_zone,
+        "vat_rate": str(company.vat_rate),
+        "settings": dict(company.settings),
+        "version": company.version,
+    }
+
+
+COMPANY = Resource(Company, company_out, "/v1/companies")

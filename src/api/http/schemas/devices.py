@@ -1,0 +1,79 @@
+"""/v1/devices: a device's registration, assignment, and how it reads."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from api.http.responses import Resource
+from api.http.schemas.common import IsoDate, MoneyIn, Strict, Versioned, money_out
+from api.http.schemas.replacements import ReplacementIn
+from domain.model.device import ContractType, Device
+
+
+class DeviceCreate(Strict):
+    company_id: UUID | None = Field(default=None, description="Defaults to the caller's company")
+    serial: str = Field(min_length=1, max_length=100)
+    model: str = Field(min_length=1, max_length=200)
+    category: str = Field(min_length=1, max_length=50)
+    company_cost: MoneyIn
+    contract_type: ContractType
+    lease_start: IsoDate | None = None
+    renewal_date: IsoDate | None = None
+
+
+class DeviceAssign(Versioned):
+    member_id: UUID
+
+
+class DeviceUnassign(Versioned):
+    pass
+
+
+def registration(body: DeviceCreate | ReplacementIn) -> dict[str, Any]:
+    """The arguments of a device's registration, as a registration or a replacement gives
+    them (Devices.register, Replacements.register)."""
+    return {
+        "serial": body.serial,
+        "model": body.model,
+        "category": body.category,
+        "company_cost": body.company_cost.to_money(),
+        "contract_type": body.contract_type,
+        "lease_start": body.lease_start,
+        "renewal_date": body.renewal_date,
+    }
+
+
+def device_out(device: Device) -> dict[str, Any]:
+    return {
+        "id": str(device.id),
+        "company_id": str(device.company_id),
+        "serial": device.serial,
+        "model": device.model,
+        "category": device.category,
+        "company_cost": money_out(device.company_cost),
+        "contract_type": str(device.contract_type),
+        "lease_start": device.lease_start.isoformat() if device.lease_start else None,
+        "renewal_date": device.renewal_date.isoformat() if device.renewal_date else None,
+        "replacement_for": str(device.replacement_for) if device.replacement_for else None,
+        "status": str(device.status),
+        "assignee_id": str(device.assignee_id) if device.assignee_id else None,
+        "received": device.received,
+        "replacement_id": str(device.replacement_id) if device.replacement_id else None,
+        "end_of_lease": {
+            "phase": str(device.phase),
+            "preliminary_choice": device.preliminary_choice,
+            "final_decision": device.final_decision,
+            "overdue": device.overdue,
+        },
+        "buyout_available": device.buyout_available,
+        "checkout_url": device.checkout_url,  # the open buyout payment's page, if any
+        "manual_buyout_price": money_out(device.manual_price) if device.manual_price else None,
+        "rental_active": device.rental_active,
+        "version": device.version,
+    }
+
+
+DEVICE = Resource(Device, device_out, "/v1/devices")

@@ -1,0 +1,110 @@
+"""/v1/subscriptions: quotes, subscriptions, their seats, PO, renewal and licences."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field, StrictBool, StrictInt
+
+from api.http.responses import Resource
+from api.http.schemas.common import IsoDate, Strict, Versioned, money_out
+from domain.application import Quote
+from domain.model.pricing import RenewalOption, Term
+from domain.model.subscription import Subscription
+
+
+class ProductSeats(Strict):
+    product_id: UUID
+    seats: StrictInt = Field(ge=1, le=100_000)
+
+
+class QuoteRequest(Strict):
+    company_id: UUID | None = Field(default=None, description="Defaults to the caller's company")
+    lines: list[ProductSeats] = Field(min_length=1, max_length=50)
+    term: Term
+
+
+class SubscriptionCreate(Strict):
+    company_id: UUID | None = Field(default=None, description="Defaults to the caller's company")
+    lines: list[ProductSeats] = Field(min_length=1, max_length=50)
+    start_date: IsoDate = Field(description="In the past (devices already installed) or future")
+    term: Term
+    po_reference: str | None = Field(default=None, max_length=100)
+    separate_invoice: StrictBool = False
+    renewal_option: RenewalOption = RenewalOption.NONE
+
+
+class SeatsChange(Versioned):
+    product_id: UUID
+    seats: StrictInt = Field(ge=1, le=100_000)
+
+
+class PoReferenceChange(Versioned):
+    po_reference: str | None = Field(max_length=100)
+
+
+class RenewalOptionChange(Versioned):
+    renewal_option: RenewalOption
+
+
+class SubscriptionCancel(Versioned):
+    pass
+
+
+class Licence(Versioned):
+    member_id: UUID
+    product_id: UUID
+
+
+def subscription_out(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "id": str(subscription.id),
+        "company_id": str(subscription.company_id),
+        "status": str(subscription.status),
+        "term": str(subscription.term),
+        "start_date": subscription.start_date.isoformat(),
+        "term_start": subscription.term_start.isoformat(),
+        "term_end": subscription.term_end.isoformat(),
+        "charged_through": subscription.charged_through.isoformat(),
+        "renewal_option": str(subscription.renewal_option),
+        "cancel_at_term_end": subscription.cancel_at_term_end,
+        "po_reference": subscription.po_reference,
+        "separate_invoice": subscription.separate_invoice,
+        "lines": [
+            {
+                "product_id": str(line.product_id),
+                "product_name": line.product_name,
+                "kind": str(line.kind),
+                "seats": line.seats,
+                "assigned": subscription.assigned(line.product_id),
+                "free": subscription.free_seats(line.product_id),
+                "pending_removal": subscription.pending_removals.get(str(line.product_id), 0),
+                "unit_price": money_out(line.unit_price),
+                "holders": list(subscription.holders.get(str(line.product_id), [])),
+            }
+            for line in subscription.lines.values()
+        ],
+        "version": subscription.version,
+    }
+
+
+SUBSCRIPTION = Resource(Subscription, subscription_out, "/v1/subscriptions")
+
+
+def quote_out(quote: Quote) -> dict[str, Any]:
+    return {
+        "term": str(quote.term),
+        "months": quote.term.months,
+        "discount": str(quote.term.discount),
+        "lines": [
+            {
+                "product_name": line.product_name,
+                "seats": line.seats,
+                "unit_price": money_out(line.unit_price),
+                "amount": money_out(line.amount),
+            }
+            for line in quote.lines
+        ],
+        "total": money_out(quote.total),
+    }
