@@ -16,7 +16,7 @@ from domain.model import bounds
 from domain.model.actor import Caller, Role
 from domain.model.errors import NotFound
 from projections.jsonable import utc_text
-from projections.reading import MANAGERS, MAX_PAGE, Page, ViewReads, Views, Where
+from projections.reading import MANAGERS, Page, ViewReads, Views, Where, fetch_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +96,14 @@ def _page(tx: ViewReads, f: EventLogFilter) -> Page:
     where.add("occurred_at >= ?", utc_text(f.occurred_from) if f.occurred_from else None)
     where.add("occurred_at < ?", utc_text(f.occurred_to) if f.occurred_to else None)
     where.add("position > ?", f.after)
-    limit = min(f.limit, MAX_PAGE)
-    rows = tx.fetchall(
+    rows, more = fetch_page(
+        tx,
         "SELECT position, company_id, aggregate_type, aggregate_id, aggregate_version,"
         " operation, occurred_at, actor_id, actor_role, correlation_id, details"
-        f" FROM event_log{where.sql()} ORDER BY position LIMIT ?",
-        [*where.params, limit + 1],
+        " FROM event_log",
+        where,
+        "position",
+        f.limit,
     )
     items = [
         {
@@ -116,7 +118,7 @@ def _page(tx: ViewReads, f: EventLogFilter) -> Page:
             "correlation_id": r[9],
             "details": json.loads(r[10]),
         }
-        for r in rows[:limit]
+        for r in rows
     ]
-    next_cursor = items[-1]["position"] if len(rows) > limit else None
+    next_cursor = items[-1]["position"] if more else None
     return Page(items=items, next_cursor=next_cursor)
