@@ -205,17 +205,8 @@ class Outbox(Projection):
             f"Without a decision before {deadline} the device stays with you, and your IT"
             " team sees it as overdue.\n"
         )
-        self._insert(
-            view,
-            event,
-            position,
-            0,
-            kind=Kind.FINAL_DECISION,
-            device_id=str(event.originator_id),
-            recipient=member["email"],
-            subject=f"Decide about your {device['model']} before {deadline}",
-            body=body + _signature(company),
-        )
+        subject = f"Decide about your {device['model']} before {deadline}"
+        self._to_holder(view, event, position, Kind.FINAL_DECISION, member, company, subject, body)
 
     def _decided_at_once(self, event: Any, view: ViewSession) -> None:
         """A command that finds the request due records it and the employee's decision in one
@@ -246,17 +237,8 @@ class Outbox(Projection):
             "The device is bought. Keep using it for work until your replacement arrives;"
             " your IT team then releases it to you and you get a confirmation.\n"
         )
-        self._insert(
-            view,
-            event,
-            position,
-            0,
-            kind=Kind.RECEIPT,
-            device_id=str(event.originator_id),
-            recipient=buyer["email"],
-            subject=f"Receipt: buyout of your {device['model']}",
-            body=body + _signature(company),
-        )
+        subject = f"Receipt: buyout of your {device['model']}"
+        self._to_holder(view, event, position, Kind.RECEIPT, buyer, company, subject, body)
 
     def _released(self, event: Device.Released, position: int, view: ViewSession) -> None:
         device = _device(view, event.originator_id)
@@ -278,17 +260,8 @@ class Outbox(Projection):
             f"Released: {_local(event.at, company['time_zone'])}\n"
             f"Why now: {why}\n"
         )
-        self._insert(
-            view,
-            event,
-            position,
-            0,
-            kind=Kind.RELEASED,
-            device_id=str(event.originator_id),
-            recipient=buyer["email"],
-            subject=f"Your {device['model']} is released to you",
-            body=body + _signature(company),
-        )
+        subject = f"Your {device['model']} is released to you"
+        self._to_holder(view, event, position, Kind.RELEASED, buyer, company, subject, body)
 
     def _digest(self, event: Company.ReleaseDigestSent, position: int, view: ViewSession) -> None:
         company = _company(view, event.originator_id)
@@ -331,6 +304,30 @@ class Outbox(Projection):
             )
 
     # ----------------------------------------------------------------- helpers
+
+    def _to_holder(
+        self,
+        view: ViewSession,
+        event: Any,
+        position: int,
+        kind: str,
+        holder: dict[str, Any],
+        company: dict[str, Any],
+        subject: str,
+        body: str,
+    ) -> None:
+        """The event's one message about its device, to the member who holds (or bought) it."""
+        self._insert(
+            view,
+            event,
+            position,
+            0,
+            kind=kind,
+            device_id=str(event.originator_id),
+            recipient=holder["email"],
+            subject=subject,
+            body=body + _signature(company),
+        )
 
     def _insert(
         self,
@@ -377,33 +374,28 @@ class Outbox(Projection):
 
 
 def _device(view: ViewSession, device_id: object) -> dict[str, Any] | None:
-    row = view.fetchone(
-        "SELECT model, serial, category, assignee_id FROM {outbox_devices} WHERE device_id = ?",
-        (str(device_id),),
-    )
-    if row is None:
-        return None
-    return {"model": row[0], "serial": row[1], "category": row[2], "assignee_id": row[3]}
+    columns = ("model", "serial", "category", "assignee_id")
+    return _side_row(view, "outbox_devices", "device_id", device_id, columns)
 
 
 def _company(view: ViewSession, company_id: object) -> dict[str, Any] | None:
     if company_id is None:
         return None
-    row = view.fetchone(
-        "SELECT name, time_zone, currency, buyout_receipts FROM {outbox_companies}"
-        " WHERE company_id = ?",
-        (str(company_id),),
-    )
-    if row is None:
-        return None
-    return {"name": row[0], "time_zone": row[1], "currency": row[2], "buyout_receipts": row[3]}
+    columns = ("name", "time_zone", "currency", "buyout_receipts")
+    return _side_row(view, "outbox_companies", "company_id", company_id, columns)
 
 
 def _member(view: ViewSession, member_id: object) -> dict[str, Any] | None:
-    row = view.fetchone(
-        "SELECT email, name FROM {outbox_members} WHERE member_id = ?", (str(member_id),)
-    )
-    return {"email": row[0], "name": row[1]} if row else None
+    return _side_row(view, "outbox_members", "member_id", member_id, ("email", "name"))
+
+
+def _side_row(
+    view: ViewSession, table: str, key: str, value: object, columns: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """What a message needs of one device, company or member, from the side tables."""
+    sql = f"SELECT {', '.join(columns)} FROM {{{table}}} WHERE {key} = ?"  # noqa: S608 (ours)
+    row = view.fetchone(sql, (str(value),))
+    return dict(zip(columns, row, strict=True)) if row is not None else None
 
 
 def _money(amount: Money) -> str:

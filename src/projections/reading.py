@@ -63,3 +63,22 @@ class Where:
 
     def sql(self) -> str:
         return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
+
+
+def fetch_page(
+    tx: ViewReads,
+    select: str,
+    where: Where,
+    order_by: str,
+    limit: int,
+    *,
+    select_params: Sequence[Any] = (),
+) -> tuple[list[tuple[Any, ...]], bool]:
+    """The first `limit` rows (at most MAX_PAGE) of `select` with `where`, in `order_by`
+    order, and whether more follow: one row more is read to tell."""
+    limit = min(limit, MAX_PAGE)
+    rows = tx.fetchall(
+        f"{select}{where.sql()} ORDER BY {order_by} LIMIT ?",
+        [*select_params, *where.params, limit + 1],
+    )
+    return rows[:limit], len(rows) > limit

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 from uuid import UUID
 
 from domain.application.core import ApplicationCore, CommandContext, Outcome, command
 from domain.model.actor import Caller, Role
-from domain.model.company import Company
+from domain.model.company import Company, NewCompany
 from domain.ports import IdSource
 
 
@@ -19,26 +19,9 @@ class Companies:
     ids: IdSource
 
     @command("register_company")
-    def register(
-        self,
-        ctx: CommandContext,
-        *,
-        name: str,
-        currency: str,
-        time_zone: str,
-        vat_rate: Decimal,
-        settings: dict[str, Any],
-    ) -> Outcome:
+    def register(self, ctx: CommandContext, **new: Unpack[NewCompany]) -> Outcome:
         ctx.caller.require(Role.OPERATOR)
-        company = Company.register(
-            company_id=self.ids.new_id(),
-            name=name,
-            currency=currency,
-            time_zone=time_zone,
-            vat_rate=vat_rate,
-            settings=settings,
-            cause=ctx.cause,
-        )
+        company = Company.register(company_id=self.ids.new_id(), cause=ctx.cause, **new)
         return self.core.commit(ctx, company, created=True)
 
     @command("change_company")

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from typing import Unpack
 from uuid import UUID
 
 from domain.application.companies import Companies
 from domain.application.core import ApplicationCore, CommandContext, Outcome, command
 from domain.model.actor import DEVICE_MANAGERS, Caller, Role
 from domain.model.company import Company
-from domain.model.device import ContractType, Device
+from domain.model.device import Device, NewDevice
 from domain.model.errors import InvalidValue, NotFound
 from domain.model.member import Member
-from domain.model.money import Money
 from domain.ports import IdSource
 
 
@@ -25,35 +24,16 @@ class Devices:
 
     @command("register_device")
     def register(
-        self,
-        ctx: CommandContext,
-        *,
-        company_id: UUID,
-        serial: str,
-        model: str,
-        category: str,
-        company_cost: Money,
-        contract_type: ContractType,
-        lease_start: date | None,
-        renewal_date: date | None,
+        self, ctx: CommandContext, *, company_id: UUID, **new: Unpack[NewDevice]
     ) -> Outcome:
         company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(*DEVICE_MANAGERS)
-        if company_cost.currency != company.currency:
+        if new["company_cost"].currency != company.currency:
             raise InvalidValue(
                 f"The company cost must be in the company's currency ({company.currency})."
             )
         device = Device.register(
-            device_id=self.ids.new_id(),
-            company_id=company_id,
-            serial=serial,
-            model=model,
-            category=category,
-            company_cost=company_cost,
-            contract_type=contract_type,
-            lease_start=lease_start,
-            renewal_date=renewal_date,
-            cause=ctx.cause,
+            device_id=self.ids.new_id(), company_id=company_id, cause=ctx.cause, **new
         )
         claim = self.core.claim("device-serial", company_id, device.serial, device.id, ctx.cause)
         return self.core.commit(ctx, device, claim, created=True)

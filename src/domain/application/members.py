@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol, cast
+from typing import Protocol, Unpack, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -16,7 +16,7 @@ from domain.model.actor import Caller, Role
 from domain.model.company import Company
 from domain.model.errors import NotFound
 from domain.model.events import Cause
-from domain.model.member import Member, normalise_email
+from domain.model.member import Member, NewMember, normalise_email
 from domain.ports import IdSource
 
 
@@ -37,25 +37,12 @@ class Members:
 
     @command("register_member")
     def register(
-        self,
-        ctx: CommandContext,
-        *,
-        company_id: UUID,
-        email: str,
-        name: str,
-        role: Role,
-        last_employment_day: date | None,
+        self, ctx: CommandContext, *, company_id: UUID, **new: Unpack[NewMember]
     ) -> Outcome:
         company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(Role.OPERATOR, Role.ADMIN)
         member = Member.register(
-            member_id=self.ids.new_id(),
-            company_id=company_id,
-            email=email,
-            name=name,
-            role=role,
-            last_employment_day=last_employment_day,
-            cause=ctx.cause,
+            member_id=self.ids.new_id(), company_id=company_id, cause=ctx.cause, **new
         )
         claim = self.core.claim("member-email", company_id, member.email, member.id, ctx.cause)
         licences = self.default_licence.licences_for_new_member(company, member, ctx.cause)

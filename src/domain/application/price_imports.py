@@ -8,7 +8,7 @@ the company and the serial, so each serial of the file is looked up exactly, wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from domain.application.companies import Companies
@@ -113,17 +113,8 @@ class PriceImports:
             if (earlier := self._earlier_import(import_id)) is not None:
                 return self._repeated(earlier, dry_run=dry_run)
             raise  # a device changed meanwhile: nothing was written, try again
-        return ImportResult(
-            import_id=import_id,
-            company_id=company_id,
-            sha256=sha256,
-            dry_run=False,
-            applied=True,
-            repeated=False,
-            rows=tuple(outcomes),
-            errors=(),
-            position=outcome.position,
-        )
+        # Not a dry run and without errors: the checked result, now written.
+        return replace(result, applied=True, position=outcome.position)
 
     def _devices_by_serial(self, company_id: UUID, serials: list[str]) -> list[Device]:
         """The company's devices with these serials, found through their serial claims."""

@@ -5,7 +5,8 @@ the confirmed return, and removal."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
+from typing import Unpack
 from uuid import UUID
 
 from domain.application.core import ApplicationCore, CommandContext, Outcome, command
@@ -13,14 +14,13 @@ from domain.application.devices import Devices
 from domain.application.members import Members
 from domain.model.actor import Role
 from domain.model.company import Company
-from domain.model.device import ContractType, Device
+from domain.model.device import Device, NewDevice
 from domain.model.device_lifecycle import RELEASABLE, holds, offboarding_due
 from domain.model.due import SCHEDULER, digest_week
 from domain.model.end_of_lease import offboarding_release_from
 from domain.model.errors import NotAllowed
 from domain.model.events import Cause
 from domain.model.member import Member
-from domain.model.money import Money
 from domain.ports import IdSource
 
 
@@ -35,17 +35,7 @@ class Replacements:
 
     @command("register_replacement")
     def register(
-        self,
-        ctx: CommandContext,
-        old_device_id: UUID,
-        *,
-        serial: str,
-        model: str,
-        category: str,
-        company_cost: Money,
-        contract_type: ContractType,
-        lease_start: date | None,
-        renewal_date: date | None,
+        self, ctx: CommandContext, old_device_id: UUID, **new_device: Unpack[NewDevice]
     ) -> Outcome:
         """A new device linked as `replacement_for` the old one; it awaits receipt and takes
         over the old one's assignee."""
@@ -53,15 +43,9 @@ class Replacements:
         new = Device.register(
             device_id=self.ids.new_id(),
             company_id=old.company_id,
-            serial=serial,
-            model=model,
-            category=category,
-            company_cost=company_cost,
-            contract_type=contract_type,
-            lease_start=lease_start,
-            renewal_date=renewal_date,
             replacement_for=old.id,
             cause=ctx.cause,
+            **new_device,
         )
         if old.assignee_id is not None:
             new.assign(old.assignee_id, cause=ctx.cause)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Unpack
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -18,7 +19,7 @@ from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViola
 from domain.model.events import Cause
 from domain.model.member import Member
 from domain.model.money import Money
-from domain.model.pricing import QuoteLine, RenewalOption, Term, quote
+from domain.model.pricing import QuoteLine, RenewalOption, SaleTerms, Term, quote
 from domain.model.product import Product, ProductKind
 from domain.model.subscription import SeatLine, Subscription
 from domain.model.time import local_date
@@ -62,16 +63,12 @@ class Subscriptions:
         *,
         company_id: UUID,
         lines: list[tuple[UUID, int]],
-        start_date: date,
-        term: Term,
-        po_reference: str | None,
-        separate_invoice: bool,
-        renewal_option: RenewalOption,
+        **terms: Unpack[SaleTerms],
     ) -> Outcome:
         company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(*SUBSCRIPTION_MANAGERS)
         today = self._today(company, ctx.cause.at)
-        bounds.backdated_start(start_date, today)
+        bounds.backdated_start(terms["start_date"], today)
         seat_lines = [
             SeatLine(
                 product_id=product.id,
@@ -86,12 +83,8 @@ class Subscriptions:
             subscription_id=self.ids.new_id(),
             company_id=company_id,
             lines=seat_lines,
-            start_date=start_date,
-            term=term,
-            po_reference=po_reference,
-            separate_invoice=separate_invoice,
-            renewal_option=renewal_option,
             cause=ctx.cause,
+            **terms,
         )
         # A backdated start is charged now: its first term, or each past month, once; a long
         # history first as one catch-up, so one request writes a bounded number of events.

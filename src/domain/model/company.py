@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -37,6 +37,16 @@ def _check_settings(changes: dict[str, Any]) -> dict[str, bool]:
         if not isinstance(value, bool):
             raise InvalidValue(f"The setting '{name}' must be true or false.")
     return dict(changes)
+
+
+class NewCompany(TypedDict):
+    """What registering a company is told (the companies service passes it through)."""
+
+    name: str
+    currency: str
+    time_zone: str
+    vat_rate: Decimal
+    settings: dict[str, Any]
 
 
 class Company(Aggregate):

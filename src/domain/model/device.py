@@ -11,7 +11,7 @@ hardware overview's SQL alike.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Unpack
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.model import bounds
 from domain.model import device_events as facts
 from domain.model.buyout_price import BuyoutTerms, device_quote
-from domain.model.device_events import DeviceEvent
+from domain.model.device_events import DeviceEvent, NewDevice
 from domain.model.device_lifecycle import (
     IN_LEASE_FLOW,
     RELEASABLE,
@@ -45,6 +45,7 @@ __all__ = [
     "Device",
     "DeviceEvent",
     "DeviceStatus",
+    "NewDevice",
     "normalise_category",
     "normalise_serial",
 ]
@@ -123,42 +124,38 @@ class Device(Aggregate):
         *,
         device_id: UUID,
         company_id: UUID,
-        serial: str,
-        model: str,
-        category: str,
-        company_cost: Money,
-        contract_type: ContractType,
-        lease_start: date | None,
-        renewal_date: date | None,
         replacement_for: UUID | None = None,
         cause: Cause,
+        **new: Unpack[NewDevice],
     ) -> Device:
         """A replacement may be registered before its serial is known (ordered, not yet
         delivered): its serial is then "" until recorded, and it awaits receipt."""
-        if not model.strip():
+        serial, model = new["serial"], new["model"].strip()
+        lease_start, renewal_date = new["lease_start"], new["renewal_date"]
+        if not model:
             raise InvalidValue("A device needs a model.")
-        if company_cost.minor < 0:
+        if new["company_cost"].minor < 0:
             raise InvalidValue("The company cost cannot be negative.")
         bounds.optional_date(lease_start, "The lease start")
         bounds.optional_date(renewal_date, "The renewal date")
-        if contract_type == ContractType.LEASED:
+        if new["contract_type"] == ContractType.LEASED:
             if lease_start is None or renewal_date is None:
                 raise InvalidValue("A leased device needs a lease start and a renewal date.")
             if renewal_date <= lease_start:
                 raise InvalidValue("The renewal date must come after the lease start.")
         elif renewal_date is not None:
             raise InvalidValue("Only leased devices have a renewal date.")
+        normalised = {
+            **new,
+            "serial": normalise_serial(serial) if serial.strip() or replacement_for is None else "",
+            "model": model,
+            "category": normalise_category(new["category"]),
+        }
         return cls._create(
             cls.Registered,
             id=device_id,
-            serial=(normalise_serial(serial) if serial.strip() or replacement_for is None else ""),
-            model=model.strip(),
-            category=normalise_category(category),
-            company_cost=company_cost,
-            contract_type=contract_type,
-            lease_start=lease_start,
-            renewal_date=renewal_date,
             replacement_for=replacement_for,
+            **normalised,
             **cause.stamp(company_id),
         )
 

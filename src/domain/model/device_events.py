@@ -12,7 +12,7 @@ applied first; `evolve` keeps what the event itself carries.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
 
 from domain.model.device_lifecycle import ContractType, transition_of
@@ -34,6 +34,19 @@ class DeviceEvent(LessorEvent):
 
     def evolve(self, device: Device) -> None:
         """What the event changes beyond the lifecycle fields: nothing, unless it says so."""
+
+
+class NewDevice(TypedDict):
+    """What registering a device is told, passed through whole from the caller; the device
+    normalises it and records it as `Registered` (with `replacement_for`)."""
+
+    serial: str
+    model: str
+    category: str
+    company_cost: Money
+    contract_type: ContractType
+    lease_start: date | None
+    renewal_date: date | None
 
 
 class Registered(LessorCreated):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -23,6 +24,15 @@ def normalise_email(email: str) -> str:
     if not _EMAIL.match(cleaned):
         raise InvalidValue(f"'{cleaned}' is not an email address.")
     return cleaned
+
+
+class NewMember(TypedDict):
+    """What registering a member is told (the members service passes it through)."""
+
+    email: str
+    name: str
+    role: Role
+    last_employment_day: date | None
 
 
 class Member(Aggregate):

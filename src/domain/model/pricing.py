@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import TypedDict
 
 from domain.model import bounds
 from domain.model.bounds import MAX_LINES
@@ -50,6 +51,17 @@ class RenewalOption(StrEnum):
     ONCE = "once"  # one more term, then behaves as none
     EVERY_TIME = "every_time"  # renews each term at the list price then in force
     TO_MONTHLY = "to_monthly"  # continues as monthly licences
+
+
+class SaleTerms(TypedDict):
+    """What a subscription is sold on besides its lines (the subscriptions service passes
+    it through to `Subscription.create`)."""
+
+    start_date: date
+    term: Term
+    po_reference: str | None
+    separate_invoice: bool
+    renewal_option: RenewalOption
 
 
 def term_end(start: date, term: Term) -> date:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from domain.model import bounds
 from domain.model.actor import Caller, Role
-from projections.reading import MAX_PAGE, Page, Views, Where
+from projections.reading import Page, Views, Where, fetch_page
 
 CHARGE_READERS = (Role.OPERATOR, Role.ADMIN)
 
@@ -41,16 +41,17 @@ def query_charges(views: Views, caller: Caller, f: ChargeFilter) -> Page:
     where.add("charge_date >= ?", f.charged_from.isoformat() if f.charged_from else None)
     where.add("charge_date < ?", f.charged_to.isoformat() if f.charged_to else None)
     where.add(f"position * {LINES_PER_EVENT} + line_no > ?", f.after)
-    limit = min(f.limit, MAX_PAGE)
     with views.transaction() as tx:
-        rows = tx.fetchall(
+        page, more = fetch_page(
+            tx,
             "SELECT position, line_no, company_id, subscription_id, charge_date, kind,"
             " product_id, description, quantity, unit_price_minor, months, discount,"
             " amount_minor, currency, po_reference, separate_invoice, period_start, period_end"
-            f" FROM charges{where.sql()} ORDER BY position, line_no LIMIT ?",
-            [*where.params, limit + 1],
+            " FROM charges",
+            where,
+            "position, line_no",
+            f.limit,
         )
-    page = rows[:limit]
     items = [
         {
             "company_id": r[2],
@@ -71,6 +72,6 @@ def query_charges(views: Views, caller: Caller, f: ChargeFilter) -> Page:
         }
         for r in page
     ]
-    last = page[-1] if page else None
-    next_cursor = last[0] * LINES_PER_EVENT + last[1] if len(rows) > limit and last else None
+    last = page[-1] if more else None
+    next_cursor = last[0] * LINES_PER_EVENT + last[1] if last else None
     return Page(items=items, next_cursor=next_cursor)

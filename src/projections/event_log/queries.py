@@ -17,7 +17,7 @@ from domain.model.actor import Caller, Role
 from domain.model.errors import NotFound
 from projections.directory.actors import named_actors
 from projections.jsonable import utc_text
-from projections.reading import MANAGERS, MAX_PAGE, Page, ViewReads, Views, Where
+from projections.reading import MANAGERS, Page, ViewReads, Views, Where, fetch_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,16 +102,17 @@ def _page(tx: ViewReads, caller: Caller, f: EventLogFilter) -> Page:
     where.add("occurred_at >= ?", utc_text(f.occurred_from) if f.occurred_from else None)
     where.add("occurred_at < ?", utc_text(f.occurred_to) if f.occurred_to else None)
     where.add("position > ?", f.after)
-    limit = min(f.limit, MAX_PAGE)
-    rows = tx.fetchall(
+    rows, more = fetch_page(
+        tx,
         "SELECT position, company_id, aggregate_type, aggregate_id, aggregate_version,"
         " operation, occurred_at, actor_id, actor_role, correlation_id, details"
-        f" FROM event_log{where.sql()} ORDER BY position LIMIT ?",
-        [*where.params, limit + 1],
+        " FROM event_log",
+        where,
+        "position",
+        f.limit,
     )
-    page = rows[:limit]
     # Who is behind each actor id, from the directory, in the same transaction.
-    actors = named_actors(tx, caller, ((r[7], r[8]) for r in page))
+    actors = named_actors(tx, caller, ((r[7], r[8]) for r in rows))
     items = [
         {
             "position": r[0],
@@ -125,7 +126,7 @@ def _page(tx: ViewReads, caller: Caller, f: EventLogFilter) -> Page:
             "correlation_id": r[9],
             "details": json.loads(r[10]),
         }
-        for r in page
+        for r in rows
     ]
-    next_cursor = items[-1]["position"] if len(rows) > limit else None
+    next_cursor = items[-1]["position"] if more else None
     return Page(items=items, next_cursor=next_cursor)

@@ -15,7 +15,7 @@ from domain.model.actor import Caller, Role
 from domain.model.device_lifecycle import TERMINAL_STATUSES
 from projections.hardware_overview.rules_sql import in_lease_flow_sql, ready_to_release_sql
 from projections.jsonable import utc_text
-from projections.reading import MAX_PAGE, Page, Views, Where
+from projections.reading import Page, Views, Where, fetch_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,17 +72,20 @@ def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
     if f.ready_to_release is not None:
         where.add(READY if f.ready_to_release else f"NOT {READY}", now_text)
     where.add("h.registered_position > ?", f.after)
-    limit = min(f.limit, MAX_PAGE)
     with views.transaction() as tx:
-        rows = tx.fetchall(
+        rows, more = fetch_page(
+            tx,
             "SELECT h.device_id, h.company_id, h.registered_position, h.serial, h.model,"
             " h.category, h.contract_type, h.status, h.assignee_id, h.assignee_name,"
             " h.lease_start, h.renewal_date, h.company_cost_minor, h.currency,"
             " h.registered_at, h.version, h.received, h.replacement_for, h.replacement_id,"
             " h.phase, h.preliminary_choice, h.final_decision, h.overdue, h.buyer_id,"
             f" {READY}"
-            f" FROM hardware_overview h{where.sql()} ORDER BY h.registered_position LIMIT ?",
-            [now_text, *where.params, limit + 1],
+            " FROM hardware_overview h",
+            where,
+            "h.registered_position",
+            f.limit,
+            select_params=[now_text],
         )
     items = [
         {
@@ -111,10 +114,9 @@ def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
             "buyer_id": r[23],
             "ready_to_release": bool(r[24]),
         }
-        for r in rows[:limit]
+        for r in rows
     ]
-    next_cursor = rows[limit - 1][2] if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=items, next_cursor=rows[-1][2] if more else None)
 
 
 def leased_devices_in_use(views: Views) -> list[UUID]:

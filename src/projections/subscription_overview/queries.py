@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.model.actor import Caller
-from projections.reading import MANAGERS, MAX_PAGE, Page, Views, Where
+from projections.reading import MANAGERS, Page, Views, Where, fetch_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +29,18 @@ def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> 
     where.add("status = ?", f.status)
     where.add("subscription_id = ?", str(f.subscription_id) if f.subscription_id else None)
     where.add("created_position > ?", f.after)
-    limit = min(f.limit, MAX_PAGE)
     with views.transaction() as tx:
-        rows = tx.fetchall(
+        rows, more = fetch_page(
+            tx,
             "SELECT subscription_id, company_id, created_position, status, term, start_date,"
             " term_start, term_end, charged_through, renewal_option, cancel_at_term_end,"
             " po_reference, separate_invoice, version"
-            f" FROM subscriptions{where.sql()} ORDER BY created_position LIMIT ?",
-            [*where.params, limit + 1],
+            " FROM subscriptions",
+            where,
+            "created_position",
+            f.limit,
         )
-        ids = [r[0] for r in rows[:limit]]
+        ids = [r[0] for r in rows]
         lines: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
         if ids:
             marks = ", ".join("?" for _ in ids)
@@ -78,7 +80,6 @@ def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> 
             "version": r[13],
             "lines": lines[r[0]],
         }
-        for r in rows[:limit]
+        for r in rows
     ]
-    next_cursor = rows[limit - 1][2] if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=items, next_cursor=rows[-1][2] if more else None)
