@@ -130,4 +130,10 @@ def test_negative_control_position_in_a_separate_transaction_is_caught(
     kill_projector_repeatedly(command, database_url, seed, container)
     stop_writing(writer)
 
-    assert differences_after_catching_up(container) != []
+    # The corruption shows as a view that differs from a rebuild, or as a projection that
+    # can no longer fold the log onto its corrupted rows (parked, docs/adr/0013).
+    parked = container.projector.catch_up()
+    diffs = [
+        d for name in container.projector.projections for d in container.projector.verify(name)
+    ]
+    assert diffs != [] or parked != []
