@@ -111,6 +111,8 @@ def test_a_serial_with_an_invisible_or_control_character_is_refused(
             {"code": "NEW", "name": "New\u2028line", "kind": "option", "prices": {"SEK": "1.00"}},
         ),
         ("operator", "patch", "/v1/catalog/products/{plan}", {"name": "Plan\u00ad"}),
+        ("admin", "post", "/v1/devices", device_body("SER-M-1", model=f"T14{ANSI_RED}")),
+        ("admin", "post", "/v1/devices", device_body("SER-C-1", category="lap\u200btop")),
     ],
     ids=[
         "company-name",
@@ -120,6 +122,8 @@ def test_a_serial_with_an_invisible_or_control_character_is_refused(
         "product-code",
         "product-name",
         "product-rename",
+        "device-model",
+        "device-category",
     ],
 )
 def test_a_name_with_a_control_or_invisible_character_is_refused(

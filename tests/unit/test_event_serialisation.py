@@ -570,7 +570,7 @@ instants = st.datetimes(
     min_value=datetime(1970, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
 )
 plain_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1).filter(str.strip)
-# A serial enters through clean_text, which refuses control and invisible characters.
+# A serial and a model enter through clean_text, which refuses control and invisible characters.
 serial_text = st.text(
     st.characters(blacklist_categories=sorted(REFUSED_CATEGORIES)), min_size=1
 ).filter(str.strip)
@@ -580,7 +580,7 @@ serial_text = st.text(
     minor=st.integers(min_value=0, max_value=10**15),
     currency=st.sampled_from(sorted(CURRENCY_EXPONENTS)),
     serial=serial_text,
-    model=plain_text,
+    model=serial_text,
     lease_start=st.dates(min_value=EARLIEST_DATE, max_value=date(2100, 1, 1)),  # ADR 0014
     at=instants,
     actor=st.builds(Actor, id=st.text(), role=st.sampled_from(Role)),

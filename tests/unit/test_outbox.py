@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pytest
 
@@ -22,6 +22,7 @@ from domain.model.actor import Actor, Caller, Role
 from domain.model.company import Company
 from domain.model.device import ContractType, Device
 from domain.model.end_of_lease import windows
+from domain.model.errors import InvalidValue
 from domain.model.events import Cause
 from domain.model.money import Money
 from projections.outbox import Outbox
@@ -266,20 +267,44 @@ def test_a_decision_after_the_request_keeps_the_request_email(world: World, view
     assert [m["kind"] for m in views.messages()] == ["final_decision"]
 
 
-def test_a_line_break_in_a_model_name_never_reaches_a_subject(world: World, views: Views) -> None:
-    device_id = world.app.devices.register(
-        ctx(world.admin),
+def test_a_line_break_in_a_model_name_is_refused_at_registration(world: World) -> None:
+    with pytest.raises(InvalidValue, match="control character, U[+]000A"):
+        world.app.devices.register(
+            ctx(world.admin),
+            company_id=world.company_id,
+            serial="SN-NL-0",
+            model="Galaxy\nTab S9",
+            category="tablet",
+            company_cost=Money(900_000, "SEK"),
+            contract_type=ContractType.LEASED,
+            lease_start=date(2026, 3, 1),
+            renewal_date=RENEWAL,
+        )
+
+
+def test_a_line_break_in_a_stored_model_name_never_reaches_a_subject(
+    world: World, views: Views
+) -> None:
+    """History recorded before names were cleaned (ADR 0015) may hold one."""
+    device = Device.register(
+        device_id=uuid5(NAMESPACE_URL, "SN-NL-1"),
         company_id=world.company_id,
         serial="SN-NL-1",
-        model="Galaxy\nTab S9",
+        model="Galaxy Tab S9",
         category="tablet",
         company_cost=Money(900_000, "SEK"),
         contract_type=ContractType.LEASED,
         lease_start=date(2026, 3, 1),
         renewal_date=RENEWAL,
-    ).subject_id
+        cause=cause(AT_FINAL),
+    )
+    registered = device.pending_events[0]
+    object.__setattr__(registered, "model", "Galaxy\nTab S9")  # as an older store holds it
+    world.app.save(device)
+    device_id = device.id
     world.app.devices.assign(ctx(world.admin), device_id, world.ann)
     device = world.device(device_id)
+    assert device.model == "Galaxy\nTab S9"
     device.request_final_decision(None, None, W, cause=cause(AT_FINAL))
     world.app.save(device)
     views.catch_up(world.app)

@@ -59,7 +59,7 @@ def normalise_serial(serial: str) -> str:
 
 
 def normalise_category(category: str) -> str:
-    cleaned = category.strip().lower()
+    cleaned = clean_text(category, "category").lower()
     if not cleaned:
         raise InvalidValue("A device needs a category (e.g. laptop, phone).")
     return cleaned
@@ -130,7 +130,7 @@ class Device(Aggregate):
     ) -> Device:
         """A replacement may be registered before its serial is known (ordered, not yet
         delivered): its serial is then "" until recorded, and it awaits receipt."""
-        serial, model = new["serial"], new["model"].strip()
+        serial, model = new["serial"], clean_text(new["model"], "model")
         lease_start, renewal_date = new["lease_start"], new["renewal_date"]
         if not model:
             raise InvalidValue("A device needs a model.")

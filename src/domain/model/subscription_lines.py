@@ -18,6 +18,7 @@ from domain.model.errors import InvalidValue
 from domain.model.money import Money
 from domain.model.pricing import Term, prorated_price, term_price
 from domain.model.product import ProductKind
+from domain.model.text import clean_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +129,11 @@ def repriced(lines: Iterable[SeatLine], list_prices: Mapping[UUID, Money]) -> li
 
 
 def clean_po_reference(po_reference: str | None) -> str | None:
-    """A PO reference as stored: trimmed, None when blank, at most 100 characters."""
-    if po_reference is None or not po_reference.strip():
+    """A PO reference as stored: in normal form (domain/model/text.py), None when blank, at
+    most 100 characters."""
+    cleaned = clean_text(po_reference, "PO reference") if po_reference is not None else ""
+    if not cleaned:
         return None
-    if len(po_reference.strip()) > 100:
+    if len(cleaned) > 100:
         raise InvalidValue("A PO reference has at most 100 characters.")
-    return po_reference.strip()
+    return cleaned
