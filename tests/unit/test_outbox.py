@@ -268,7 +268,7 @@ def test_a_decision_after_the_request_keeps_the_request_email(world: World, view
 
 
 def test_a_line_break_in_a_model_name_is_refused_at_registration(world: World) -> None:
-    with pytest.raises(InvalidValue, match="control character, U[+]000A"):
+    with pytest.raises(InvalidValue, match=r"control character, U\+000A"):
         world.app.devices.register(
             ctx(world.admin),
             company_id=world.company_id,
