@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.projector import ProjectionStatus
@@ -103,6 +104,14 @@ def _health(status: ProjectionStatus) -> dict[str, object]:
     return health
 
 
+def operation_id(route: APIRoute) -> str:
+    """`{tag}_{name}` (`devices_register`, `subscriptions_add_seats`): stable, and named
+    after the operation rather than its path. A route's name is its function's, or the
+    `name=` it declares where the function's would not do (`list`, a builtin)."""
+    tag = str(route.tags[0]) if route.tags else "lessor"
+    return f"{tag.replace(' ', '_')}_{route.name}"
+
+
 def create_app(
     container: Container,
     *,
@@ -130,6 +139,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served from packaged assets instead of a CDN: install_docs
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.container = container
     app.state.read_waits = ReadWaits(
@@ -156,7 +166,9 @@ def create_app(
     ):
         app.include_router(router)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness, projection lag and failures")
+    @app.get(
+        "/healthz", tags=["health"], summary="Liveness, projection lag and failures", name="status"
+    )
     def healthz() -> dict[str, object]:
         """`degraded` while a read model is parked at an event it cannot fold: the others
         serve as usual. Only the error's class is shown here (unauthenticated); operators

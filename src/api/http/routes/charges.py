@@ -16,7 +16,7 @@ router = APIRouter(tags=["subscriptions"])
 
 
 @router.get("/v1/charges", tags=["charges"], summary="Chargeable facts for the invoice run")
-def charges(
+def list_charges(
     who: CallerDep,
     c: ContainerDep,
     company_id: UUID | None = None,

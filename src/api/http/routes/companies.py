@@ -20,7 +20,7 @@ company = CommandRoutes(router, "/{company_id}", COMPANY)
 
 
 @companies.post("", "Register a company (operator)", status_code=201)
-def register_company(app: App, ctx: Ctx, body: CompanyCreate) -> Outcome:
+def register(app: App, ctx: Ctx, body: CompanyCreate) -> Outcome:
     return app.companies.register(
         ctx,
         name=body.name,
@@ -32,14 +32,12 @@ def register_company(app: App, ctx: Ctx, body: CompanyCreate) -> Outcome:
 
 
 @router.get("/{company_id}", summary="Read a company")
-def get_company(
-    company_id: UUID, who: CallerDep, c: ContainerDep, response: Response
-) -> dict[str, Any]:
+def get(company_id: UUID, who: CallerDep, c: ContainerDep, response: Response) -> dict[str, Any]:
     return COMPANY.read(response, c.app.companies.read(who, company_id))
 
 
 @company.patch("", "Change name, time zone, VAT rate or settings")
-def change_company(app: App, ctx: Ctx, company_id: UUID, body: CompanyChange) -> Outcome:
+def change(app: App, ctx: Ctx, company_id: UUID, body: CompanyChange) -> Outcome:
     return app.companies.change(
         ctx,
         company_id,
@@ -50,7 +48,7 @@ def change_company(app: App, ctx: Ctx, company_id: UUID, body: CompanyChange) ->
     )
 
 
-@router.get("", summary="Every company (operator), cursor-paginated")
+@router.get("", summary="Every company (operator), cursor-paginated", name="list")
 def list_companies(
     who: CallerDep,
     c: ContainerDep,

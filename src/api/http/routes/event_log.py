@@ -27,7 +27,7 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
         raise InvalidValue(f"{name} lies outside the representable UTC range.") from None
 
 
-@router.get("/event-log", summary="Every event: operation, when, done by, details")
+@router.get("/event-log", summary="Every event: operation, when, done by, details", name="list")
 def event_log(
     who: CallerDep,
     c: ContainerDep,

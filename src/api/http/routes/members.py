@@ -20,7 +20,7 @@ member = CommandRoutes(router, "/{member_id}", MEMBER)
 
 
 @members.post("", "Register a member (admin, operator)", status_code=201)
-def register_member(app: App, ctx: Ctx, body: MemberCreate) -> Outcome:
+def register(app: App, ctx: Ctx, body: MemberCreate) -> Outcome:
     return app.members.register(
         ctx,
         company_id=company_for(ctx.caller, body.company_id),
@@ -32,9 +32,7 @@ def register_member(app: App, ctx: Ctx, body: MemberCreate) -> Outcome:
 
 
 @router.get("/{member_id}", summary="Read a member")
-def get_member(
-    member_id: UUID, who: CallerDep, c: ContainerDep, response: Response
-) -> dict[str, Any]:
+def get(member_id: UUID, who: CallerDep, c: ContainerDep, response: Response) -> dict[str, Any]:
     return MEMBER.read(response, c.app.members.get(who, member_id))
 
 
@@ -45,7 +43,11 @@ def set_last_employment_day(
     return app.members.set_last_employment_day(ctx, member_id, body.last_employment_day)
 
 
-@router.get("", summary="A company's members: name, email, last employment day (admin, operator)")
+@router.get(
+    "",
+    summary="A company's members: name, email, last employment day (admin, operator)",
+    name="list",
+)
 def list_members(
     who: CallerDep,
     c: ContainerDep,

@@ -33,6 +33,7 @@ router = APIRouter(tags=["webhooks"])
 @router.post(
     "/webhooks/stripe",
     summary="Stripe webhook endpoint (signed with the webhook secret; no bearer token)",
+    name="stripe",
     responses={
         200: {"description": "applied, duplicate, ignored or rejected (flagged, not fulfilled)"},
         400: {"description": "Bad signature or unreadable event: nothing stored"},

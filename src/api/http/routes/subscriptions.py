@@ -46,7 +46,7 @@ def quote(body: QuoteRequest, who: CallerDep, c: ContainerDep) -> dict[str, Any]
 
 
 @subscriptions.post("", "Buy a subscription", status_code=201)
-def create_subscription(app: App, ctx: Ctx, body: SubscriptionCreate) -> Outcome:
+def create(app: App, ctx: Ctx, body: SubscriptionCreate) -> Outcome:
     return app.subscriptions.create(
         ctx,
         company_id=company_for(ctx.caller, body.company_id),
@@ -59,7 +59,9 @@ def create_subscription(app: App, ctx: Ctx, body: SubscriptionCreate) -> Outcome
     )
 
 
-@router.get("/v1/subscriptions", summary="Subscription overview: seats bought, assigned, free")
+@router.get(
+    "/v1/subscriptions", summary="Subscription overview: seats bought, assigned, free", name="list"
+)
 def subscription_overview(
     who: CallerDep,
     c: ContainerDep,
@@ -78,14 +80,14 @@ def subscription_overview(
 
 
 @router.get(SUBSCRIPTION_PATH, summary="One subscription")
-def get_subscription(
+def get(
     subscription_id: UUID, who: CallerDep, c: ContainerDep, response: Response
 ) -> dict[str, Any]:
     return SUBSCRIPTION.read(response, c.app.subscriptions.get(who, subscription_id))
 
 
 @router.get(SUBSCRIPTION_PATH + "/history", summary="Every operation: what, when, done by, details")
-def subscription_history(
+def history(
     subscription_id: UUID,
     who: CallerDep,
     c: ContainerDep,
@@ -125,9 +127,7 @@ def change_renewal_option(
 
 
 @subscription.post("/cancel", "Cancel at the end of the current term")
-def cancel_subscription(
-    app: App, ctx: Ctx, subscription_id: UUID, _: SubscriptionCancel
-) -> Outcome:
+def cancel(app: App, ctx: Ctx, subscription_id: UUID, _: SubscriptionCancel) -> Outcome:
     return app.subscriptions.cancel(ctx, subscription_id)
 
 
