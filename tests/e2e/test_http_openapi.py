@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import uuid4
 
-from tests.e2e._http import TestClient
+from api.http.problems import Problem, ValidationProblem
+from tests.e2e._http import TestClient, World, auth
 
 # Pinned: renaming an operation renames a generated client's function, so it shows here.
 OPERATION_IDS = [
@@ -69,6 +71,9 @@ OPERATION_IDS = [
     "health_status",
 ]
 
+# POSTs that record no event, so have no answer to replay.
+NOT_RECORDED = {"/v1/subscriptions/quote", "/v1/sandbox/clock"}
+
 
 def operations(api: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
     spec = api.get("/openapi.json").json()
@@ -84,3 +89,59 @@ def test_operation_ids_are_stable_snake_case_names_of_the_operation(api: TestCli
     assert all(re.fullmatch(r"[a-z_]+", i) for i in ids), ids
     assert len(set(ids)) == len(ids)
     assert sorted(ids) == sorted(OPERATION_IDS)
+
+
+def test_every_error_response_is_declared_as_problem_json(api: TestClient) -> None:
+    spec = api.get("/openapi.json").json()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    for method, path, operation in operations(api):
+        errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
+        if path.startswith("/v1/"):
+            assert {"400", "401", "403"} <= set(errors), (method, path)
+        if "{" in path:
+            assert "404" in errors, (method, path)
+        for status, response in errors.items():
+            schema = response["content"]["application/problem+json"]["schema"]
+            expected = "ValidationProblem" if status == "422" else "Problem"
+            assert schema == {"$ref": f"#/components/schemas/{expected}"}, (method, path, status)
+
+
+def test_commands_declare_their_conflicts_and_the_idempotency_key(api: TestClient) -> None:
+    commands = [
+        (method, path, operation)
+        for method, path, operation in operations(api)
+        if method in {"post", "patch"} and path.startswith("/v1/")
+    ]
+    for method, path, operation in commands:
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert {"409", "413", "422"} <= set(operation["responses"]), (method, path)
+        assert ("412" in operation["responses"]) == ("If-Match" in headers), (method, path)
+        if path not in NOT_RECORDED:
+            assert "Idempotency-Key" in headers, (method, path)
+
+
+def _declared(spec: dict[str, Any], name: str) -> set[str]:
+    return set(spec["components"]["schemas"][name]["properties"])
+
+
+def test_real_problem_bodies_have_the_declared_shape(api: TestClient, world: World) -> None:
+    spec = api.get("/openapi.json").json()
+    device = world.a.device_in_stock
+    invalid = api.post(
+        f"/v1/devices/{device}/assign", json={"member_id": 5}, headers=auth(world.a.admin)
+    )
+    stale = api.post(
+        f"/v1/devices/{device}/assign",
+        json={"member_id": world.a.employee_member},
+        headers={**auth(world.a.admin), "If-Match": '"99"'},
+    )
+    missing = api.get(f"/v1/devices/{uuid4()}", headers=auth(world.a.admin))
+    anonymous = api.get("/v1/devices")
+    assert [r.status_code for r in (invalid, stale, missing, anonymous)] == [422, 412, 404, 401]
+    for response in (invalid, stale, missing, anonymous):
+        body = response.json()
+        model = ValidationProblem if response.status_code == 422 else Problem
+        assert set(body) <= _declared(spec, model.__name__), body
+        assert model.model_validate(body).model_dump(exclude_unset=True) == body
+    assert invalid.json()["errors"][0]["field"] == "body.member_id"
+    assert stale.json()["current_version"] == 1

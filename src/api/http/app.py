@@ -13,6 +13,7 @@ from adapters.projector import ProjectionStatus
 from api.bootstrap import Container
 from api.http.auth import Authenticate
 from api.http.docs import install_docs
+from api.http.documented import DocumentedRoute, install_openapi
 from api.http.problems import install_problem_handlers, problem
 from api.http.reads import ReadWaits
 from api.http.routes import (
@@ -145,7 +146,9 @@ def create_app(
     app.state.read_waits = ReadWaits(
         container.projector, timeout_s=container.settings.read_wait_timeout_s
     )
+    app.router.route_class = DocumentedRoute
     install_docs(app)
+    install_openapi(app)
     install_problem_handlers(app)
     for router in (
         companies.router,

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Response
 
 from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep
+from api.http.documented import DocumentedRoute
 from api.http.schemas.catalog import PRODUCT, ProductChange, ProductCreate, product_out
 from domain.application import Outcome
 
-router = APIRouter(prefix="/v1/catalog/products", tags=["catalog"])
+router = APIRouter(prefix="/v1/catalog/products", tags=["catalog"], route_class=DocumentedRoute)
 products = CommandRoutes(router, "", PRODUCT)
 product = CommandRoutes(router, "/{product_id}", PRODUCT)
 

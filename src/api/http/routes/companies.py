@@ -9,12 +9,13 @@ from fastapi import APIRouter, Response
 
 from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
+from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
 from api.http.schemas.companies import COMPANY, CompanyChange, CompanyCreate
 from domain.application import Outcome
 from projections.directory import CompanyFilter, query_companies
 
-router = APIRouter(prefix="/v1/companies", tags=["companies"])
+router = APIRouter(prefix="/v1/companies", tags=["companies"], route_class=DocumentedRoute)
 companies = CommandRoutes(router, "", COMPANY)
 company = CommandRoutes(router, "/{company_id}", COMPANY)
 

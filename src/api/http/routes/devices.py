@@ -17,6 +17,7 @@ from api.http.deps import (
     MinPosition,
     company_for,
 )
+from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
 from api.http.schemas.devices import (
     DEVICE,
@@ -30,7 +31,7 @@ from domain.model.device import ContractType, DeviceStatus
 from domain.model.end_of_lease import Choice, Phase
 from projections.hardware_overview import HardwareFilter, query_hardware
 
-router = APIRouter(prefix="/v1/devices", tags=["devices"])
+router = APIRouter(prefix="/v1/devices", tags=["devices"], route_class=DocumentedRoute)
 devices = CommandRoutes(router, "", DEVICE)
 device = CommandRoutes(router, "/{device_id}", DEVICE)
 

@@ -12,13 +12,14 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep
+from api.http.documented import DocumentedRoute
 from api.http.preconditions import VersionedContextDep
 from api.http.schemas import NoBody
 from api.http.schemas.devices import DEVICE
 from api.http.schemas.end_of_lease import PreliminaryChoiceIn, options_out
 from domain.application import Outcome
 
-router = APIRouter(tags=["end of lease"])
+router = APIRouter(tags=["end of lease"], route_class=DocumentedRoute)
 DEVICE_PATH = "/v1/devices/{device_id}"
 device = CommandRoutes(router, DEVICE_PATH, DEVICE)
 

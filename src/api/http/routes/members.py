@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query, Response
 
 from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition, company_for
+from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
 from api.http.schemas.members import MEMBER, LastEmploymentDay, MemberCreate
 from domain.application import Outcome
 from projections.directory import MemberFilter, query_members
 
-router = APIRouter(prefix="/v1/members", tags=["members"])
+router = APIRouter(prefix="/v1/members", tags=["members"], route_class=DocumentedRoute)
 members = CommandRoutes(router, "", MEMBER)
 member = CommandRoutes(router, "/{member_id}", MEMBER)
 

@@ -14,10 +14,11 @@ from starlette.exceptions import HTTPException
 
 from adapters.sandbox_clock import SandboxClock, SandboxTime, parse_step
 from api.http.deps import CallerDep, ContainerDep
+from api.http.documented import DocumentedRoute
 from api.http.schemas import IsoInstant, Strict
 from domain.model.actor import Role
 
-router = APIRouter(tags=["sandbox"])
+router = APIRouter(tags=["sandbox"], route_class=DocumentedRoute)
 CLOCK = "/v1/sandbox/clock"
 
 

@@ -25,9 +25,10 @@ from adapters.stripe_webhooks import (
     verify_and_translate,
 )
 from api.http.deps import ContainerDep
+from api.http.documented import DocumentedRoute
 from api.http.problems import problem
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], route_class=DocumentedRoute)
 
 
 @router.post(

@@ -16,6 +16,7 @@ from api.http.deps import (
     MinPosition,
     company_for,
 )
+from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
 from api.http.schemas.subscriptions import (
     SUBSCRIPTION,
@@ -32,7 +33,7 @@ from domain.application import Outcome
 from projections.event_log import query_subscription_history
 from projections.subscription_overview import SubscriptionFilter, query_subscriptions
 
-router = APIRouter(tags=["subscriptions"])
+router = APIRouter(tags=["subscriptions"], route_class=DocumentedRoute)
 SUBSCRIPTION_PATH = "/v1/subscriptions/{subscription_id}"
 subscriptions = CommandRoutes(router, "/v1/subscriptions", SUBSCRIPTION)
 subscription = CommandRoutes(router, SUBSCRIPTION_PATH, SUBSCRIPTION)
