@@ -66,6 +66,7 @@ class CommandRoutes:
                 methods=[method],
                 summary=summary,
                 status_code=status_code,
+                response_model=self.resource.model,
             )
             return run
 

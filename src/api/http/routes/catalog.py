@@ -32,7 +32,7 @@ def list_products(who: CallerDep, c: ContainerDep) -> dict[str, Any]:
     return {"items": [product_out(p) for p in c.app.catalog.products()]}
 
 
-@router.get("/{product_id}", summary="One product")
+@router.get("/{product_id}", summary="One product", response_model=PRODUCT.model)
 def get_product(
     product_id: UUID, who: CallerDep, c: ContainerDep, response: Response
 ) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def register(app: App, ctx: Ctx, body: CompanyCreate) -> Outcome:
     )
 
 
-@router.get("/{company_id}", summary="Read a company")
+@router.get("/{company_id}", summary="Read a company", response_model=COMPANY.model)
 def get(company_id: UUID, who: CallerDep, c: ContainerDep, response: Response) -> dict[str, Any]:
     return COMPANY.read(response, c.app.companies.read(who, company_id))
 

@@ -92,7 +92,7 @@ def hardware_overview(
     return page.to_json()
 
 
-@router.get("/{device_id}", summary="Read a device")
+@router.get("/{device_id}", summary="Read a device", response_model=DEVICE.model)
 def get(device_id: UUID, who: CallerDep, c: ContainerDep, response: Response) -> dict[str, Any]:
     return DEVICE.read(response, c.app.devices.get(who, device_id))
 

@@ -32,7 +32,7 @@ def register(app: App, ctx: Ctx, body: MemberCreate) -> Outcome:
     )
 
 
-@router.get("/{member_id}", summary="Read a member")
+@router.get("/{member_id}", summary="Read a member", response_model=MEMBER.model)
 def get(member_id: UUID, who: CallerDep, c: ContainerDep, response: Response) -> dict[str, Any]:
     return MEMBER.read(response, c.app.members.get(who, member_id))
 

@@ -22,6 +22,7 @@ from api.http.schemas.subscriptions import (
     SUBSCRIPTION,
     Licence,
     PoReferenceChange,
+    QuoteOut,
     QuoteRequest,
     RenewalOptionChange,
     SeatsChange,
@@ -39,7 +40,11 @@ subscriptions = CommandRoutes(router, "/v1/subscriptions", SUBSCRIPTION)
 subscription = CommandRoutes(router, SUBSCRIPTION_PATH, SUBSCRIPTION)
 
 
-@router.post("/v1/subscriptions/quote", summary="Estimated cost of a term, before buying")
+@router.post(
+    "/v1/subscriptions/quote",
+    summary="Estimated cost of a term, before buying",
+    response_model=QuoteOut,
+)
 def quote(body: QuoteRequest, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
     lines = [(line.product_id, line.seats) for line in body.lines]
     company_id = company_for(who, body.company_id)
@@ -80,7 +85,7 @@ def subscription_overview(
     return page.to_json()
 
 
-@router.get(SUBSCRIPTION_PATH, summary="One subscription")
+@router.get(SUBSCRIPTION_PATH, summary="One subscription", response_model=SUBSCRIPTION.model)
 def get(
     subscription_id: UUID, who: CallerDep, c: ContainerDep, response: Response
 ) -> dict[str, Any]:
