@@ -6,8 +6,9 @@ import re
 from typing import Any
 from uuid import uuid4
 
+from api.bootstrap import Container
 from api.http.problems import Problem, ValidationProblem
-from tests.e2e._http import TestClient, World, auth
+from tests.e2e._http import TestClient, World, assert_problem, auth, head, settle
 
 # Pinned: renaming an operation renames a generated client's function, so it shows here.
 OPERATION_IDS = [
@@ -145,3 +146,81 @@ def test_real_problem_bodies_have_the_declared_shape(api: TestClient, world: Wor
         assert model.model_validate(body).model_dump(exclude_unset=True) == body
     assert invalid.json()["errors"][0]["field"] == "body.member_id"
     assert stale.json()["current_version"] == 1
+
+
+def test_an_unknown_query_parameter_is_refused_like_an_unknown_body_field(
+    api: TestClient, world: World, container: Container
+) -> None:
+    before = head(container)
+    misspelt = api.get("/v1/devices", params={"stauts": "active"}, headers=auth(world.a.admin))
+    assert_problem(misspelt, 422, "validation")
+    assert misspelt.json()["errors"] == [
+        {"field": "query.stauts", "message": "Unknown query parameter", "type": "extra_forbidden"}
+    ]
+    on_a_command = api.post(
+        f"/v1/devices/{world.a.device_in_stock}/assign",
+        params={"force": "true"},
+        json={"member_id": world.a.employee_member},
+        headers=auth(world.a.admin),
+    )
+    assert_problem(on_a_command, 422, "validation")
+    assert head(container) == before  # the command was not run
+    declared = api.get("/v1/devices", params={"status": "active"}, headers=auth(world.a.admin))
+    assert declared.status_code == 200
+    assert api.get("/healthz", params={"verbose": "1"}).status_code == 422
+
+
+INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _is_money(value: dict[str, Any]) -> bool:
+    return "currency" in value and bool({"amount", "minor"} & set(value))
+
+
+def _money_and_instants(value: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every money object and every instant in a body, however deep."""
+    if isinstance(value, dict):
+        found: tuple[list[dict[str, Any]], list[str]] = ([value] if _is_money(value) else [], [])
+        parts = value.values()
+    elif isinstance(value, list):
+        found, parts = ([], []), value
+    else:
+        return [], [value] if isinstance(value, str) and INSTANT.match(value) else []
+    for part in parts:
+        money, instants = _money_and_instants(part)
+        found[0].extend(money)
+        found[1].extend(instants)
+    return found
+
+
+def test_one_money_shape_and_one_instant_format_in_every_response(
+    api: TestClient, world: World, container: Container
+) -> None:
+    settle(api, container, world.a.admin)
+    tenant = world.a
+    paths = [
+        f"/v1/devices/{tenant.device_of_employee}",
+        "/v1/devices",
+        f"/v1/subscriptions/{tenant.subscription}",
+        "/v1/subscriptions",
+        f"/v1/subscriptions/{tenant.subscription}/history",
+        "/v1/charges",
+        "/v1/event-log",
+        f"/v1/devices/{tenant.device_of_employee}/events",
+    ]
+    monies, instants = 0, 0
+    for path in paths:
+        response = api.get(path, headers=auth(tenant.admin))
+        assert response.status_code == 200, (path, response.text)
+        money, stamps = _money_and_instants(response.json())
+        for amount in money:
+            assert set(amount) == {"amount", "currency", "minor"}, (path, amount)
+        for stamp in stamps:
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", stamp), (
+                path,
+                stamp,
+            )
+        monies += len(money)
+        instants += len(stamps)
+    assert monies  # the walk saw both
+    assert instants

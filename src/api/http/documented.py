@@ -3,18 +3,20 @@
 A route's errors follow from its shape, so they are derived, not listed per route: any
 `/v1` route may answer 400, 401 and 403 (authentication runs first); one with a path
 parameter, or a command, 404; a command 409 and 413 (the body limit), and 412 when it
-takes `If-Match`; one with parameters or a body 422; a read with `min_position` 429 and
-503 (api/http/reads.py). A route's own `responses=` adds to these or overrides them.
+takes `If-Match`; every route 422 (an unknown query parameter, at least); a read with
+`min_position` 429 and 503 (api/http/reads.py). A route's own `responses=` adds to or
+overrides these.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
@@ -51,7 +53,6 @@ def problem_statuses(path: str, methods: set[str], endpoint: Callable[..., Any])
     every = list(_dependencies(get_dependant(path=path, call=endpoint)))
     path_params = [p for d in every for p in d.path_params]
     query_params = [p for d in every for p in d.query_params]
-    others = [p for d in every for p in (*d.header_params, *d.body_params)]
     command = bool(methods & COMMAND_METHODS)
     statuses: list[int] = []
     if path.startswith("/v1/"):
@@ -62,8 +63,7 @@ def problem_statuses(path: str, methods: set[str], endpoint: Callable[..., Any])
         statuses += [409, 413]
     if any(d.call is versioned_context for d in every):
         statuses.append(412)
-    if path_params or query_params or others:
-        statuses.append(422)
+    statuses.append(422)  # if nothing else, an unknown query parameter
     if any(p.name == "min_position" for p in query_params):
         statuses += [429, 503]
     return statuses
@@ -83,6 +83,29 @@ class DocumentedRoute(APIRoute):
             responses[status] = {**declared, **given}
         kwargs["responses"] = responses
         super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Unknown query parameters are refused, as unknown body fields are (422): a
+        misspelt filter must not silently match everything."""
+        handle = super().get_route_handler()
+        known = {p.alias for d in _dependencies(self.dependant) for p in d.query_params}
+
+        async def refusing_unknown_parameters(request: Request) -> Response:
+            unknown = [name for name in request.query_params if name not in known]
+            if unknown:
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ("query", name),
+                            "msg": "Unknown query parameter",
+                            "type": "extra_forbidden",
+                        }
+                        for name in dict.fromkeys(unknown)
+                    ]
+                )
+            return await handle(request)
+
+        return refusing_unknown_parameters
 
 
 def install_openapi(app: FastAPI) -> None:
