@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic import Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.projector import ProjectionStatus
@@ -33,6 +35,7 @@ from api.http.routes import (
     subscriptions,
     valuation,
 )
+from api.http.schemas.common import Body
 
 
 class BodySizeLimit:
@@ -94,15 +97,34 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-def _health(status: ProjectionStatus) -> dict[str, object]:
-    health: dict[str, object] = {"position": status.position, "lag": status.lag}
-    if status.failure is not None:
-        health["failure"] = {
-            "position": status.failure.position,
-            "error": status.failure.error_type,
-            "attempts": status.failure.attempts,
-        }
-    return health
+class ProjectionFailureOut(Body):
+    position: int = Field(description="the event it is parked at")
+    error: str = Field(description="the error's class")
+    attempts: int
+
+
+class ProjectionHealthOut(Body):
+    position: int
+    lag: int
+    failure: ProjectionFailureOut | None = None
+
+
+class HealthOut(Body):
+    status: Literal["ok", "degraded"]
+    projections: dict[str, ProjectionHealthOut]
+
+
+def _health(status: ProjectionStatus) -> ProjectionHealthOut:
+    failure = status.failure
+    return ProjectionHealthOut(
+        position=status.position,
+        lag=status.lag,
+        failure=None
+        if failure is None
+        else ProjectionFailureOut(
+            position=failure.position, error=failure.error_type, attempts=failure.attempts
+        ),
+    )
 
 
 def operation_id(route: APIRoute) -> str:
@@ -170,17 +192,21 @@ def create_app(
         app.include_router(router)
 
     @app.get(
-        "/healthz", tags=["health"], summary="Liveness, projection lag and failures", name="status"
+        "/healthz",
+        tags=["health"],
+        summary="Liveness, projection lag and failures",
+        name="status",
+        response_model_exclude_none=True,  # `failure` only on a parked projection
     )
-    def healthz() -> dict[str, object]:
+    def healthz() -> HealthOut:
         """`degraded` while a read model is parked at an event it cannot fold: the others
         serve as usual. Only the error's class is shown here (unauthenticated); operators
         see the message with `lessor projections status`."""
         statuses = container.projector.status()
-        return {
-            "status": "degraded" if any(s.failure for s in statuses) else "ok",
-            "projections": {s.name: _health(s) for s in statuses},
-        }
+        return HealthOut(
+            status="degraded" if any(s.failure for s in statuses) else "ok",
+            projections={s.name: _health(s) for s in statuses},
+        )
 
     # Added last runs first: the size limit guards everything, then authentication.
     app.add_middleware(Authenticate, container=container)
