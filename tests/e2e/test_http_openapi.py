@@ -207,6 +207,7 @@ def test_one_money_shape_and_one_instant_format_in_every_response(
         "/v1/charges",
         "/v1/event-log",
         f"/v1/devices/{tenant.device_of_employee}/events",
+        f"/v1/devices/{tenant.device_of_employee}/options",
     ]
     monies, instants = 0, 0
     for path in paths:
