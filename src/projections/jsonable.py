@@ -32,6 +32,12 @@ def utc_text(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def money_json(minor: int, currency: str) -> dict[str, Any]:
+    """The one money shape of every response (docs/adr/0004): amount, currency, minor."""
+    money = Money(minor, currency)
+    return {"amount": str(money.amount), "currency": money.currency, "minor": money.minor}
+
+
 def to_jsonable(value: Any) -> Any:
     if isinstance(value, Enum):  # before str: our enums are StrEnums
         return value.value
@@ -46,7 +52,7 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Money):
-        return {"amount": str(value.amount), "currency": value.currency, "minor": value.minor}
+        return money_json(value.minor, value.currency)
     if isinstance(value, Actor):
         return value.to_dict()
     if is_dataclass(value) and not isinstance(value, type):

@@ -113,7 +113,7 @@ def test_device_journey(
     assert row["registered_at"] == utc()
     assert row["renewal_date"] == "2029-01-15"
     assert row["lease_start"] == "2026-01-15"
-    assert row["company_cost"] == {"minor": 1450050, "currency": "SEK"}
+    assert row["company_cost"] == {"amount": "14500.50", "currency": "SEK", "minor": 1450050}
     assert (row["serial"], row["category"], row["contract_type"]) == (
         "SN-JOURNEY-1",
         "laptop",

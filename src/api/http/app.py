@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from pydantic import Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.projector import ProjectionStatus
 from api.bootstrap import Container
 from api.http.auth import Authenticate
 from api.http.docs import install_docs
+from api.http.documented import DocumentedRoute, install_openapi
 from api.http.problems import install_problem_handlers, problem
 from api.http.reads import ReadWaits
 from api.http.routes import (
@@ -31,6 +35,7 @@ from api.http.routes import (
     subscriptions,
     valuation,
 )
+from api.http.schemas.common import Body
 
 
 class BodySizeLimit:
@@ -92,15 +97,42 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-def _health(status: ProjectionStatus) -> dict[str, object]:
-    health: dict[str, object] = {"position": status.position, "lag": status.lag}
-    if status.failure is not None:
-        health["failure"] = {
-            "position": status.failure.position,
-            "error": status.failure.error_type,
-            "attempts": status.failure.attempts,
-        }
-    return health
+class ProjectionFailureOut(Body):
+    position: int = Field(description="the event it is parked at")
+    error: str = Field(description="the error's class")
+    attempts: int
+
+
+class ProjectionHealthOut(Body):
+    position: int
+    lag: int
+    failure: ProjectionFailureOut | None = None
+
+
+class HealthOut(Body):
+    status: Literal["ok", "degraded"]
+    projections: dict[str, ProjectionHealthOut]
+
+
+def _health(status: ProjectionStatus) -> ProjectionHealthOut:
+    failure = status.failure
+    return ProjectionHealthOut(
+        position=status.position,
+        lag=status.lag,
+        failure=None
+        if failure is None
+        else ProjectionFailureOut(
+            position=failure.position, error=failure.error_type, attempts=failure.attempts
+        ),
+    )
+
+
+def operation_id(route: APIRoute) -> str:
+    """`{tag}_{name}` (`devices_register`, `subscriptions_add_seats`): stable, and named
+    after the operation rather than its path. A route's name is its function's, or the
+    `name=` it declares where the function's would not do (`list`, a builtin)."""
+    tag = str(route.tags[0]) if route.tags else "lessor"
+    return f"{tag.replace(' ', '_')}_{route.name}"
 
 
 def create_app(
@@ -130,12 +162,15 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served from packaged assets instead of a CDN: install_docs
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.container = container
     app.state.read_waits = ReadWaits(
         container.projector, timeout_s=container.settings.read_wait_timeout_s
     )
+    app.router.route_class = DocumentedRoute
     install_docs(app)
+    install_openapi(app)
     install_problem_handlers(app)
     for router in (
         companies.router,
@@ -156,16 +191,22 @@ def create_app(
     ):
         app.include_router(router)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness, projection lag and failures")
-    def healthz() -> dict[str, object]:
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Liveness, projection lag and failures",
+        name="status",
+        response_model_exclude_none=True,  # `failure` only on a parked projection
+    )
+    def healthz() -> HealthOut:
         """`degraded` while a read model is parked at an event it cannot fold: the others
         serve as usual. Only the error's class is shown here (unauthenticated); operators
         see the message with `lessor projections status`."""
         statuses = container.projector.status()
-        return {
-            "status": "degraded" if any(s.failure for s in statuses) else "ok",
-            "projections": {s.name: _health(s) for s in statuses},
-        }
+        return HealthOut(
+            status="degraded" if any(s.failure for s in statuses) else "ok",
+            projections={s.name: _health(s) for s in statuses},
+        )
 
     # Added last runs first: the size limit guards everything, then authentication.
     app.add_middleware(Authenticate, container=container)

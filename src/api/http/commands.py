@@ -9,13 +9,13 @@ the context, the path's parameters and the body:
     devices = CommandRoutes(router, "/v1/devices/{device_id}", DEVICE)
 
     @devices.post("/assign", "Assign the device to a member")
-    def assign_device(app: App, ctx: Ctx, device_id: UUID, body: DeviceAssign) -> Outcome:
+    def assign(app: App, ctx: Ctx, device_id: UUID, body: DeviceAssign) -> Outcome:
         return app.devices.assign(ctx, device_id, body.member_id)
 
 and `post` builds the FastAPI endpoint around it. The function's name is the endpoint's,
-so FastAPI's operation id stays as it was (`assign_device_v1_devices__device_id__assign_post`);
-its parameters after the context are the endpoint's (a pydantic model is the body, the rest
-come from the path), so the OpenAPI is the same as for a handler written out.
+so the operation id is the tag and it (`devices_assign`, api/http/app.py); its parameters
+after the context are the endpoint's (a pydantic model is the body, the rest come from the
+path), so the OpenAPI is the same as for a handler written out.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class CommandRoutes:
                 methods=[method],
                 summary=summary,
                 status_code=status_code,
+                response_model=self.resource.model,
             )
             return run
 

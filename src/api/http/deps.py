@@ -82,7 +82,14 @@ async def command_context(
     request: Request,
     c: ContainerDep,
     who: CallerDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Any unique string (1–255 characters): a retry with the same key and"
+            " request answers as the first did, without doing it twice",
+        ),
+    ] = None,
 ) -> CommandContext:
     idempotency = None
     if idempotency_key is not None:

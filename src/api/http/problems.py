@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.stripe_gateway import StripeGatewayError
@@ -24,6 +25,31 @@ from domain.model.errors import (
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://lessor.dev/problems/"
 log = logging.getLogger("lessor.http")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem, as `problem` below writes it."""
+
+    type: str = Field(description=f"{TYPE_BASE}<kind>, e.g. {TYPE_BASE}not-found")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(default=None, description="the request's path")
+    current_version: int | None = Field(
+        default=None, description="409 version-conflict and 412: the version it is at now"
+    )
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="where, dotted: body.lines.0.seats, query.limit")
+    message: str
+    type: str = Field(description="pydantic's error type, e.g. int_type, extra_forbidden")
+
+
+class ValidationProblem(Problem):
+    """422: a request the schema refuses lists each refusal; a refused value has none."""
+
+    errors: list[FieldError] | None = None
 
 
 def problem(

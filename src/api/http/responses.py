@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from eventsourcing.domain import Aggregate
 from fastapi import Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from domain.application import Outcome
 
@@ -32,11 +33,18 @@ def etag(version: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Resource(Generic[A]):
-    """One kind of aggregate as the API shows it: its body, and where a new one lives."""
+    """One kind of aggregate as the API shows it: its body, and where a new one lives.
+
+    Every body is validated into `model`, the schema the OpenAPI shows for it: a field the
+    render adds, drops or retypes fails at once instead of drifting from the document."""
 
     kind: type[A]
     render: Callable[[A], dict[str, Any]]
+    model: type[BaseModel]
     collection: str | None = None  # a created one's Location is `{collection}/{id}`
+
+    def body(self, aggregate: A) -> dict[str, Any]:
+        return self.model.model_validate(self.render(aggregate)).model_dump(mode="json")
 
     def answer(self, outcome: Outcome) -> JSONResponse:
         """A command's answer: 201 with its Location when it created the subject, else 200."""
@@ -45,10 +53,10 @@ class Resource(Generic[A]):
             headers["Location"] = f"{self.collection}/{outcome.subject_id}"
         if outcome.replayed:
             headers[REPLAYED_HEADER] = "true"
-        body = self.render(outcome.subject_as(self.kind))
+        body = self.body(outcome.subject_as(self.kind))
         return JSONResponse(body, status_code=201 if outcome.created else 200, headers=headers)
 
     def read(self, response: Response, aggregate: A) -> dict[str, Any]:
         """A read of one: its body, with its version as the ETag."""
         response.headers["ETag"] = etag(aggregate.version)
-        return self.render(aggregate)
+        return self.body(aggregate)

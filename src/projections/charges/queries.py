@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.model import bounds
 from domain.model.actor import Caller, Role
+from projections.jsonable import money_json
 from projections.reading import Page, Views, Where, fetch_page
 
 CHARGE_READERS = (Role.OPERATOR, Role.ADMIN)
@@ -61,10 +62,10 @@ def query_charges(views: Views, caller: Caller, f: ChargeFilter) -> Page:
             "product_id": r[6],
             "description": r[7],
             "quantity": r[8],
-            "unit_price": {"minor": r[9], "currency": r[13]},
+            "unit_price": money_json(r[9], r[13]),
             "months": r[10],
             "discount": r[11],
-            "amount": {"minor": r[12], "currency": r[13]},
+            "amount": money_json(r[12], r[13]),
             "po_reference": r[14],
             "separate_invoice": bool(r[15]),
             "period_start": r[16],

@@ -14,7 +14,7 @@ from domain.model import bounds
 from domain.model.actor import Caller, Role
 from domain.model.device_lifecycle import TERMINAL_STATUSES
 from projections.hardware_overview.rules_sql import in_lease_flow_sql, ready_to_release_sql
-from projections.jsonable import utc_text
+from projections.jsonable import money_json, utc_text
 from projections.reading import Page, Views, Where, fetch_page
 
 
@@ -99,7 +99,7 @@ def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
             "assignee": {"member_id": r[8], "name": r[9]} if r[8] else None,
             "lease_start": r[10],
             "renewal_date": r[11],
-            "company_cost": {"minor": r[12], "currency": r[13]},
+            "company_cost": money_json(r[12], r[13]),
             "registered_at": r[14],
             "version": r[15],
             "received": bool(r[16]),

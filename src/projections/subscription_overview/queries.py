@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.model.actor import Caller
+from projections.jsonable import money_json
 from projections.reading import MANAGERS, Page, Views, Where, fetch_page
 
 
@@ -59,7 +60,7 @@ def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> 
                         "assigned": r[5],
                         "free": max(r[4] - r[6] - r[5], 0),
                         "pending_removal": r[6],
-                        "unit_price": {"minor": r[7], "currency": r[8]},
+                        "unit_price": money_json(r[7], r[8]),
                     }
                 )
     items = [

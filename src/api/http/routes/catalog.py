@@ -9,10 +9,11 @@ from fastapi import APIRouter, Response
 
 from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep
+from api.http.documented import DocumentedRoute
 from api.http.schemas.catalog import PRODUCT, ProductChange, ProductCreate, product_out
 from domain.application import Outcome
 
-router = APIRouter(prefix="/v1/catalog/products", tags=["catalog"])
+router = APIRouter(prefix="/v1/catalog/products", tags=["catalog"], route_class=DocumentedRoute)
 products = CommandRoutes(router, "", PRODUCT)
 product = CommandRoutes(router, "/{product_id}", PRODUCT)
 
@@ -31,7 +32,7 @@ def list_products(who: CallerDep, c: ContainerDep) -> dict[str, Any]:
     return {"items": [product_out(p) for p in c.app.catalog.products()]}
 
 
-@router.get("/{product_id}", summary="One product")
+@router.get("/{product_id}", summary="One product", response_model=PRODUCT.model)
 def get_product(
     product_id: UUID, who: CallerDep, c: ContainerDep, response: Response
 ) -> dict[str, Any]:

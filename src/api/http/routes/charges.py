@@ -9,14 +9,15 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
+from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
 from projections.charges import ChargeFilter, query_charges
 
-router = APIRouter(tags=["subscriptions"])
+router = APIRouter(tags=["subscriptions"], route_class=DocumentedRoute)
 
 
 @router.get("/v1/charges", tags=["charges"], summary="Chargeable facts for the invoice run")
-def charges(
+def list_charges(
     who: CallerDep,
     c: ContainerDep,
     company_id: UUID | None = None,

@@ -9,18 +9,19 @@ from fastapi import APIRouter, Response
 
 from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
+from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
 from api.http.schemas.companies import COMPANY, CompanyChange, CompanyCreate
 from domain.application import Outcome
 from projections.directory import CompanyFilter, query_companies
 
-router = APIRouter(prefix="/v1/companies", tags=["companies"])
+router = APIRouter(prefix="/v1/companies", tags=["companies"], route_class=DocumentedRoute)
 companies = CommandRoutes(router, "", COMPANY)
 company = CommandRoutes(router, "/{company_id}", COMPANY)
 
 
 @companies.post("", "Register a company (operator)", status_code=201)
-def register_company(app: App, ctx: Ctx, body: CompanyCreate) -> Outcome:
+def register(app: App, ctx: Ctx, body: CompanyCreate) -> Outcome:
     return app.companies.register(
         ctx,
         name=body.name,
@@ -31,15 +32,13 @@ def register_company(app: App, ctx: Ctx, body: CompanyCreate) -> Outcome:
     )
 
 
-@router.get("/{company_id}", summary="Read a company")
-def get_company(
-    company_id: UUID, who: CallerDep, c: ContainerDep, response: Response
-) -> dict[str, Any]:
+@router.get("/{company_id}", summary="Read a company", response_model=COMPANY.model)
+def get(company_id: UUID, who: CallerDep, c: ContainerDep, response: Response) -> dict[str, Any]:
     return COMPANY.read(response, c.app.companies.read(who, company_id))
 
 
 @company.patch("", "Change name, time zone, VAT rate or settings")
-def change_company(app: App, ctx: Ctx, company_id: UUID, body: CompanyChange) -> Outcome:
+def change(app: App, ctx: Ctx, company_id: UUID, body: CompanyChange) -> Outcome:
     return app.companies.change(
         ctx,
         company_id,
@@ -50,7 +49,7 @@ def change_company(app: App, ctx: Ctx, company_id: UUID, body: CompanyChange) ->
     )
 
 
-@router.get("", summary="Every company (operator), cursor-paginated")
+@router.get("", summary="Every company (operator), cursor-paginated", name="list")
 def list_companies(
     who: CallerDep,
     c: ContainerDep,

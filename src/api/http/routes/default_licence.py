@@ -8,10 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from api.http.commands import App, CommandRoutes, Ctx
+from api.http.documented import DocumentedRoute
 from api.http.schemas.default_licence import COMPANY_DEFAULT_LICENCE, DefaultLicence
 from domain.application import Outcome
 
-router = APIRouter(tags=["subscriptions"])
+router = APIRouter(tags=["subscriptions"], route_class=DocumentedRoute)
 company = CommandRoutes(router, "/v1/companies/{company_id}", COMPANY_DEFAULT_LICENCE)
 
 

@@ -17,6 +17,7 @@ from api.http.deps import (
     MinPosition,
     company_for,
 )
+from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
 from api.http.schemas.devices import (
     DEVICE,
@@ -30,18 +31,20 @@ from domain.model.device import ContractType, DeviceStatus
 from domain.model.end_of_lease import Choice, Phase
 from projections.hardware_overview import HardwareFilter, query_hardware
 
-router = APIRouter(prefix="/v1/devices", tags=["devices"])
+router = APIRouter(prefix="/v1/devices", tags=["devices"], route_class=DocumentedRoute)
 devices = CommandRoutes(router, "", DEVICE)
 device = CommandRoutes(router, "/{device_id}", DEVICE)
 
 
 @devices.post("", "Register a device (admin, service, operator)", status_code=201)
-def register_device(app: App, ctx: Ctx, body: DeviceCreate) -> Outcome:
+def register(app: App, ctx: Ctx, body: DeviceCreate) -> Outcome:
     company_id = company_for(ctx.caller, body.company_id)
     return app.devices.register(ctx, company_id=company_id, **registration(body))
 
 
-@router.get("", summary="Hardware overview: devices with filters and cursor pagination")
+@router.get(
+    "", summary="Hardware overview: devices with filters and cursor pagination", name="list"
+)
 def hardware_overview(
     who: CallerDep,
     c: ContainerDep,
@@ -89,18 +92,16 @@ def hardware_overview(
     return page.to_json()
 
 
-@router.get("/{device_id}", summary="Read a device")
-def get_device(
-    device_id: UUID, who: CallerDep, c: ContainerDep, response: Response
-) -> dict[str, Any]:
+@router.get("/{device_id}", summary="Read a device", response_model=DEVICE.model)
+def get(device_id: UUID, who: CallerDep, c: ContainerDep, response: Response) -> dict[str, Any]:
     return DEVICE.read(response, c.app.devices.get(who, device_id))
 
 
 @device.post("/assign", "Assign the device to a member")
-def assign_device(app: App, ctx: Ctx, device_id: UUID, body: DeviceAssign) -> Outcome:
+def assign(app: App, ctx: Ctx, device_id: UUID, body: DeviceAssign) -> Outcome:
     return app.devices.assign(ctx, device_id, body.member_id)
 
 
 @device.post("/unassign", "Take the device back from its assignee")
-def unassign_device(app: App, ctx: Ctx, device_id: UUID, _: DeviceUnassign) -> Outcome:
+def unassign(app: App, ctx: Ctx, device_id: UUID, _: DeviceUnassign) -> Outcome:
     return app.devices.unassign(ctx, device_id)

@@ -12,18 +12,23 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep
+from api.http.documented import DocumentedRoute
 from api.http.preconditions import VersionedContextDep
 from api.http.schemas import NoBody
 from api.http.schemas.devices import DEVICE
-from api.http.schemas.end_of_lease import PreliminaryChoiceIn, options_out
+from api.http.schemas.end_of_lease import OptionsOut, PreliminaryChoiceIn, options_out
 from domain.application import Outcome
 
-router = APIRouter(tags=["end of lease"])
+router = APIRouter(tags=["end of lease"], route_class=DocumentedRoute)
 DEVICE_PATH = "/v1/devices/{device_id}"
 device = CommandRoutes(router, DEVICE_PATH, DEVICE)
 
 
-@router.get(DEVICE_PATH + "/options", summary="What the caller may do now, the price, deadlines")
+@router.get(
+    DEVICE_PATH + "/options",
+    summary="What the caller may do now, the price, deadlines",
+    response_model=OptionsOut,
+)
 def options(device_id: UUID, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
     return options_out(c.app.end_of_lease.options(who, device_id, c.clock.now()))
 
@@ -38,7 +43,11 @@ def choose_return(app: App, ctx: Ctx, device_id: UUID, _: NoBody) -> Outcome:
     return app.end_of_lease.choose_return(ctx, device_id)
 
 
-@router.post(DEVICE_PATH + "/buyout", summary="Final decision: buy it out — opens a card payment")
+@router.post(
+    DEVICE_PATH + "/buyout",
+    summary="Final decision: buy it out — opens a card payment",
+    response_model=DEVICE.model,
+)
 def start_buyout(
     device_id: UUID, _body: NoBody, ctx: VersionedContextDep, c: ContainerDep
 ) -> JSONResponse:

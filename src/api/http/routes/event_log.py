@@ -9,11 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
+from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
 from domain.model.errors import InvalidValue
 from projections.event_log import EventLogFilter, query_device_events, query_event_log
 
-router = APIRouter(prefix="/v1", tags=["event log"])
+router = APIRouter(prefix="/v1", tags=["event log"], route_class=DocumentedRoute)
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -27,7 +28,7 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
         raise InvalidValue(f"{name} lies outside the representable UTC range.") from None
 
 
-@router.get("/event-log", summary="Every event: operation, when, done by, details")
+@router.get("/event-log", summary="Every event: operation, when, done by, details", name="list")
 def event_log(
     who: CallerDep,
     c: ContainerDep,

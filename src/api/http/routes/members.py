@@ -9,18 +9,19 @@ from fastapi import APIRouter, Query, Response
 
 from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition, company_for
+from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
 from api.http.schemas.members import MEMBER, LastEmploymentDay, MemberCreate
 from domain.application import Outcome
 from projections.directory import MemberFilter, query_members
 
-router = APIRouter(prefix="/v1/members", tags=["members"])
+router = APIRouter(prefix="/v1/members", tags=["members"], route_class=DocumentedRoute)
 members = CommandRoutes(router, "", MEMBER)
 member = CommandRoutes(router, "/{member_id}", MEMBER)
 
 
 @members.post("", "Register a member (admin, operator)", status_code=201)
-def register_member(app: App, ctx: Ctx, body: MemberCreate) -> Outcome:
+def register(app: App, ctx: Ctx, body: MemberCreate) -> Outcome:
     return app.members.register(
         ctx,
         company_id=company_for(ctx.caller, body.company_id),
@@ -31,10 +32,8 @@ def register_member(app: App, ctx: Ctx, body: MemberCreate) -> Outcome:
     )
 
 
-@router.get("/{member_id}", summary="Read a member")
-def get_member(
-    member_id: UUID, who: CallerDep, c: ContainerDep, response: Response
-) -> dict[str, Any]:
+@router.get("/{member_id}", summary="Read a member", response_model=MEMBER.model)
+def get(member_id: UUID, who: CallerDep, c: ContainerDep, response: Response) -> dict[str, Any]:
     return MEMBER.read(response, c.app.members.get(who, member_id))
 
 
@@ -45,7 +44,11 @@ def set_last_employment_day(
     return app.members.set_last_employment_day(ctx, member_id, body.last_employment_day)
 
 
-@router.get("", summary="A company's members: name, email, last employment day (admin, operator)")
+@router.get(
+    "",
+    summary="A company's members: name, email, last employment day (admin, operator)",
+    name="list",
+)
 def list_members(
     who: CallerDep,
     c: ContainerDep,

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.price_csv import read_price_csv
 from api.http.deps import ContainerDep, ContextDep
+from api.http.documented import DocumentedRoute
 from api.http.problems import problem
 from api.http.responses import POSITION_HEADER
 from api.http.schemas import money_out
@@ -29,7 +30,9 @@ from domain.model.actor import DEVICE_MANAGERS
 from domain.model.errors import InvalidValue
 from domain.model.price_import import Change, PriceImportRejected, RowError, RowOutcome
 
-router = APIRouter(prefix="/v1/devices/buyout-prices", tags=["devices"])
+router = APIRouter(
+    prefix="/v1/devices/buyout-prices", tags=["devices"], route_class=DocumentedRoute
+)
 
 # Bodies that are not the file itself: a form upload or JSON would parse as nonsense rows.
 _NOT_A_CSV_BODY = ("multipart/", "application/json", "application/x-www-form-urlencoded")

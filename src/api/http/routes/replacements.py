@@ -8,12 +8,13 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from api.http.commands import App, CommandRoutes, Ctx
+from api.http.documented import DocumentedRoute
 from api.http.schemas import NoBody
 from api.http.schemas.devices import DEVICE, registration
 from api.http.schemas.replacements import ReplacementIn, SerialIn
 from domain.application import Outcome
 
-router = APIRouter(tags=["end of lease"])
+router = APIRouter(tags=["end of lease"], route_class=DocumentedRoute)
 device = CommandRoutes(router, "/v1/devices/{device_id}", DEVICE)
 
 

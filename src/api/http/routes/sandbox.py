@@ -6,7 +6,7 @@ mode the resource does not exist (404): a production deployment has no clock to 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import Field, model_validator
@@ -14,10 +14,13 @@ from starlette.exceptions import HTTPException
 
 from adapters.sandbox_clock import SandboxClock, SandboxTime, parse_step
 from api.http.deps import CallerDep, ContainerDep
+from api.http.documented import DocumentedRoute
 from api.http.schemas import IsoInstant, Strict
+from api.http.schemas.common import Body
 from domain.model.actor import Role
+from projections.jsonable import utc_text
 
-router = APIRouter(tags=["sandbox"])
+router = APIRouter(tags=["sandbox"], route_class=DocumentedRoute)
 CLOCK = "/v1/sandbox/clock"
 
 
@@ -53,23 +56,27 @@ def operators_clock(clock: SandboxClockDep, who: CallerDep) -> SandboxClock:
     return clock
 
 
-def clock_out(time: SandboxTime) -> dict[str, Any]:
-    return {
-        "mode": "sandbox",
-        "now": time.now.isoformat(),
-        "offset_seconds": time.offset.total_seconds(),
-    }
+class ClockOut(Body):
+    mode: Literal["sandbox"]
+    now: str = Field(description="business time now, RFC 3339 in UTC with Z")
+    offset_seconds: float = Field(description="how far business time runs ahead of real time")
+
+
+def clock_out(time: SandboxTime) -> ClockOut:
+    return ClockOut(
+        mode="sandbox", now=utc_text(time.now), offset_seconds=time.offset.total_seconds()
+    )
 
 
 @router.get(CLOCK, summary="Business time now (sandbox mode only)")
-def show_clock(clock: SandboxClockDep) -> dict[str, Any]:
+def show_clock(clock: SandboxClockDep) -> ClockOut:
     return clock_out(clock.show())
 
 
 @router.post(CLOCK, summary="Operator: set or advance business time (forward only)")
 def move_clock(
     clock: Annotated[SandboxClock, Depends(operators_clock)], body: ClockMoveIn
-) -> dict[str, Any]:
+) -> ClockOut:
     if body.set_to is not None:
         return clock_out(clock.set(body.set_to))
     return clock_out(clock.advance(parse_step(body.advance_by or "")))

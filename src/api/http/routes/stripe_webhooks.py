@@ -25,14 +25,16 @@ from adapters.stripe_webhooks import (
     verify_and_translate,
 )
 from api.http.deps import ContainerDep
+from api.http.documented import DocumentedRoute
 from api.http.problems import problem
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], route_class=DocumentedRoute)
 
 
 @router.post(
     "/webhooks/stripe",
     summary="Stripe webhook endpoint (signed with the webhook secret; no bearer token)",
+    name="stripe",
     responses={
         200: {"description": "applied, duplicate, ignored or rejected (flagged, not fulfilled)"},
         400: {"description": "Bad signature or unreadable event: nothing stored"},

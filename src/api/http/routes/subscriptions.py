@@ -16,11 +16,13 @@ from api.http.deps import (
     MinPosition,
     company_for,
 )
+from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
 from api.http.schemas.subscriptions import (
     SUBSCRIPTION,
     Licence,
     PoReferenceChange,
+    QuoteOut,
     QuoteRequest,
     RenewalOptionChange,
     SeatsChange,
@@ -32,13 +34,17 @@ from domain.application import Outcome
 from projections.event_log import query_subscription_history
 from projections.subscription_overview import SubscriptionFilter, query_subscriptions
 
-router = APIRouter(tags=["subscriptions"])
+router = APIRouter(tags=["subscriptions"], route_class=DocumentedRoute)
 SUBSCRIPTION_PATH = "/v1/subscriptions/{subscription_id}"
 subscriptions = CommandRoutes(router, "/v1/subscriptions", SUBSCRIPTION)
 subscription = CommandRoutes(router, SUBSCRIPTION_PATH, SUBSCRIPTION)
 
 
-@router.post("/v1/subscriptions/quote", summary="Estimated cost of a term, before buying")
+@router.post(
+    "/v1/subscriptions/quote",
+    summary="Estimated cost of a term, before buying",
+    response_model=QuoteOut,
+)
 def quote(body: QuoteRequest, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
     lines = [(line.product_id, line.seats) for line in body.lines]
     company_id = company_for(who, body.company_id)
@@ -46,7 +52,7 @@ def quote(body: QuoteRequest, who: CallerDep, c: ContainerDep) -> dict[str, Any]
 
 
 @subscriptions.post("", "Buy a subscription", status_code=201)
-def create_subscription(app: App, ctx: Ctx, body: SubscriptionCreate) -> Outcome:
+def create(app: App, ctx: Ctx, body: SubscriptionCreate) -> Outcome:
     return app.subscriptions.create(
         ctx,
         company_id=company_for(ctx.caller, body.company_id),
@@ -59,7 +65,9 @@ def create_subscription(app: App, ctx: Ctx, body: SubscriptionCreate) -> Outcome
     )
 
 
-@router.get("/v1/subscriptions", summary="Subscription overview: seats bought, assigned, free")
+@router.get(
+    "/v1/subscriptions", summary="Subscription overview: seats bought, assigned, free", name="list"
+)
 def subscription_overview(
     who: CallerDep,
     c: ContainerDep,
@@ -77,15 +85,15 @@ def subscription_overview(
     return page.to_json()
 
 
-@router.get(SUBSCRIPTION_PATH, summary="One subscription")
-def get_subscription(
+@router.get(SUBSCRIPTION_PATH, summary="One subscription", response_model=SUBSCRIPTION.model)
+def get(
     subscription_id: UUID, who: CallerDep, c: ContainerDep, response: Response
 ) -> dict[str, Any]:
     return SUBSCRIPTION.read(response, c.app.subscriptions.get(who, subscription_id))
 
 
 @router.get(SUBSCRIPTION_PATH + "/history", summary="Every operation: what, when, done by, details")
-def subscription_history(
+def history(
     subscription_id: UUID,
     who: CallerDep,
     c: ContainerDep,
@@ -125,9 +133,7 @@ def change_renewal_option(
 
 
 @subscription.post("/cancel", "Cancel at the end of the current term")
-def cancel_subscription(
-    app: App, ctx: Ctx, subscription_id: UUID, _: SubscriptionCancel
-) -> Outcome:
+def cancel(app: App, ctx: Ctx, subscription_id: UUID, _: SubscriptionCancel) -> Outcome:
     return app.subscriptions.cancel(ctx, subscription_id)
 
 

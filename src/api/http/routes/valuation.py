@@ -12,6 +12,7 @@ from fastapi import APIRouter
 
 from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep
+from api.http.documented import DocumentedRoute
 from api.http.schemas import NoBody
 from api.http.schemas.devices import DEVICE
 from api.http.schemas.valuation import (
@@ -24,7 +25,7 @@ from api.http.schemas.valuation import (
 )
 from domain.application import Outcome
 
-router = APIRouter(tags=["end of lease"])
+router = APIRouter(tags=["end of lease"], route_class=DocumentedRoute)
 device = CommandRoutes(router, "/v1/devices/{device_id}", DEVICE)
 VALUATION = "/v1/companies/{company_id}/valuation/{category}"
 valuation = CommandRoutes(router, VALUATION, COMPANY_VALUATION)

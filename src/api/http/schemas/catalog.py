@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from pydantic import Field
 
 from api.http.responses import Resource
-from api.http.schemas.common import Strict, Versioned, money_out, prices_minor
+from api.http.schemas.common import Body, MoneyOut, Strict, Versioned, money_out, prices_minor
 from domain.model.money import Money
 from domain.model.product import Product, ProductKind
 
@@ -33,6 +34,15 @@ class ProductChange(Versioned):
         return None if self.prices is None else prices_minor(self.prices)
 
 
+class ProductOut(Body):
+    id: UUID
+    code: str
+    name: str
+    kind: str
+    prices: dict[str, MoneyOut] = Field(description="a price per currency")
+    version: int
+
+
 def product_out(product: Product) -> dict[str, Any]:
     return {
         "id": str(product.id),
@@ -44,4 +54,4 @@ def product_out(product: Product) -> dict[str, Any]:
     }
 
 
-PRODUCT = Resource(Product, product_out, "/v1/catalog/products")
+PRODUCT = Resource(Product, product_out, ProductOut, "/v1/catalog/products")

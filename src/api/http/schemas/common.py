@@ -89,6 +89,18 @@ class NoBody(Versioned):
     pass
 
 
+class Body(BaseModel):
+    """A response body: exactly these fields (a render that adds one fails, not drifts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoneyOut(Body):
+    amount: str = Field(description='Major units as a decimal string, e.g. "12000.00"')
+    currency: str
+    minor: int = Field(description="The same amount in minor units, e.g. 1200000")
+
+
 def money_out(money: Money) -> dict[str, Any]:
     return {"amount": str(money.amount), "currency": money.currency, "minor": money.minor}
 

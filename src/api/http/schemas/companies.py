@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from pydantic import Field, StrictBool
 
 from api.http.responses import Resource
-from api.http.schemas.common import Strict, Versioned
+from api.http.schemas.common import Body, Strict, Versioned
 from domain.model.company import Company
 
 
@@ -27,6 +28,16 @@ class CompanyChange(Versioned):
     settings: dict[str, StrictBool] | None = None
 
 
+class CompanyOut(Body):
+    id: UUID
+    name: str
+    currency: str
+    time_zone: str
+    vat_rate: str
+    settings: dict[str, bool]
+    version: int
+
+
 def company_out(company: Company) -> dict[str, Any]:
     return {
         "id": str(company.id),
@@ -39,4 +50,4 @@ def company_out(company: Company) -> dict[str, Any]:
     }
 
 
-COMPANY = Resource(Company, company_out, "/v1/companies")
+COMPANY = Resource(Company, company_out, CompanyOut, "/v1/companies")

@@ -6,14 +6,23 @@ from typing import Any
 from uuid import UUID
 
 from api.http.responses import Resource
-from api.http.schemas.common import Versioned
-from api.http.schemas.companies import company_out
+from api.http.schemas.common import Body, Versioned
+from api.http.schemas.companies import CompanyOut, company_out
 from domain.model.company import Company
 
 
 class DefaultLicence(Versioned):
     subscription_id: UUID | None = None
     product_id: UUID | None = None
+
+
+class DefaultLicenceOut(Body):
+    subscription_id: UUID
+    product_id: UUID
+
+
+class CompanyWithDefaultLicenceOut(CompanyOut):
+    default_licence: DefaultLicenceOut | None
 
 
 def default_licence_out(company: Company) -> dict[str, Any]:
@@ -29,4 +38,4 @@ def default_licence_out(company: Company) -> dict[str, Any]:
     }
 
 
-COMPANY_DEFAULT_LICENCE = Resource(Company, default_licence_out)
+COMPANY_DEFAULT_LICENCE = Resource(Company, default_licence_out, CompanyWithDefaultLicenceOut)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
 from api.http.responses import Resource
-from api.http.schemas.common import IsoDate, MoneyIn, Strict, Versioned, money_out
+from api.http.schemas.common import Body, IsoDate, MoneyIn, MoneyOut, Strict, Versioned, money_out
 from api.http.schemas.replacements import ReplacementIn
 from domain.model.device import ContractType, Device
 
@@ -46,6 +47,36 @@ def registration(body: DeviceCreate | ReplacementIn) -> dict[str, Any]:
     }
 
 
+class EndOfLeaseOut(Body):
+    phase: str
+    preliminary_choice: str | None
+    final_decision: str | None
+    overdue: bool
+
+
+class DeviceOut(Body):
+    id: UUID
+    company_id: UUID
+    serial: str
+    model: str
+    category: str
+    company_cost: MoneyOut
+    contract_type: str
+    lease_start: date | None
+    renewal_date: date | None
+    replacement_for: UUID | None
+    status: str
+    assignee_id: UUID | None
+    received: bool
+    replacement_id: UUID | None
+    end_of_lease: EndOfLeaseOut
+    buyout_available: bool
+    checkout_url: str | None = Field(description="the open buyout payment's page, if any")
+    manual_buyout_price: MoneyOut | None
+    rental_active: bool
+    version: int
+
+
 def device_out(device: Device) -> dict[str, Any]:
     return {
         "id": str(device.id),
@@ -76,4 +107,4 @@ def device_out(device: Device) -> dict[str, Any]:
     }
 
 
-DEVICE = Resource(Device, device_out, "/v1/devices")
+DEVICE = Resource(Device, device_out, DeviceOut, "/v1/devices")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
 from api.http.responses import Resource
-from api.http.schemas.common import IsoDate, Strict, Versioned
+from api.http.schemas.common import Body, IsoDate, Strict, Versioned
 from domain.model.actor import Role
 from domain.model.member import Member
 
@@ -25,6 +26,16 @@ class LastEmploymentDay(Versioned):
     last_employment_day: IsoDate | None
 
 
+class MemberOut(Body):
+    id: UUID
+    company_id: UUID
+    email: str
+    name: str
+    role: str
+    last_employment_day: date | None
+    version: int
+
+
 def member_out(member: Member) -> dict[str, Any]:
     return {
         "id": str(member.id),
@@ -39,4 +50,4 @@ def member_out(member: Member) -> dict[str, Any]:
     }
 
 
-MEMBER = Resource(Member, member_out, "/v1/members")
+MEMBER = Resource(Member, member_out, MemberOut, "/v1/members")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from pydantic import Field, StrictBool, StrictInt
 
 from api.http.responses import Resource
-from api.http.schemas.common import IsoDate, Strict, Versioned, money_out
+from api.http.schemas.common import Body, IsoDate, MoneyOut, Strict, Versioned, money_out
 from domain.application import Quote
 from domain.model.pricing import RenewalOption, Term
 from domain.model.subscription import Subscription
@@ -57,6 +58,50 @@ class Licence(Versioned):
     product_id: UUID
 
 
+class SubscriptionLineOut(Body):
+    product_id: UUID
+    product_name: str
+    kind: str
+    seats: int
+    assigned: int
+    free: int
+    pending_removal: int
+    unit_price: MoneyOut
+    holders: list[str] = Field(description="the members holding a licence of it")
+
+
+class SubscriptionOut(Body):
+    id: UUID
+    company_id: UUID
+    status: str
+    term: str
+    start_date: date
+    term_start: date
+    term_end: date
+    charged_through: date
+    renewal_option: str
+    cancel_at_term_end: bool
+    po_reference: str | None
+    separate_invoice: bool
+    lines: list[SubscriptionLineOut]
+    version: int
+
+
+class QuoteLineOut(Body):
+    product_name: str
+    seats: int
+    unit_price: MoneyOut
+    amount: MoneyOut
+
+
+class QuoteOut(Body):
+    term: str
+    months: int
+    discount: str = Field(description="a decimal string, e.g. 0.10")
+    lines: list[QuoteLineOut]
+    total: MoneyOut
+
+
 def subscription_out(subscription: Subscription) -> dict[str, Any]:
     return {
         "id": str(subscription.id),
@@ -89,7 +134,7 @@ def subscription_out(subscription: Subscription) -> dict[str, Any]:
     }
 
 
-SUBSCRIPTION = Resource(Subscription, subscription_out, "/v1/subscriptions")
+SUBSCRIPTION = Resource(Subscription, subscription_out, SubscriptionOut, "/v1/subscriptions")
 
 
 def quote_out(quote: Quote) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pydantic import Field, StrictBool, StrictInt
 
 from api.http.responses import Resource
 from api.http.schemas.common import MoneyIn, Versioned
-from api.http.schemas.companies import company_out
+from api.http.schemas.companies import CompanyOut, company_out
 from domain.model.company import Company
 from domain.model.valuation import Curve
 
@@ -36,12 +36,16 @@ class CurveIn(Versioned):
         return Curve(points=tuple(self.points), floor=self.floor)
 
 
+class CompanyWithValuationOut(CompanyOut):
+    valuation: dict[str, dict[str, object]] = Field(description="settings per category")
+
+
 def valuation_out(company: Company) -> dict[str, Any]:
     """The company, with its valuation settings per category."""
     return company_out(company) | {"valuation": company.valuation}
 
 
-COMPANY_VALUATION = Resource(Company, valuation_out)
+COMPANY_VALUATION = Resource(Company, valuation_out, CompanyWithValuationOut)
 
 
 def chart_out(chart: dict[str, object]) -> dict[str, object]:
