@@ -42,6 +42,8 @@ CONFORMANCE = [
 ]
 
 Check = Callable[..., Any]
+# Query filters that take the id of a path parameter's kind.
+QUERY_ALIASES = {"assignee_id": "member_id", "actor_id": "member_id", "aggregate_id": "device_id"}
 
 
 def seeded_ids(world: World) -> dict[str, list[str]]:
@@ -60,15 +62,19 @@ def seeded_ids(world: World) -> dict[str, list[str]]:
 
 
 def with_real_ids(strategy: st.SearchStrategy[Any], ids: dict[str, list[str]]) -> Any:
-    """Cases whose path parameters are mostly real ids; the generated value stays possible."""
+    """Cases whose path parameters (and id filters) are mostly real ids; the generated
+    value stays possible."""
 
     @st.composite
     def draw_case(draw: st.DrawFn) -> Any:
         case = draw(strategy)
-        for name, generated in dict(case.path_parameters or {}).items():
-            choices = ids.get(name)
-            if choices:
-                case.path_parameters[name] = draw(st.sampled_from([*choices, generated]))
+        for container in (case.path_parameters, case.query):
+            if not isinstance(container, dict):
+                continue
+            for name, generated in dict(container).items():
+                choices = ids.get(QUERY_ALIASES.get(name, name))
+                if choices:
+                    container[name] = draw(st.sampled_from([*choices, generated]))
         return case
 
     return draw_case()
