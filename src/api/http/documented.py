@@ -57,7 +57,10 @@ def problem_statuses(path: str, methods: set[str], endpoint: Callable[..., Any])
     statuses: list[int] = []
     if path.startswith("/v1/"):
         statuses += [400, 401, 403]
-    if path_params or (command and path.startswith("/v1/")):
+    # An unknown id — in the path, a command's target, or an id filter (another company's
+    # answers alike) — is 404.
+    id_filters = any(p.name.endswith("_id") for p in query_params)
+    if path_params or id_filters or (command and path.startswith("/v1/")):
         statuses.append(404)
     if command and path.startswith("/v1/"):
         statuses += [409, 413]

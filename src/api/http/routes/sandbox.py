@@ -20,7 +20,11 @@ from api.http.schemas.common import Body
 from domain.model.actor import Role
 from projections.jsonable import utc_text
 
-router = APIRouter(tags=["sandbox"], route_class=DocumentedRoute)
+router = APIRouter(
+    tags=["sandbox"],
+    route_class=DocumentedRoute,
+    responses={404: {"description": "Not in sandbox mode: there is no sandbox clock"}},
+)
 CLOCK = "/v1/sandbox/clock"
 
 
