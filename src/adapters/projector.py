@@ -65,6 +65,15 @@ class ProjectionStatus:
         return max(self.head - self.position, 0)
 
 
+class LiveViewCannotFold(Exception):
+    """`verify` could not bring a live view level with the rebuild: the live rows cannot
+    fold the log (a corrupted or parked view), so it differs from a rebuild."""
+
+    def __init__(self, name: str, position: int, cause: BaseException) -> None:
+        super().__init__(f"{name}: the live view cannot fold the log after position {position}: {cause!r}")
+        self.name, self.position, self.cause = name, position, cause
+
+
 class Projector:
     def __init__(
         self,
@@ -450,7 +459,9 @@ class Projector:
         return reached
 
     def verify(self, name: str, progress: Progress | None = None) -> list[TableDiff]:
-        """Rebuild aside and compare with the live view at the same position."""
+        """Rebuild aside and compare with the live view at the same position.
+
+        Raises `LiveViewCannotFold` when the live view cannot be brought to that position."""
         projection = self.projections[name]
         built = self._build_aside([projection], progress)
         diffs: list[TableDiff] = []
@@ -458,10 +469,13 @@ class Projector:
             with self.db.transaction() as tx:
                 live = self._locked_position(tx, name)
                 if live < built:  # compare at the same position: bring the live view level
-                    self._fold(
-                        [(projection, tx.with_names(live_names(projection)))],
-                        self.log.after(tx, live, built - live, stop=built),
-                    )
+                    try:
+                        self._fold(
+                            [(projection, tx.with_names(live_names(projection)))],
+                            self.log.after(tx, live, built - live, stop=built),
+                        )
+                    except Exception as error:  # the transaction rolls back: nothing changes
+                        raise LiveViewCannotFold(name, live, error) from error
                     tx.execute(
                         f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?", (built, name)
                     )

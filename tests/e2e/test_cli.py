@@ -171,6 +171,30 @@ def test_verify_detects_a_hand_tampered_row_and_rebuild_repairs_it(
     assert lessor("projections", "verify", "hardware_overview").code == 0
 
 
+def test_verify_reports_a_live_view_that_cannot_fold_the_log_without_changing_it(
+    lessor, database_url: str
+) -> None:
+    # Given a due view whose company rows are gone and whose position was set back
+    lessor("demo", "seed")
+    lessor("projections", "run", "--once")
+    _execute(database_url, "DELETE FROM due_companies")
+    _execute(database_url, "UPDATE projection_positions SET position = 0 WHERE name = 'due'")
+
+    # When it is verified
+    verified = lessor("projections", "verify")
+
+    # Then that view is reported as differing, in one line and without a traceback
+    assert verified.code == 1
+    assert "due: the live view cannot fold the log after position 0" in verified.out
+    assert "lessor projections rebuild due" in verified.out
+    assert "Traceback" not in verified.out + verified.err
+    assert "event_log: OK" in verified.out
+    # And nothing moved: the broken view is left for the rebuild to replace
+    assert _table(database_url, "due_companies") == []
+    assert lessor("projections", "rebuild", "due").code == 0
+    assert lessor("projections", "verify", "due").code == 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.projector import LiveViewCannotFold
 from api.bootstrap import Container
 from tests.integration import world
 
@@ -133,7 +134,10 @@ def test_negative_control_position_in_a_separate_transaction_is_caught(
     # The corruption shows as a view that differs from a rebuild, or as a projection that
     # can no longer fold the log onto its corrupted rows (parked, docs/adr/0013).
     parked = container.projector.catch_up()
-    diffs = [
-        d for name in container.projector.projections for d in container.projector.verify(name)
-    ]
+    diffs: list[object] = []
+    for name in container.projector.projections:
+        try:
+            diffs += container.projector.verify(name)
+        except LiveViewCannotFold as cannot:  # the corrupted rows stop the live view's fold
+            diffs.append(cannot)
     assert diffs != [] or parked != []

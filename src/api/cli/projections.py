@@ -17,6 +17,7 @@ from rich.progress import (
 from rich.table import Table
 
 from adapters.projection_failures import ProjectionFailure
+from adapters.projector import LiveViewCannotFold
 from adapters.settings_url import DatabaseUrl
 from adapters.wakeup import listen_for_commits
 from api.bootstrap import Container, build
@@ -138,7 +139,12 @@ def projections_verify(
     differs = False
     with opened() as container:
         for projection in _names(container, name, all_ and name is None):
-            diffs = container.projector.verify(projection)
+            try:
+                diffs = container.projector.verify(projection)
+            except LiveViewCannotFold as error:
+                differs = True
+                out.print(f"{error}; `lessor projections rebuild {projection}` replaces it")
+                continue
             if not diffs:
                 out.print(f"{projection}: OK (live equals a rebuild from the log)")
             for d in diffs:
