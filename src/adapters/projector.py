@@ -70,7 +70,9 @@ class LiveViewCannotFold(Exception):
     fold the log (a corrupted or parked view), so it differs from a rebuild."""
 
     def __init__(self, name: str, position: int, cause: BaseException) -> None:
-        super().__init__(f"{name}: the live view cannot fold the log after position {position}: {cause!r}")
+        super().__init__(
+            f"{name}: the live view cannot fold the log after position {position}: {cause!r}"
+        )
         self.name, self.position, self.cause = name, position, cause
 
 
