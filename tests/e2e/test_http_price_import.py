@@ -286,6 +286,25 @@ def test_a_form_upload_or_json_is_refused_with_a_hint(
     assert head(container) == before
 
 
+def test_the_file_as_text_csv_or_as_octet_stream_answers_the_same(
+    api: TestClient, world: World, container: Container
+) -> None:
+    """The OpenAPI declares application/octet-stream (generated clients send bytes); curl's
+    text/csv stays accepted."""
+    before = head(container)
+    content = f"{HEADER}\nSN-0001,3420.00,yes,2026-03-01\n".encode()
+    answers = [
+        api.post(IMPORT, content=content, headers={**auth(world.a.admin), "Content-Type": kind})
+        for kind in ("text/csv", "application/octet-stream")
+    ]
+
+    assert [r.status_code for r in answers] == [200, 200]
+    as_csv, as_bytes = (r.json() for r in answers)
+    assert as_csv["rows"] == as_bytes["rows"]
+    assert as_bytes["rows"][0]["price"]["amount"] == "3420.00"
+    assert head(container) == before  # dry runs
+
+
 def test_a_dry_run_is_the_default_and_an_empty_body_is_an_error_of_the_file(
     api: TestClient, world: World, container: Container
 ) -> None:

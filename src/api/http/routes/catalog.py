@@ -10,7 +10,13 @@ from fastapi import APIRouter, Response
 from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep
 from api.http.documented import DocumentedRoute
-from api.http.schemas.catalog import PRODUCT, ProductChange, ProductCreate, product_out
+from api.http.schemas.catalog import (
+    PRODUCT,
+    ProductChange,
+    ProductCreate,
+    ProductList,
+    product_out,
+)
 from domain.application import Outcome
 
 router = APIRouter(prefix="/v1/catalog/products", tags=["catalog"], route_class=DocumentedRoute)
@@ -26,7 +32,7 @@ def add_product(app: App, ctx: Ctx, body: ProductCreate) -> Outcome:
     )
 
 
-@router.get("", summary="The catalog")
+@router.get("", summary="The catalog", response_model=ProductList)
 def list_products(who: CallerDep, c: ContainerDep) -> dict[str, Any]:
     del who  # any authenticated caller may read the catalog
     return {"items": [product_out(p) for p in c.app.catalog.products()]}

@@ -11,12 +11,18 @@ from fastapi import APIRouter, Query
 from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
 from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
+from api.http.schemas.charges import ChargePage
 from projections.charges import ChargeFilter, query_charges
 
 router = APIRouter(tags=["subscriptions"], route_class=DocumentedRoute)
 
 
-@router.get("/v1/charges", tags=["charges"], summary="Chargeable facts for the invoice run")
+@router.get(
+    "/v1/charges",
+    tags=["charges"],
+    summary="Chargeable facts for the invoice run",
+    response_model=ChargePage,
+)
 def list_charges(
     who: CallerDep,
     c: ContainerDep,

@@ -11,7 +11,7 @@ from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
 from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
-from api.http.schemas.companies import COMPANY, CompanyChange, CompanyCreate
+from api.http.schemas.companies import COMPANY, CompanyChange, CompanyCreate, CompanyPage
 from domain.application import Outcome
 from projections.directory import CompanyFilter, query_companies
 
@@ -49,7 +49,12 @@ def change(app: App, ctx: Ctx, company_id: UUID, body: CompanyChange) -> Outcome
     )
 
 
-@router.get("", summary="Every company (operator), cursor-paginated", name="list")
+@router.get(
+    "",
+    summary="Every company (operator), cursor-paginated",
+    name="list",
+    response_model=CompanyPage,
+)
 def list_companies(
     who: CallerDep,
     c: ContainerDep,

@@ -23,6 +23,7 @@ from api.http.schemas.devices import (
     DEVICE,
     DeviceAssign,
     DeviceCreate,
+    DevicePage,
     DeviceUnassign,
     registration,
 )
@@ -43,7 +44,10 @@ def register(app: App, ctx: Ctx, body: DeviceCreate) -> Outcome:
 
 
 @router.get(
-    "", summary="Hardware overview: devices with filters and cursor pagination", name="list"
+    "",
+    summary="Hardware overview: devices with filters and cursor pagination",
+    name="list",
+    response_model=DevicePage,
 )
 def hardware_overview(
     who: CallerDep,

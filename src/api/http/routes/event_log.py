@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
 from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
+from api.http.schemas.event_log import EventPage
 from domain.model.errors import InvalidValue
 from projections.event_log import EventLogFilter, query_device_events, query_event_log
 
@@ -28,7 +29,12 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
         raise InvalidValue(f"{name} lies outside the representable UTC range.") from None
 
 
-@router.get("/event-log", summary="Every event: operation, when, done by, details", name="list")
+@router.get(
+    "/event-log",
+    summary="Every event: operation, when, done by, details",
+    name="list",
+    response_model=EventPage,
+)
 def event_log(
     who: CallerDep,
     c: ContainerDep,
@@ -64,7 +70,7 @@ def event_log(
     return page.to_json()
 
 
-@router.get("/devices/{device_id}/events", summary="A device's event log")
+@router.get("/devices/{device_id}/events", summary="A device's event log", response_model=EventPage)
 def device_events(
     device_id: UUID,
     who: CallerDep,

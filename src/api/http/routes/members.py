@@ -11,7 +11,7 @@ from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition, company_for
 from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
-from api.http.schemas.members import MEMBER, LastEmploymentDay, MemberCreate
+from api.http.schemas.members import MEMBER, LastEmploymentDay, MemberCreate, MemberPage
 from domain.application import Outcome
 from projections.directory import MemberFilter, query_members
 
@@ -48,6 +48,7 @@ def set_last_employment_day(
     "",
     summary="A company's members: name, email, last employment day (admin, operator)",
     name="list",
+    response_model=MemberPage,
 )
 def list_members(
     who: CallerDep,

@@ -1,6 +1,7 @@
 """/v1/devices/buyout-prices/import: manual buyout prices and availability from a CSV file.
 
-The body is the CSV file itself (Content-Type: text/csv), e.g.
+The body is the CSV file itself (Content-Type: text/csv, or application/octet-stream as
+the OpenAPI declares it, so that generated clients send it as bytes), e.g.
 
     curl -X POST '…/v1/devices/buyout-prices/import?dry_run=false' \\
          -H 'Content-Type: text/csv' --data-binary @prices.csv
@@ -16,8 +17,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from adapters.price_csv import read_price_csv
 from api.http.deps import ContainerDep, ContextDep
@@ -25,6 +25,7 @@ from api.http.documented import DocumentedRoute
 from api.http.problems import problem
 from api.http.responses import POSITION_HEADER
 from api.http.schemas import money_out
+from api.http.schemas.price_imports import ImportResultOut, PriceImportProblem
 from domain.application.price_imports import ImportResult
 from domain.model.actor import DEVICE_MANAGERS
 from domain.model.errors import InvalidValue
@@ -45,21 +46,28 @@ async def csv_body(request: Request) -> bytes:
 @router.post(
     "/import",
     summary="Import manual buyout prices and availability from CSV (dry run by default)",
+    response_model=ImportResultOut,
+    responses={422: {"model": PriceImportProblem}},
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The CSV file (serial,price,available,effective_date), UTF-8;"
+            " sent as text/csv or application/octet-stream",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
         }
     },
 )
 def import_buyout_prices(
     request: Request,
+    response: Response,
     ctx: ContextDep,
     c: ContainerDep,
     content: Annotated[bytes, Depends(csv_body)],
     dry_run: Annotated[bool, Query(description="true: only check and report; false: apply")] = True,
     company_id: Annotated[UUID | None, Query(description="operators name the company")] = None,
-) -> JSONResponse:
+) -> Any:
     ctx.caller.require(*DEVICE_MANAGERS)
     target = company_id or ctx.caller.company_id
     if target is None:
@@ -67,7 +75,8 @@ def import_buyout_prices(
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith(_NOT_A_CSV_BODY):
         raise InvalidValue(
-            "Send the CSV file itself as the request body, with Content-Type: text/csv."
+            "Send the CSV file itself as the request body, with Content-Type: text/csv"
+            " (or application/octet-stream)."
         )
     table = read_price_csv(content)
     try:
@@ -81,7 +90,8 @@ def import_buyout_prices(
             instance=request.url.path,
             errors=[_error_out(e) for e in rejected.errors],
         )
-    return JSONResponse(_result_out(result), headers={POSITION_HEADER: str(result.position)})
+    response.headers[POSITION_HEADER] = str(result.position)
+    return _result_out(result)
 
 
 def _result_out(result: ImportResult) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from adapters.sandbox_clock import SandboxClock
 from adapters.stripe_webhooks import (
@@ -27,6 +26,7 @@ from adapters.stripe_webhooks import (
 from api.http.deps import ContainerDep
 from api.http.documented import DocumentedRoute
 from api.http.problems import problem
+from api.http.schemas.stripe_webhooks import WebhookResultOut
 
 router = APIRouter(tags=["webhooks"], route_class=DocumentedRoute)
 
@@ -35,6 +35,7 @@ router = APIRouter(tags=["webhooks"], route_class=DocumentedRoute)
     "/webhooks/stripe",
     summary="Stripe webhook endpoint (signed with the webhook secret; no bearer token)",
     name="stripe",
+    response_model=WebhookResultOut,
     responses={
         200: {"description": "applied, duplicate, ignored or rejected (flagged, not fulfilled)"},
         400: {"description": "Bad signature or unreadable event: nothing stored"},
@@ -55,8 +56,8 @@ async def stripe_webhook(request: Request, c: ContainerDep) -> Any:
             instance=request.url.path,
         )
     if event is None:
-        return JSONResponse({"result": "ignored"})
+        return {"result": "ignored"}
     if isinstance(c.clock, SandboxClock):  # Stripe stamps its wall clock; a sandbox runs ahead
         event = replace(event, occurred_at=c.clock.to_business_time(event.occurred_at))
     result = await anyio.to_thread.run_sync(c.app.end_of_lease.record_payment_event, event)
-    return JSONResponse({"result": result})
+    return {"result": result}

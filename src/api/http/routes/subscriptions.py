@@ -18,6 +18,7 @@ from api.http.deps import (
 )
 from api.http.documented import DocumentedRoute
 from api.http.reads import views_after
+from api.http.schemas.event_log import EventPage
 from api.http.schemas.subscriptions import (
     SUBSCRIPTION,
     Licence,
@@ -28,6 +29,7 @@ from api.http.schemas.subscriptions import (
     SeatsChange,
     SubscriptionCancel,
     SubscriptionCreate,
+    SubscriptionPage,
     quote_out,
 )
 from domain.application import Outcome
@@ -66,7 +68,10 @@ def create(app: App, ctx: Ctx, body: SubscriptionCreate) -> Outcome:
 
 
 @router.get(
-    "/v1/subscriptions", summary="Subscription overview: seats bought, assigned, free", name="list"
+    "/v1/subscriptions",
+    summary="Subscription overview: seats bought, assigned, free",
+    name="list",
+    response_model=SubscriptionPage,
 )
 def subscription_overview(
     who: CallerDep,
@@ -92,7 +97,11 @@ def get(
     return SUBSCRIPTION.read(response, c.app.subscriptions.get(who, subscription_id))
 
 
-@router.get(SUBSCRIPTION_PATH + "/history", summary="Every operation: what, when, done by, details")
+@router.get(
+    SUBSCRIPTION_PATH + "/history",
+    summary="Every operation: what, when, done by, details",
+    response_model=EventPage,
+)
 def history(
     subscription_id: UUID,
     who: CallerDep,

@@ -21,6 +21,7 @@ from api.http.schemas.valuation import (
     BuyoutAvailabilityIn,
     BuyoutPriceIn,
     CurveIn,
+    ValuationChartOut,
     chart_out,
 )
 from domain.application import Outcome
@@ -42,7 +43,11 @@ def buyout_availability(app: App, ctx: Ctx, device_id: UUID, body: BuyoutAvailab
     return app.valuation.set_buyout_availability(ctx, device_id, body.available)
 
 
-@router.get(VALUATION, summary="Standard and custom curve month by month, for a chart")
+@router.get(
+    VALUATION,
+    summary="Standard and custom curve month by month, for a chart",
+    response_model=ValuationChartOut,
+)
 def valuation_chart(
     company_id: UUID, category: str, who: CallerDep, c: ContainerDep
 ) -> dict[str, Any]:

@@ -43,6 +43,10 @@ class ProductOut(Body):
     version: int
 
 
+class ProductList(Body):
+    items: list[ProductOut] = Field(description="every product, plans and options")
+
+
 def product_out(product: Product) -> dict[str, Any]:
     return {
         "id": str(product.id),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -93,6 +94,30 @@ class Body(BaseModel):
     """A response body: exactly these fields (a render that adds one fails, not drifts)."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# An instant as the read models store it: fixed-width UTC text, passed through unchanged.
+InstantText = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "RFC 3339 in UTC, e.g. 2027-01-01T00:00:00.000000Z",
+        }
+    ),
+]
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class PageOut(Body, Generic[Item]):
+    """The body of every list endpoint: a page of items and the cursor of the next."""
+
+    items: list[Item]
+    next_cursor: int | None = Field(
+        description="send as `cursor` for the next page; null on the last page"
+    )
 
 
 class MoneyOut(Body):

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import Field, StrictBool
 
 from api.http.responses import Resource
-from api.http.schemas.common import Body, Strict, Versioned
+from api.http.schemas.common import Body, InstantText, PageOut, Strict, Versioned
 from domain.model.company import Company
 
 
@@ -36,6 +36,20 @@ class CompanyOut(Body):
     vat_rate: str
     settings: dict[str, bool]
     version: int
+
+
+class CompanyRow(Body):
+    """A company as the directory lists it."""
+
+    company_id: UUID
+    name: str
+    currency: str
+    time_zone: str
+    registered_at: InstantText
+
+
+class CompanyPage(PageOut[CompanyRow]):
+    pass
 
 
 def company_out(company: Company) -> dict[str, Any]:

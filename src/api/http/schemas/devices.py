@@ -9,7 +9,17 @@ from uuid import UUID
 from pydantic import Field
 
 from api.http.responses import Resource
-from api.http.schemas.common import Body, IsoDate, MoneyIn, MoneyOut, Strict, Versioned, money_out
+from api.http.schemas.common import (
+    Body,
+    InstantText,
+    IsoDate,
+    MoneyIn,
+    MoneyOut,
+    PageOut,
+    Strict,
+    Versioned,
+    money_out,
+)
 from api.http.schemas.replacements import ReplacementIn
 from domain.model.device import ContractType, Device
 
@@ -105,6 +115,39 @@ def device_out(device: Device) -> dict[str, Any]:
         "rental_active": device.rental_active,
         "version": device.version,
     }
+
+
+class AssigneeOut(Body):
+    member_id: UUID
+    name: str | None
+
+
+class DeviceRow(Body):
+    """A device as the hardware overview lists it."""
+
+    device_id: UUID
+    company_id: UUID
+    serial: str
+    model: str
+    category: str
+    contract_type: str
+    status: str
+    assignee: AssigneeOut | None
+    lease_start: date | None
+    renewal_date: date | None
+    company_cost: MoneyOut
+    registered_at: InstantText
+    version: int
+    received: bool
+    replacement_for: UUID | None
+    replacement_id: UUID | None
+    end_of_lease: EndOfLeaseOut
+    buyer_id: UUID | None
+    ready_to_release: bool
+
+
+class DevicePage(PageOut[DeviceRow]):
+    pass
 
 
 DEVICE = Resource(Device, device_out, DeviceOut, "/v1/devices")

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from api.http.responses import Resource
-from api.http.schemas.common import Body, IsoDate, Strict, Versioned
+from api.http.schemas.common import Body, InstantText, IsoDate, PageOut, Strict, Versioned
 from domain.model.actor import Role
 from domain.model.member import Member
 
@@ -34,6 +34,22 @@ class MemberOut(Body):
     role: str
     last_employment_day: date | None
     version: int
+
+
+class MemberRow(Body):
+    """A member as the directory lists it."""
+
+    member_id: UUID
+    company_id: UUID
+    name: str
+    email: str
+    role: str
+    last_employment_day: date | None
+    registered_at: InstantText
+
+
+class MemberPage(PageOut[MemberRow]):
+    pass
 
 
 def member_out(member: Member) -> dict[str, Any]:

@@ -9,7 +9,15 @@ from uuid import UUID
 from pydantic import Field, StrictBool, StrictInt
 
 from api.http.responses import Resource
-from api.http.schemas.common import Body, IsoDate, MoneyOut, Strict, Versioned, money_out
+from api.http.schemas.common import (
+    Body,
+    IsoDate,
+    MoneyOut,
+    PageOut,
+    Strict,
+    Versioned,
+    money_out,
+)
 from domain.application import Quote
 from domain.model.pricing import RenewalOption, Term
 from domain.model.subscription import Subscription
@@ -58,7 +66,9 @@ class Licence(Versioned):
     product_id: UUID
 
 
-class SubscriptionLineOut(Body):
+class SeatsOut(Body):
+    """A product's seats on a subscription, as the subscription overview lists them."""
+
     product_id: UUID
     product_name: str
     kind: str
@@ -67,6 +77,9 @@ class SubscriptionLineOut(Body):
     free: int
     pending_removal: int
     unit_price: MoneyOut
+
+
+class SubscriptionLineOut(SeatsOut):
     holders: list[str] = Field(description="the members holding a licence of it")
 
 
@@ -85,6 +98,30 @@ class SubscriptionOut(Body):
     separate_invoice: bool
     lines: list[SubscriptionLineOut]
     version: int
+
+
+class SubscriptionRow(Body):
+    """A subscription as the subscription overview lists it."""
+
+    subscription_id: UUID
+    company_id: UUID
+    status: str
+    term: str
+    start_date: date
+    term_start: date
+    term_end: date
+    charged_through: date
+    next_renewal: date | None = Field(description="null once expired or cancelled")
+    renewal_option: str
+    cancel_at_term_end: bool
+    po_reference: str | None
+    separate_invoice: bool
+    version: int
+    lines: list[SeatsOut]
+
+
+class SubscriptionPage(PageOut[SubscriptionRow]):
+    pass
 
 
 class QuoteLineOut(Body):

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, StrictBool, StrictInt
 
 from api.http.responses import Resource
-from api.http.schemas.common import MoneyIn, Versioned
+from api.http.schemas.common import Body, MoneyIn, Versioned
 from api.http.schemas.companies import CompanyOut, company_out
 from domain.model.company import Company
 from domain.model.valuation import Curve
@@ -46,6 +46,18 @@ def valuation_out(company: Company) -> dict[str, Any]:
 
 
 COMPANY_VALUATION = Resource(Company, valuation_out, CompanyWithValuationOut)
+
+
+class ChartPoint(Body):
+    month: int = Field(description="age in months")
+    percent: str = Field(description="percent of the cost, a decimal string")
+
+
+class ValuationChartOut(Body):
+    category: str
+    automatic: bool = Field(description="whether automatic valuation is on for the category")
+    standard: list[ChartPoint] | None = Field(description="null: no standard curve")
+    custom: list[ChartPoint] | None = Field(description="null: no custom curve")
 
 
 def chart_out(chart: dict[str, object]) -> dict[str, object]:
