@@ -38,7 +38,7 @@ import ssl
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -46,6 +46,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
+from adapters.loop import run_every
 from adapters.sql import Database
 from projections.jsonable import utc_text
 from projections.outbox import MESSAGES_TABLE
@@ -81,25 +82,17 @@ class Transport(Protocol):
         """Hand one message over; raise (OSError, smtplib.SMTPException…) if not accepted."""
 
 
+@dataclass(repr=False, eq=False)
 class SmtpTransport:
     """One connection per message: a handful of emails a day needs no pooling."""
 
-    def __init__(
-        self,
-        host: str,
-        port: int = 25,
-        *,
-        starttls: bool = False,
-        username: str | None = None,
-        password: str | None = None,
-        timeout_s: float = 30.0,
-    ) -> None:
-        self.host = host
-        self.port = port
-        self.starttls = starttls
-        self.username = username
-        self.password = password
-        self.timeout_s = timeout_s
+    host: str
+    port: int = 25
+    _: KW_ONLY
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    timeout_s: float = 30.0
 
     def send(self, message: EmailMessage) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
@@ -139,27 +132,17 @@ class EmlFileTransport:
         return f"EmlFileTransport({self.directory})"
 
 
+@dataclass(eq=False)
 class EmailSender:
-    def __init__(
-        self,
-        db: Database,
-        transport: Transport,
-        *,
-        sender: str,
-        lease: timedelta = timedelta(minutes=5),
-        first_retry: timedelta = timedelta(minutes=1),
-        max_retry: timedelta = timedelta(hours=1),
-        max_age: timedelta = timedelta(days=7),
-        batch_size: int = 100,
-    ) -> None:
-        self.db = db
-        self.transport = transport
-        self.sender = sender
-        self.lease = lease
-        self.first_retry = first_retry
-        self.max_retry = max_retry
-        self.max_age = max_age
-        self.batch_size = batch_size
+    db: Database
+    transport: Transport
+    _: KW_ONLY
+    sender: str
+    lease: timedelta = timedelta(minutes=5)
+    first_retry: timedelta = timedelta(minutes=1)
+    max_retry: timedelta = timedelta(hours=1)
+    max_age: timedelta = timedelta(days=7)
+    batch_size: int = 100
 
     # ------------------------------------------------------------------ schema
 
@@ -231,12 +214,14 @@ class EmailSender:
     def run_forever(
         self, clock: Callable[[], datetime], stop: threading.Event, *, interval_s: float = 5.0
     ) -> None:
-        while not stop.is_set():
-            try:
-                self.send_due(clock())
-            except Exception:  # e.g. the database is away: logged, and the next round retries
-                log.exception("sending email failed; retrying")
-            stop.wait(interval_s)
+        run_every(
+            self.send_due,
+            clock,
+            stop,
+            interval_s=interval_s,
+            log=log,
+            failure="sending email failed; retrying",
+        )
 
     # ----------------------------------------------------------------- queries
 

@@ -22,6 +22,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from adapters.loop import run_every
 from adapters.projector import Projector, live_names
 from adapters.sql import Database
 from domain.application import LessorApplication
@@ -125,12 +126,9 @@ class Scheduler:
     def run_forever(
         self, clock: Callable[[], datetime], stop: threading.Event, *, interval_s: float = 60.0
     ) -> None:
-        while not stop.is_set():
-            try:
-                self.tick(clock())
-            except Exception:  # keep the schedule alive; the next tick retries
-                log.exception("scheduler tick failed")
-            stop.wait(interval_s)
+        run_every(
+            self.tick, clock, stop, interval_s=interval_s, log=log, failure="scheduler tick failed"
+        )
 
 
 def _distinct(ids: Iterable[UUID]) -> list[UUID]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import date
 from typing import Any
@@ -25,56 +26,32 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class MoneyAsDict(Transcoding):
-    type = Money
-    name = "money"
+class AsDict(Transcoding):
+    """A value object stored as a dict: `to_dict` and `from_dict` if it has them, else its
+    dataclass fields (`revive` turns the decoded field values back into the object)."""
 
-    def encode(self, obj: Money) -> dict[str, Any]:
-        return obj.to_dict()
+    def __init__(
+        self, type_: type, name: str, revive: Callable[[dict[str, Any]], Any] | None = None
+    ) -> None:
+        self.type = type_
+        self.name = name
+        self.revive = revive or getattr(type_, "from_dict", None) or (lambda d: type_(**d))
 
-    def decode(self, data: dict[str, Any]) -> Money:
-        return Money.from_dict(data)
-
-
-class ActorAsDict(Transcoding):
-    type = Actor
-    name = "actor"
-
-    def encode(self, obj: Actor) -> dict[str, str]:
-        return obj.to_dict()
-
-    def decode(self, data: dict[str, str]) -> Actor:
-        return Actor.from_dict(data)
-
-
-class SeatLineAsDict(Transcoding):
-    type = SeatLine
-    name = "seat_line"
-
-    def encode(self, obj: SeatLine) -> dict[str, Any]:
+    def encode(self, obj: Any) -> dict[str, Any]:
+        if hasattr(obj, "to_dict"):
+            return dict(obj.to_dict())
         return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
-    def decode(self, data: dict[str, Any]) -> SeatLine:
-        return SeatLine(**{**data, "kind": ProductKind(data["kind"])})
-
-
-class ChargeLineAsDict(Transcoding):
-    type = ChargeLine
-    name = "charge_line"
-
-    def encode(self, obj: ChargeLine) -> dict[str, Any]:
-        return {f.name: getattr(obj, f.name) for f in fields(obj)}
-
-    def decode(self, data: dict[str, Any]) -> ChargeLine:
-        return ChargeLine(**data)
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.revive(data)
 
 
 def register_lessor_transcodings(transcoder: JSONTranscoder) -> None:
     for transcoding in (
         DateAsISO(),
-        MoneyAsDict(),
-        ActorAsDict(),
-        SeatLineAsDict(),
-        ChargeLineAsDict(),
+        AsDict(Money, "money"),
+        AsDict(Actor, "actor"),
+        AsDict(SeatLine, "seat_line", lambda d: SeatLine(**{**d, "kind": ProductKind(d["kind"])})),
+        AsDict(ChargeLine, "charge_line"),
     ):
         transcoder.register(transcoding)

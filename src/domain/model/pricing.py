@@ -53,6 +53,20 @@ class RenewalOption(StrEnum):
     TO_MONTHLY = "to_monthly"  # continues as monthly licences
 
 
+def after_term(term: Term, option: RenewalOption) -> tuple[Term, RenewalOption] | None:
+    """What follows a term of `term` under `option` (left alone, not cancelled): the next
+    term and the option in force during it, or None when the subscription expires then.
+    A monthly licence runs on as it is; a prepaid term renews (`once` then stands at `none`)
+    or continues as monthly licences. `Subscription` and the catch-up walk both follow it."""
+    if not term.is_prepaid:
+        return term, option
+    if option == RenewalOption.NONE:
+        return None
+    if option == RenewalOption.TO_MONTHLY:
+        return Term.MONTHLY, option
+    return term, RenewalOption.NONE if option == RenewalOption.ONCE else RenewalOption.EVERY_TIME
+
+
 class SaleTerms(TypedDict):
     """What a subscription is sold on besides its lines (the subscriptions service passes
     it through to `Subscription.create`)."""

@@ -23,7 +23,7 @@ from domain.model.due import Rule, subscription_next_due
 from domain.model.errors import InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.money import Money
-from domain.model.pricing import RenewalOption, Term, term_end
+from domain.model.pricing import RenewalOption, Term, after_term, term_end
 from domain.model.subscription_lines import (
     ChargeLine,
     SeatLine,
@@ -270,17 +270,17 @@ class Subscription(Aggregate):
     def _at_term_end(self, list_prices: Mapping[UUID, Money], cause: Cause) -> None:
         start = self.term_end
         months = self.months_to_term_start + self.term.months  # from the start date
-        prepaid = self.term.is_prepaid
+        following = after_term(self.term, self.renewal_option)
         if self.cancel_at_term_end:
             self._record(self.Ended, cause, on=start, status=SubscriptionStatus.CANCELLED)
-        elif prepaid and self.renewal_option == RenewalOption.NONE:
+        elif following is None:
             self._record(self.Ended, cause, on=start, status=SubscriptionStatus.EXPIRED)
-        elif prepaid and self.renewal_option == RenewalOption.TO_MONTHLY:
+        elif following[0] != self.term:  # a prepaid term continues as monthly licences
             self._record(
                 self.ConvertedToMonthly,
                 cause,
                 term_start=start,
-                term_end=self._anniversary(months + 1),
+                term_end=self._anniversary(months + following[0].months),
                 lines=repriced(self.lines.values(), list_prices),
             )
         else:  # a prepaid term renews at the list prices then in force; monthly ones as they are
@@ -291,11 +291,9 @@ class Subscription(Aggregate):
                 term_start=start,
                 term_end=self._anniversary(months + self.term.months),
                 lines=repriced(self.lines.values(), list_prices)
-                if prepaid
+                if self.term.is_prepaid
                 else list(self.lines.values()),
-                renewal_option=_after_renewal(self.renewal_option)
-                if prepaid
-                else self.renewal_option,
+                renewal_option=following[1],
             )
 
     def _apply_pending_removals(self, cause: Cause) -> None:
@@ -493,8 +491,3 @@ class Subscription(Aggregate):
     @event(LicenceUnassigned)
     def _licence_unassigned(self, *, member_id: UUID, product_id: UUID) -> None:
         self.holders[str(product_id)].remove(str(member_id))
-
-
-def _after_renewal(option: RenewalOption) -> RenewalOption:
-    """`once` becomes `none` after its one renewal; `every_time` stays."""
-    return RenewalOption.NONE if option == RenewalOption.ONCE else RenewalOption.EVERY_TIME

@@ -3,9 +3,10 @@
 `Subscription.advance` charges a new subscription's past terms one by one (a charge and a
 renewal each). A start more than CATCH_UP_AFTER terms back would write that many pairs of
 events in one request, so those terms are charged at once instead: one `PastTermsCharged`
-whose lines say per product what was covered (ADR 0014). The walk below follows the rules
-of `Subscription._at_term_end` for a subscription nobody has touched yet (no cancellation,
-no seat changes, the prices it was sold at); a property test holds the two paths equal.
+whose lines say per product what was covered (ADR 0014). The walk below applies
+`pricing.after_term`, as `Subscription._at_term_end` does, to a subscription nobody has
+touched yet (no cancellation, no seat changes, the prices it was sold at); a property test
+holds the two paths equal.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any, Final
 
 from domain.model.events import LessorEvent
-from domain.model.pricing import RenewalOption, Term, term_price
+from domain.model.pricing import RenewalOption, Term, after_term, term_price
 from domain.model.subscription_lines import ChargeLine, SeatLine
 from domain.model.time import add_months
 
@@ -98,25 +99,12 @@ def past_terms(start: date, term: Term, option: RenewalOption, today: date) -> l
     current = PastTerm(term, start, add_months(start, term.months), 0, option)
     while current.end <= today:
         terms.append(current)
-        after = current.months_to_start + current.term.months
-        prepaid = current.term.is_prepaid
-        if prepaid and current.renewal_option == RenewalOption.NONE:
+        following = after_term(current.term, current.renewal_option)
+        if following is None:
             break  # the subscription expires at the end of this term
-        following: Term
-        next_option: RenewalOption
-        if prepaid and current.renewal_option == RenewalOption.TO_MONTHLY:
-            following, next_option = Term.MONTHLY, current.renewal_option
-        elif prepaid and current.renewal_option == RenewalOption.ONCE:
-            following, next_option = current.term, RenewalOption.NONE
-        else:
-            following, next_option = current.term, current.renewal_option
-        current = PastTerm(
-            following,
-            current.end,
-            add_months(start, after + following.months),
-            after,
-            next_option,
-        )
+        after = current.months_to_start + current.term.months
+        term, option = following
+        current = PastTerm(term, current.end, add_months(start, after + term.months), after, option)
     return terms
 
 
