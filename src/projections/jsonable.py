@@ -32,6 +32,11 @@ def utc_text(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def day_text(value: date | None) -> str | None:
+    """A date as ISO text (its string order is date order), None as None."""
+    return value.isoformat() if value is not None else None
+
+
 def money_json(minor: int, currency: str) -> dict[str, Any]:
     """The one money shape of every response (docs/adr/0004): amount, currency, minor."""
     money = Money(minor, currency)

@@ -14,7 +14,7 @@ from domain.model.api_token import ApiToken
 from domain.model.company import Company
 from domain.model.member import Member
 from projections.base import Projection, ViewSession
-from projections.jsonable import utc_text
+from projections.jsonable import day_text, utc_text
 
 
 class Directory(Projection):
@@ -92,12 +92,12 @@ class Directory(Projection):
                     event.name,
                     event.email,
                     str(event.role),
-                    _day(event.last_employment_day),
+                    day_text(event.last_employment_day),
                     utc_text(event.at),
                 ),
             )
         elif isinstance(event, Member.LastEmploymentDaySet):
-            day = _day(event.last_employment_day)
+            day = day_text(event.last_employment_day)
             self._set(view, "directory_members", "member_id", event, last_employment_day=day)
         elif isinstance(event, ApiToken.Issued):
             view.execute(
@@ -123,7 +123,3 @@ class Directory(Projection):
             f"UPDATE {{{table}}} SET {columns} WHERE {key} = ?",  # noqa: S608
             (*values.values(), str(event.originator_id)),
         )
-
-
-def _day(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None

@@ -3,11 +3,12 @@ admins; operators for any company)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from domain.model.actor import Caller, Role
-from projections.reading import MAX_PAGE, Page, Views, Where
+from projections.reading import Page, Views, Where, fetch_page
 
 MEMBER_READERS = (Role.OPERATOR, Role.ADMIN)
 
@@ -32,25 +33,7 @@ def query_companies(views: Views, caller: Caller, f: CompanyFilter) -> Page:
     caller.require(Role.OPERATOR)
     where = Where()
     where.add("company_id = ?", str(f.company_id) if f.company_id else None)
-    where.add("registered_position > ?", f.after)
-    limit = min(f.limit, MAX_PAGE)
-    with views.transaction() as tx:
-        rows = tx.fetchall(
-            "SELECT company_id, registered_position, name, currency, time_zone, registered_at"
-            f" FROM directory_companies{where.sql()} ORDER BY registered_position LIMIT ?",
-            [*where.params, limit + 1],
-        )
-    items = [
-        {
-            "company_id": r[0],
-            "name": r[2],
-            "currency": r[3],
-            "time_zone": r[4],
-            "registered_at": r[5],
-        }
-        for r in rows[:limit]
-    ]
-    return Page(items=items, next_cursor=rows[limit - 1][1] if len(rows) > limit else None)
+    return _page(views, "directory_companies", COMPANY_COLUMNS, where, f.after, f.limit)
 
 
 def query_members(views: Views, caller: Caller, f: MemberFilter) -> Page:
@@ -61,25 +44,39 @@ def query_members(views: Views, caller: Caller, f: MemberFilter) -> Page:
     where = Where()
     where.add("company_id = ?", str(company_id) if company_id else None)
     where.add("role = ?", f.role)
-    where.add("registered_position > ?", f.after)
-    limit = min(f.limit, MAX_PAGE)
+    return _page(views, "directory_members", MEMBER_COLUMNS, where, f.after, f.limit)
+
+
+# The columns of each list's items, by name, in the order they are shown.
+COMPANY_COLUMNS = ("company_id", "name", "currency", "time_zone", "registered_at")
+MEMBER_COLUMNS = (
+    "member_id",
+    "company_id",
+    "name",
+    "email",
+    "role",
+    "last_employment_day",
+    "registered_at",
+)
+
+
+def _page(
+    views: Views,
+    table: str,
+    columns: Sequence[str],
+    where: Where,
+    after: int | None,
+    limit: int,
+) -> Page:
+    """One page of a directory table in registration order; the cursor is the position."""
+    where.add("registered_position > ?", after)
     with views.transaction() as tx:
-        rows = tx.fetchall(
-            "SELECT member_id, company_id, registered_position, name, email, role,"
-            " last_employment_day, registered_at"
-            f" FROM directory_members{where.sql()} ORDER BY registered_position LIMIT ?",
-            [*where.params, limit + 1],
+        rows, more = fetch_page(
+            tx,
+            f"SELECT registered_position, {', '.join(columns)} FROM {table}",
+            where,
+            "registered_position",
+            limit,
         )
-    items = [
-        {
-            "member_id": r[0],
-            "company_id": r[1],
-            "name": r[3],
-            "email": r[4],
-            "role": r[5],
-            "last_employment_day": r[6],
-            "registered_at": r[7],
-        }
-        for r in rows[:limit]
-    ]
-    return Page(items=items, next_cursor=rows[limit - 1][2] if len(rows) > limit else None)
+    items = [dict(zip(columns, r[1:], strict=True)) for r in rows]
+    return Page(items=items, next_cursor=rows[-1][0] if more else None)

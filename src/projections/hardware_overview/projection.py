@@ -21,7 +21,7 @@ from domain.model.end_of_lease import offboarding_release_from
 from domain.model.member import Member
 from projections.base import Projection, ViewSession
 from projections.hardware_overview.rules_sql import transition_sql
-from projections.jsonable import utc_text
+from projections.jsonable import day_text, utc_text
 
 
 class HardwareOverview(Projection):
@@ -97,14 +97,14 @@ class HardwareOverview(Projection):
                     str(event.originator_id),
                     str(event.company_id),
                     event.name,
-                    _iso(event.last_employment_day),
+                    day_text(event.last_employment_day),
                 ),
             )
         elif isinstance(event, Member.LastEmploymentDaySet):
             view.execute(
                 "UPDATE {hardware_overview_members} SET last_employment_day = ?"
                 " WHERE member_id = ?",
-                (_iso(event.last_employment_day), str(event.originator_id)),
+                (day_text(event.last_employment_day), str(event.originator_id)),
             )
             # The buyer's offboarding moves the release time of what they bought.
             view.execute(
@@ -197,8 +197,8 @@ class HardwareOverview(Projection):
             "model": event.model,
             "category": event.category,
             "contract_type": str(event.contract_type),
-            "lease_start": _iso(event.lease_start),
-            "renewal_date": _iso(event.renewal_date),
+            "lease_start": day_text(event.lease_start),
+            "renewal_date": day_text(event.renewal_date),
             "company_cost_minor": event.company_cost.minor,
             "currency": event.company_cost.currency,
             "registered_at": utc_text(event.at),
@@ -214,10 +214,6 @@ class HardwareOverview(Projection):
             + ")",
             tuple(row.values()),
         )
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _plain(value: Any) -> Any:
