@@ -31,6 +31,15 @@ from adapters.projection_failures import (
     read_failures,
     record_failure,
 )
+from adapters.projection_positions import (
+    TRACKING_TABLE,
+    create_tracking_table,
+    read_position,
+    read_positions,
+    set_position,
+    track,
+    tracked_version,
+)
 from adapters.sql import Database, SqlSession
 from adapters.view_tables import (
     TableDiff,
@@ -46,7 +55,6 @@ from domain.application import LessorApplication
 from projections.base import Projection
 
 log = logging.getLogger("lessor.projector")
-TRACKING_TABLE = "projection_positions"
 
 Progress = Callable[[int, int], None]  # (position reached, head)
 MAX_RETRY_DELAY_S = 30.0  # a parked projection is retried at least this often
@@ -100,29 +108,17 @@ class Projector:
     def create_schema(self) -> None:
         """Create tracking and view tables (an explicit step: `lessor db init`)."""
         with self.db.transaction() as tx:
-            tx.execute(
-                f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ("
-                " name TEXT PRIMARY KEY, version INTEGER NOT NULL, position BIGINT NOT NULL)"
-            )
+            create_tracking_table(tx)
             create_failures_table(tx)
             for projection in self.projections.values():
-                row = tx.fetchone(
-                    f"SELECT version FROM {TRACKING_TABLE} WHERE name = ?", (projection.name,)
-                )
-                if row is not None and int(row[0]) != projection.version:
+                version = tracked_version(tx, projection.name)
+                if version is not None and version != projection.version:
                     # A new version of the read model: drop it and fold the log again.
                     drop_tables(tx, live_names(projection))
-                    tx.execute(
-                        f"UPDATE {TRACKING_TABLE} SET version = ?, position = 0 WHERE name = ?",
-                        (projection.version, projection.name),
-                    )
+                    set_position(tx, projection.name, 0, projection.version)
                     clear_failures(tx, [projection.name])
                 create_tables(tx, projection, live_names(projection))
-                tx.execute(
-                    f"INSERT INTO {TRACKING_TABLE} (name, version, position) VALUES (?, ?, 0)"
-                    " ON CONFLICT (name) DO NOTHING",
-                    (projection.name, projection.version),
-                )
+                track(tx, projection.name, projection.version)
 
     # ------------------------------------------------------------- processing
 
@@ -160,10 +156,7 @@ class Projector:
             self._fold(views, events, positions)
             reached = events[-1].position
             for name, position in positions.items():
-                tx.execute(
-                    f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?",
-                    (max(position, reached), name),
-                )
+                set_position(tx, name, max(position, reached))
             clear_failures(tx, [n for n in positions if n in parked and reached >= parked[n]])
         self._announce()
         return len(events)
@@ -292,12 +285,10 @@ class Projector:
         return unsubscribe
 
     def _locked_position(self, tx: SqlSession, name: str) -> int:
-        row = tx.fetchone(
-            f"SELECT position FROM {TRACKING_TABLE} WHERE name = ?{self.db.for_update()}", (name,)
-        )
-        if row is None:
+        position = read_position(tx, name, lock=self.db.for_update())
+        if position is None:
             raise LookupError(f"Unknown projection '{name}': run `lessor db init`.")
-        return int(row[0])
+        return position
 
     def _fold(
         self,
@@ -339,8 +330,7 @@ class Projector:
 
     def position(self, name: str) -> int:
         with self.db.transaction() as tx:
-            row = tx.fetchone(f"SELECT position FROM {TRACKING_TABLE} WHERE name = ?", (name,))
-        return int(row[0]) if row else 0
+            return read_position(tx, name) or 0
 
     def head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
@@ -369,9 +359,9 @@ class Projector:
     ) -> tuple[dict[str, int], dict[str, ProjectionFailure]]:
         """Positions and failures of the named projections, read together."""
         with self.db.transaction() as tx:
-            rows = tx.fetchall(f"SELECT name, position FROM {TRACKING_TABLE}")
+            tracked = read_positions(tx)
             failures = read_failures(tx)
-        positions = {str(name): int(at) for name, at in rows if name in names}
+        positions = {name: at for name, at in tracked.items() if name in names}
         return positions, {n: f for n, f in failures.items() if n in names}
 
     def wait_for(self, name: str, position: int, timeout_s: float) -> bool:
@@ -452,10 +442,7 @@ class Projector:
                     tx.execute(f"INSERT INTO {table} SELECT * FROM {aside}")
                 drop_tables(tx, aside_names(projection))
                 reached[projection.name] = max(live, built)
-                tx.execute(
-                    f"UPDATE {TRACKING_TABLE} SET position = ?, version = ? WHERE name = ?",
-                    (reached[projection.name], projection.version, projection.name),
-                )
+                set_position(tx, projection.name, reached[projection.name], projection.version)
                 clear_failures(tx, [projection.name])  # it folded the whole log this time
         self._announce()
         return reached
@@ -478,9 +465,7 @@ class Projector:
                         )
                     except Exception as error:  # the transaction rolls back: nothing changes
                         raise LiveViewCannotFold(name, live, error) from error
-                    tx.execute(
-                        f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?", (built, name)
-                    )
+                    set_position(tx, name, built)
                     clear_failures(tx, [name])  # folded past any event it was parked on
                 self._catch_up_aside(tx, projection, built, live)
                 for table, aside in aside_names(projection).items():
