@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import Depends, Header, Query, Request
 from starlette.exceptions import HTTPException
 
 from api.bootstrap import Container
-from api.http.reads import ReadWaits
+from api.http.reads import ReadWaits, views_after
 from domain.application import CommandContext, Idempotency
 from domain.model.actor import Caller
 from domain.model.errors import InvalidValue
 from domain.model.events import Cause
+from projections.reading import Views
 
 MAX_IDEMPOTENCY_KEY = 255
 MAX_POSITION = 2**63 - 1  # log positions are 64-bit signed integers on both stores
@@ -122,3 +124,31 @@ async def read_your_writes(
 
 # The route gets the position back, once waited for; it hands it to `views_after`.
 MinPosition = Annotated[int | None, Depends(read_your_writes)]
+
+
+@dataclass(frozen=True, slots=True)
+class PageRead:
+    """One page of one read model, as every list route reads it: the views (once they have
+    folded `?min_position`, else 503), the `?cursor` to continue after and the `?limit`."""
+
+    views: Views
+    after: int | None
+    limit: int
+
+
+def page_of(projection: str) -> Any:
+    """The dependency of a list route over `projection`'s tables."""
+
+    def read(
+        c: ContainerDep, cursor: Cursor = None, limit: Limit = 100, min_position: MinPosition = None
+    ) -> PageRead:
+        return PageRead(views_after(c, projection, min_position), cursor, limit)
+
+    return Depends(read)
+
+
+ChargesPage = Annotated[PageRead, page_of("charges")]
+DirectoryPage = Annotated[PageRead, page_of("directory")]
+EventLogPage = Annotated[PageRead, page_of("event_log")]
+HardwarePage = Annotated[PageRead, page_of("hardware_overview")]
+SubscriptionsPage = Annotated[PageRead, page_of("subscription_overview")]

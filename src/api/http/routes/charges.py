@@ -8,9 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
+from api.http.deps import CallerDep, ChargesPage
 from api.http.documented import DocumentedRoute
-from api.http.reads import views_after
 from api.http.schemas.charges import ChargePage
 from projections.charges import ChargeFilter, query_charges
 
@@ -25,25 +24,22 @@ router = APIRouter(tags=["subscriptions"], route_class=DocumentedRoute)
 )
 def list_charges(
     who: CallerDep,
-    c: ContainerDep,
+    paging: ChargesPage,
     company_id: UUID | None = None,
     subscription_id: UUID | None = None,
     charged_from: Annotated[date | None, Query(description="inclusive")] = None,
     charged_to: Annotated[date | None, Query(description="exclusive")] = None,
-    cursor: Cursor = None,
-    limit: Limit = 100,
-    min_position: MinPosition = None,
 ) -> dict[str, Any]:
     page = query_charges(
-        views_after(c, "charges", min_position),
+        paging.views,
         who,
         ChargeFilter(
             company_id=company_id,
             subscription_id=subscription_id,
             charged_from=charged_from,
             charged_to=charged_to,
-            after=cursor,
-            limit=limit,
+            after=paging.after,
+            limit=paging.limit,
         ),
     )
     return page.to_json()

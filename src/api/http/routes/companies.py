@@ -8,9 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from api.http.commands import App, CommandRoutes, Ctx
-from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
+from api.http.deps import CallerDep, ContainerDep, DirectoryPage
 from api.http.documented import DocumentedRoute
-from api.http.reads import views_after
 from api.http.schemas.companies import COMPANY, CompanyChange, CompanyCreate, CompanyPage
 from domain.application import Outcome
 from projections.directory import CompanyFilter, query_companies
@@ -57,10 +56,7 @@ def change(app: App, ctx: Ctx, company_id: UUID, body: CompanyChange) -> Outcome
 )
 def list_companies(
     who: CallerDep,
-    c: ContainerDep,
-    cursor: Cursor = None,
-    limit: Limit = 100,
-    min_position: MinPosition = None,
+    paging: DirectoryPage,
 ) -> dict[str, Any]:
-    views = views_after(c, "directory", min_position)
-    return query_companies(views, who, CompanyFilter(after=cursor, limit=limit)).to_json()
+    filtered = CompanyFilter(after=paging.after, limit=paging.limit)
+    return query_companies(paging.views, who, filtered).to_json()

@@ -9,16 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.http.commands import App, CommandRoutes, Ctx
-from api.http.deps import (
-    CallerDep,
-    ContainerDep,
-    Cursor,
-    Limit,
-    MinPosition,
-    company_for,
-)
+from api.http.deps import CallerDep, ContainerDep, HardwarePage, company_for
 from api.http.documented import DocumentedRoute
-from api.http.reads import views_after
 from api.http.schemas.devices import (
     DEVICE,
     DeviceAssign,
@@ -51,6 +43,7 @@ def register(app: App, ctx: Ctx, body: DeviceCreate) -> Outcome:
 )
 def hardware_overview(
     who: CallerDep,
+    paging: HardwarePage,
     c: ContainerDep,
     company_id: UUID | None = None,
     status: DeviceStatus | None = None,
@@ -67,12 +60,9 @@ def hardware_overview(
     ] = False,
     renewal_from: Annotated[date | None, Query(description="inclusive")] = None,
     renewal_to: Annotated[date | None, Query(description="exclusive")] = None,
-    cursor: Cursor = None,
-    limit: Limit = 100,
-    min_position: MinPosition = None,
 ) -> dict[str, Any]:
     page = query_hardware(
-        views_after(c, "hardware_overview", min_position),
+        paging.views,
         who,
         HardwareFilter(
             company_id=company_id,
@@ -89,8 +79,8 @@ def hardware_overview(
             ready_to_release=ready_to_release,
             include_closed=include_closed,
             now=c.clock.now(),
-            after=cursor,
-            limit=limit,
+            after=paging.after,
+            limit=paging.limit,
         ),
     )
     return page.to_json()

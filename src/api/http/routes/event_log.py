@@ -8,9 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
+from api.http.deps import CallerDep, EventLogPage
 from api.http.documented import DocumentedRoute
-from api.http.reads import views_after
 from api.http.schemas.event_log import EventPage
 from domain.model.errors import InvalidValue
 from projections.event_log import EventLogFilter, query_device_events, query_event_log
@@ -37,7 +36,7 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
 )
 def event_log(
     who: CallerDep,
-    c: ContainerDep,
+    paging: EventLogPage,
     company_id: UUID | None = None,
     aggregate_id: UUID | None = None,
     aggregate_type: str | None = None,
@@ -48,12 +47,9 @@ def event_log(
     ] = None,
     occurred_from: Annotated[datetime | None, Query(description="inclusive")] = None,
     occurred_to: Annotated[datetime | None, Query(description="exclusive")] = None,
-    cursor: Cursor = None,
-    limit: Limit = 100,
-    min_position: MinPosition = None,
 ) -> dict[str, Any]:
     page = query_event_log(
-        views_after(c, "event_log", min_position),
+        paging.views,
         who,
         EventLogFilter(
             company_id=company_id,
@@ -63,8 +59,8 @@ def event_log(
             operation=operation,
             occurred_from=_aware(occurred_from, "occurred_from"),
             occurred_to=_aware(occurred_to, "occurred_to"),
-            after=cursor,
-            limit=limit,
+            after=paging.after,
+            limit=paging.limit,
         ),
     )
     return page.to_json()
@@ -74,10 +70,7 @@ def event_log(
 def device_events(
     device_id: UUID,
     who: CallerDep,
-    c: ContainerDep,
-    cursor: Cursor = None,
-    limit: Limit = 100,
-    min_position: MinPosition = None,
+    paging: EventLogPage,
 ) -> dict[str, Any]:
-    views = views_after(c, "event_log", min_position)
-    return query_device_events(views, who, device_id, after=cursor, limit=limit).to_json()
+    page = query_device_events(paging.views, who, device_id, after=paging.after, limit=paging.limit)
+    return page.to_json()

@@ -8,9 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.http.commands import App, CommandRoutes, Ctx
-from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition, company_for
+from api.http.deps import CallerDep, ContainerDep, DirectoryPage, company_for
 from api.http.documented import DocumentedRoute
-from api.http.reads import views_after
 from api.http.schemas.members import MEMBER, LastEmploymentDay, MemberCreate, MemberPage
 from domain.application import Outcome
 from projections.directory import MemberFilter, query_members
@@ -52,14 +51,13 @@ def set_last_employment_day(
 )
 def list_members(
     who: CallerDep,
-    c: ContainerDep,
+    paging: DirectoryPage,
     company_id: Annotated[
         UUID | None, Query(description="Operators: one company's (default: every company's)")
     ] = None,
     role: Literal["admin", "employee"] | None = None,
-    cursor: Cursor = None,
-    limit: Limit = 100,
-    min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    filtered = MemberFilter(company_id=company_id, role=role, after=cursor, limit=limit)
-    return query_members(views_after(c, "directory", min_position), who, filtered).to_json()
+    filtered = MemberFilter(
+        company_id=company_id, role=role, after=paging.after, limit=paging.limit
+    )
+    return query_members(paging.views, who, filtered).to_json()

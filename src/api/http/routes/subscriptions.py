@@ -8,16 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from api.http.commands import App, CommandRoutes, Ctx
-from api.http.deps import (
-    CallerDep,
-    ContainerDep,
-    Cursor,
-    Limit,
-    MinPosition,
-    company_for,
-)
+from api.http.deps import CallerDep, ContainerDep, EventLogPage, SubscriptionsPage, company_for
 from api.http.documented import DocumentedRoute
-from api.http.reads import views_after
 from api.http.schemas.event_log import EventPage
 from api.http.schemas.subscriptions import (
     SUBSCRIPTION,
@@ -75,19 +67,14 @@ def create(app: App, ctx: Ctx, body: SubscriptionCreate) -> Outcome:
 )
 def subscription_overview(
     who: CallerDep,
-    c: ContainerDep,
+    paging: SubscriptionsPage,
     company_id: UUID | None = None,
     status: str | None = None,
-    cursor: Cursor = None,
-    limit: Limit = 100,
-    min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    page = query_subscriptions(
-        views_after(c, "subscription_overview", min_position),
-        who,
-        SubscriptionFilter(company_id=company_id, status=status, after=cursor, limit=limit),
+    filtered = SubscriptionFilter(
+        company_id=company_id, status=status, after=paging.after, limit=paging.limit
     )
-    return page.to_json()
+    return query_subscriptions(paging.views, who, filtered).to_json()
 
 
 @router.get(SUBSCRIPTION_PATH, summary="One subscription", response_model=SUBSCRIPTION.model)
@@ -105,14 +92,12 @@ def get(
 def history(
     subscription_id: UUID,
     who: CallerDep,
-    c: ContainerDep,
-    cursor: Cursor = None,
-    limit: Limit = 100,
-    min_position: MinPosition = None,
+    paging: EventLogPage,
 ) -> dict[str, Any]:
-    views = views_after(c, "event_log", min_position)
-    page = query_subscription_history(views, who, subscription_id, after=cursor, limit=limit)
-    return page.to_json()
+    history = query_subscription_history(
+        paging.views, who, subscription_id, after=paging.after, limit=paging.limit
+    )
+    return history.to_json()
 
 
 @subscription.post("/seats", "Add seats (pro rata for the rest of the current term)")
