@@ -50,23 +50,17 @@ class Container:
 
     def start_scheduler(self) -> None:
         """Run the time rules every `scheduler_interval_s` (the default inside `lessor serve`)."""
-        self._start(
-            "lessor-scheduler",
-            self.scheduler.run_forever,
-            self.clock.now,
-            self._stop,
-            interval_s=self.settings.scheduler_interval_s,
+        self._every(
+            "lessor-scheduler", self.scheduler.run_forever, self.settings.scheduler_interval_s
         )
 
     def start_email_sender(self) -> None:
         """Send due outbox email every `email_interval_s` (the default inside `lessor serve`)."""
-        self._start(
-            "lessor-email",
-            self.email_sender.run_forever,
-            self.clock.now,
-            self._stop,
-            interval_s=self.settings.email_interval_s,
-        )
+        self._every("lessor-email", self.email_sender.run_forever, self.settings.email_interval_s)
+
+    def _every(self, name: str, run_forever: Callable[..., None], interval_s: float) -> None:
+        """A worker that runs on business time (`adapters.loop.run_every`), until closed."""
+        self._start(name, run_forever, self.clock.now, self._stop, interval_s=interval_s)
 
     def _start(self, name: str, target: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         thread = threading.Thread(target=target, args=args, kwargs=kwargs, name=name, daemon=True)

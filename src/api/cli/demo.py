@@ -96,22 +96,20 @@ def seed(container: Container, cause: Callable[[], Cause]) -> dict[str, str]:
         vat_rate=Decimal("25"),
         settings={"device_buyout": True},
     ).subject_id
-    admin_id = app.members.register(
-        ctx(),
-        company_id=company_id,
-        email="admin@demo.example",
-        name="Astrid Admin",
-        role=Role.ADMIN,
-        last_employment_day=None,
-    ).subject_id
-    employee_id = app.members.register(
-        ctx(),
-        company_id=company_id,
-        email="erik@demo.example",
-        name="Erik Employee",
-        role=Role.EMPLOYEE,
-        last_employment_day=None,
-    ).subject_id
+    admin_id, employee_id = (
+        app.members.register(
+            ctx(),
+            company_id=company_id,
+            email=email,
+            name=name,
+            role=role,
+            last_employment_day=None,
+        ).subject_id
+        for email, name, role in (
+            ("admin@demo.example", "Astrid Admin", Role.ADMIN),
+            ("erik@demo.example", "Erik Employee", Role.EMPLOYEE),
+        )
+    )
 
     def leased(days: int) -> tuple[ContractType, date, date]:
         renewal = today + timedelta(days=days)

@@ -12,27 +12,18 @@ from api.http.responses import Resource
 from api.http.schemas.common import (
     Body,
     InstantText,
-    IsoDate,
-    MoneyIn,
     MoneyOut,
     PageOut,
-    Strict,
     Versioned,
     money_out,
 )
-from api.http.schemas.replacements import ReplacementIn
-from domain.model.device import ContractType, Device
+from api.http.schemas.replacements import DeviceFields, ReplacementIn
+from domain.model.device import Device
 
 
-class DeviceCreate(Strict):
+class DeviceCreate(DeviceFields):
     company_id: UUID | None = Field(default=None, description="Defaults to the caller's company")
     serial: str = Field(min_length=1, max_length=100)
-    model: str = Field(min_length=1, max_length=200)
-    category: str = Field(min_length=1, max_length=50)
-    company_cost: MoneyIn
-    contract_type: ContractType
-    lease_start: IsoDate | None = None
-    renewal_date: IsoDate | None = None
 
 
 class DeviceAssign(Versioned):
