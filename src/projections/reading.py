@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from uuid import UUID
 
 from domain.model.actor import Role
 
@@ -32,6 +33,17 @@ class Views(Protocol):
     """The view database: each query reads in one transaction, so its rows agree."""
 
     def transaction(self) -> AbstractContextManager[ViewReads]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListFilter:
+    """What the filter of every list has: the company asked about (`Caller.scope` narrows it
+    to the caller's own, unless an operator asks), the cursor (the ordering position of the
+    previous page's last item) and the page size (at most MAX_PAGE)."""
+
+    company_id: UUID | None = None
+    after: int | None = None
+    limit: int = 100
 
 
 @dataclass(frozen=True, slots=True)

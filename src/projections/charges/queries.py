@@ -10,19 +10,18 @@ from uuid import UUID
 from domain.model import bounds
 from domain.model.actor import Caller, Role
 from projections.jsonable import money_json
-from projections.reading import Page, Views, Where, fetch_page
+from projections.reading import ListFilter, Page, Views, Where, fetch_page
 
 CHARGE_READERS = (Role.OPERATOR, Role.ADMIN)
 
 
-@dataclass(frozen=True, slots=True)
-class ChargeFilter:
-    company_id: UUID | None = None
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargeFilter(ListFilter):
+    """`after` names a line: its event's position × LINES_PER_EVENT + its line number."""
+
     subscription_id: UUID | None = None
     charged_from: date | None = None  # inclusive
     charged_to: date | None = None  # exclusive
-    after: int | None = None  # cursor: position of the last line's event
-    limit: int = 100
 
     def __post_init__(self) -> None:  # a filter is client input too (ADR 0014)
         bounds.optional_date(self.charged_from, "charged_from")

@@ -5,27 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from uuid import UUID
 
 from domain.model.actor import Caller, Role
-from projections.reading import Page, Views, Where, fetch_page
+from projections.reading import ListFilter, Page, Views, Where, fetch_page
 
 MEMBER_READERS = (Role.OPERATOR, Role.ADMIN)
 
 
-@dataclass(frozen=True, slots=True)
-class CompanyFilter:
-    company_id: UUID | None = None
-    after: int | None = None  # cursor: the registration position of the previous page's last
-    limit: int = 100
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompanyFilter(ListFilter):
+    """Operators: every company, or the one asked for."""
 
 
-@dataclass(frozen=True, slots=True)
-class MemberFilter:
-    company_id: UUID | None = None  # operators: every company's members unless one is asked
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberFilter(ListFilter):
     role: str | None = None
-    after: int | None = None
-    limit: int = 100
 
 
 def query_companies(views: Views, caller: Caller, f: CompanyFilter) -> Page:

@@ -17,20 +17,17 @@ from domain.model.actor import Caller, Role
 from domain.model.errors import NotFound
 from projections.directory.actors import named_actors
 from projections.jsonable import utc_text
-from projections.reading import MANAGERS, Page, ViewReads, Views, Where, fetch_page
+from projections.reading import MANAGERS, ListFilter, Page, ViewReads, Views, Where, fetch_page
 
 
-@dataclass(frozen=True, slots=True)
-class EventLogFilter:
-    company_id: UUID | None = None
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventLogFilter(ListFilter):
     aggregate_id: UUID | None = None
     aggregate_type: str | None = None
     actor_id: str | None = None
     operation: str | None = None  # `Device.FinalDecisionRequested` or `FinalDecisionRequested`
     occurred_from: datetime | None = None  # inclusive
     occurred_to: datetime | None = None  # exclusive: periods are half-open
-    after: int | None = None  # cursor: the last position of the previous page
-    limit: int = 100
 
     def __post_init__(self) -> None:  # a filter is client input too (ADR 0014)
         bounds.optional_instant(self.occurred_from, "occurred_from")

@@ -15,12 +15,11 @@ from domain.model.actor import Caller, Role
 from domain.model.device_lifecycle import TERMINAL_STATUSES
 from projections.hardware_overview.rules_sql import in_lease_flow_sql, ready_to_release_sql
 from projections.jsonable import money_json, utc_text
-from projections.reading import Page, Views, Where, fetch_page
+from projections.reading import ListFilter, Page, Views, Where, fetch_page
 
 
-@dataclass(frozen=True, slots=True)
-class HardwareFilter:
-    company_id: UUID | None = None
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HardwareFilter(ListFilter):
     status: str | None = None
     category: str | None = None
     contract_type: str | None = None
@@ -34,8 +33,6 @@ class HardwareFilter:
     ready_to_release: bool | None = None
     include_closed: bool = False  # released (bought) and removed devices; a status shows them
     now: datetime | None = None  # for ready_to_release: offboarding releases are time-bound
-    after: int | None = None
-    limit: int = 100
 
     def __post_init__(self) -> None:  # a filter is client input too (ADR 0014)
         bounds.optional_date(self.renewal_from, "renewal_from")

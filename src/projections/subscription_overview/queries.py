@@ -10,16 +10,13 @@ from uuid import UUID
 
 from domain.model.actor import Caller
 from projections.jsonable import money_json
-from projections.reading import MANAGERS, Page, Views, Where, fetch_page
+from projections.reading import MANAGERS, ListFilter, Page, Views, Where, fetch_page
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriptionFilter:
-    company_id: UUID | None = None
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionFilter(ListFilter):
     status: str | None = None
     subscription_id: UUID | None = None
-    after: int | None = None
-    limit: int = 100
 
 
 def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> Page:
