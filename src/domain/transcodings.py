@@ -12,6 +12,7 @@ from domain.model.actor import Actor
 from domain.model.money import Money
 from domain.model.product import ProductKind
 from domain.model.subscription import ChargeLine, SeatLine
+from domain.model.usage import UsageChange
 
 
 class DateAsISO(Transcoding):
@@ -69,6 +70,17 @@ class ChargeLineAsDict(Transcoding):
         return ChargeLine(**data)
 
 
+class UsageChangeAsDict(Transcoding):
+    type = UsageChange
+    name = "usage_change"
+
+    def encode(self, obj: UsageChange) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> UsageChange:
+        return UsageChange(**data)
+
+
 def register_lessor_transcodings(transcoder: JSONTranscoder) -> None:
     for transcoding in (
         DateAsISO(),
@@ -76,5 +88,6 @@ def register_lessor_transcodings(transcoder: JSONTranscoder) -> None:
         ActorAsDict(),
         SeatLineAsDict(),
         ChargeLineAsDict(),
+        UsageChangeAsDict(),
     ):
         transcoder.register(transcoding)
