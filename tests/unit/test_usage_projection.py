@@ -8,7 +8,6 @@ by the real projection; the month queries are the ones the API and the invoice r
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -94,8 +93,8 @@ def local(text: str, tz: str = "Europe/Stockholm") -> datetime:
 
 
 @pytest.fixture
-def app() -> Iterator[LessorApplication]:
-    yield in_memory_app()
+def app() -> LessorApplication:
+    return in_memory_app()
 
 
 def counts(views: UsageViews, company_id: UUID, month: date) -> dict[str, int]:
