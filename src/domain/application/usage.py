@@ -66,11 +66,12 @@ class Usage:
         description: str | None,
     ) -> Outcome:
         ctx.caller.require(Role.OPERATOR)
-        price_list, created = self._price_list(ctx.cause)
-        if not created:
-            self.core.check_version(ctx, price_list)
+        price_list = self._price_list(ctx.cause)
+        self.core.check_version(ctx, price_list)
         price_list.set_price(kind, prices=prices, description=description, cause=ctx.cause)
-        return self.core.commit(ctx, price_list, created=created)
+        # The one price list is the provider's from the start: setting a price never
+        # "creates" it for the client, even the first time (when it is opened).
+        return self.core.commit(ctx, price_list, created=False)
 
     def price_list(self, caller: Caller) -> UsagePriceList | None:
         """Every authenticated caller may read the usage prices (like the catalog); None
@@ -106,8 +107,8 @@ class Usage:
             changes, time_zone=company.time_zone, issued_months=issued, cause=cause
         )
 
-    def _price_list(self, cause: Cause) -> tuple[UsagePriceList, bool]:
+    def _price_list(self, cause: Cause) -> UsagePriceList:
         try:
-            return self.core.load(UsagePriceList, PRICE_LIST_ID, ""), False
+            return self.core.load(UsagePriceList, PRICE_LIST_ID, "")
         except NotFound:
-            return UsagePriceList.open(cause=cause), True
+            return UsagePriceList.open(cause=cause)

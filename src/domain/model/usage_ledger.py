@@ -51,9 +51,17 @@ class RefusedChanges:
     errors: list[ChangeError]
 
     def extensions(self) -> dict[str, Any]:
+        """One error per refused change, in the shape of a field error (where, message,
+        type) plus the change's place in the batch and its id."""
         return {
             "errors": [
-                {"index": e.index, "change_id": e.change_id, "detail": e.detail}
+                {
+                    "field": f"changes.{e.index}",
+                    "message": e.detail,
+                    "type": "usage_change_refused",
+                    "index": e.index,
+                    "change_id": e.change_id,
+                }
                 for e in self.errors
             ]
         }
