@@ -9,7 +9,7 @@ refusal is problem+json naming its change, and writes nothing.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
