@@ -44,12 +44,16 @@ class Usage:
         return self.core.commit(ctx, ledger, created=created)
 
     def check_changes(
-        self, caller: Caller, company_id: UUID, changes: Sequence[UsageChange], cause: Cause
+        self,
+        caller: Caller,
+        company_id: UUID,
+        batches: Sequence[Sequence[UsageChange]],
+        cause: Cause,
     ) -> int:
-        """A dry run of `record_changes`: the same refusals, nothing recorded. Returns how
-        many of the changes are new."""
+        """A dry run of `record_changes` for each batch in turn (a later batch sees the
+        earlier ones): the same refusals, nothing recorded. Returns how many are new."""
         company, ledger, _ = self._ledger(caller, company_id, cause)
-        return len(self._record(company, ledger, changes, cause))
+        return sum(len(self._record(company, ledger, batch, cause)) for batch in batches)
 
     def ledger(self, caller: Caller, company_id: UUID) -> UsageLedger:
         self.companies.get(caller, company_id)

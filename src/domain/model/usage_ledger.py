@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.errors import InvalidValue, RuleViolation
+from domain.model.errors import DomainError, InvalidValue, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.ids import natural_id
 from domain.model.time import TimeZoneName
@@ -45,7 +45,7 @@ class ChangeError:
     detail: str
 
 
-class RefusedChanges:
+class RefusedChanges(DomainError):
     """A refusal that lists each change it refuses (the problem's `errors`)."""
 
     errors: list[ChangeError]
