@@ -21,6 +21,8 @@ from domain.model.usage_price_list import UsagePriceList
 from projections.base import Projection, ViewSession
 from projections.jsonable import utc_text
 
+_IN_LIST = 500  # entity ids per read of their marks
+
 
 class UsageProjection(Projection):
     name = "usage"
@@ -64,6 +66,8 @@ class UsageProjection(Projection):
     indexes = (
         "CREATE INDEX IF NOT EXISTS {usage_intervals}_by_month"
         " ON {usage_intervals} (company_id, first_month)",
+        "CREATE INDEX IF NOT EXISTS {usage_marks}_by_entity"
+        " ON {usage_marks} (company_id, entity_id)",
     )
     handles = (
         UsageLedger.ChangesRecorded,
@@ -111,20 +115,29 @@ class UsageProjection(Projection):
                 (company, c.kind, c.entity_id, utc_text(c.at), c.action, c.change_id),
             )
             touched[(c.kind, c.entity_id)] = None
-        for kind, entity in touched:
-            marks = view.fetchall(
-                "SELECT at, action, change_id FROM {usage_marks}"
-                " WHERE company_id = ? AND kind = ? AND entity_id = ? ORDER BY at",
-                (company, kind, entity),
-            )
-            timeline = [
-                UsageChange(change_id=cid, kind=kind, entity_id=entity, action=action, at=_at(at))
-                for at, action, cid in marks
-            ]
+        # One read for every touched entity's marks (the batch's included), then writes only.
+        timelines: dict[tuple[str, str], list[UsageChange]] = {key: [] for key in touched}
+        entity_ids = sorted({entity for _, entity in touched})
+        for start in range(0, len(entity_ids), _IN_LIST):
+            chunk = entity_ids[start : start + _IN_LIST]
+            marks = ", ".join("?" for _ in chunk)
+            for kind, entity, at, action, cid in view.fetchall(
+                "SELECT kind, entity_id, at, action, change_id FROM {usage_marks}"  # noqa: S608 (placeholders only)
+                f" WHERE company_id = ? AND entity_id IN ({marks}) ORDER BY at",
+                (company, *chunk),
+            ):
+                if (kind, entity) in timelines:
+                    timelines[(kind, entity)].append(
+                        UsageChange(
+                            change_id=cid, kind=kind, entity_id=entity, action=action, at=_at(at)
+                        )
+                    )
+        for kind, entity in timelines:
             view.execute(
                 "DELETE FROM {usage_intervals} WHERE company_id = ? AND kind = ? AND entity_id = ?",
                 (company, kind, entity),
             )
+        for (kind, entity), timeline in timelines.items():
             for interval in intervals(timeline):
                 first, last = months_touched(interval, tz)
                 view.execute(
