@@ -253,6 +253,10 @@ def test_bad_input_is_problem_json_and_writes_nothing(
     problem = assert_problem(send(api, shop.service, body), 422)
     if field is not None:
         assert field in problem["detail"]
+    shape = "batch" if "changes" in body else "change"
+    other = "change" if shape == "batch" else "batch"
+    assert all(e["field"].startswith(f"body.{shape}") for e in problem.get("errors") or []), problem
+    assert f"body.{other}" not in problem["detail"]
     assert head(container) == before
 
 

@@ -18,7 +18,7 @@ from api.http.schemas.usage import (
     USAGE_PRICE_LIST,
     MonthUsageOut,
     UsageBatch,
-    UsageChange,
+    UsageChangesIn,
     UsageChangesOut,
     UsagePriceIn,
     UsagePriceListOut,
@@ -42,9 +42,7 @@ Month = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
         409: {"description": "A change contradicts the ledger (`errors`: each refused change)"},
     },
 )
-def record_changes(
-    body: UsageBatch | UsageChange, ctx: ContextDep, c: ContainerDep
-) -> JSONResponse:
+def record_changes(body: UsageChangesIn, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
     given = body.changes if isinstance(body, UsageBatch) else [body]
     changes = [
         checked_change(

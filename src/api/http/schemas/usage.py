@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
 from api.http.responses import Resource
 from api.http.schemas.common import Body, IsoInstant, MoneyOut, Strict, Versioned, money_out
@@ -48,6 +48,18 @@ class UsageBatch(Strict):
 
     company_id: UUID | None = CompanyField
     changes: list[UsageChangeIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+def _shape(value: Any) -> str:
+    return "batch" if isinstance(value, dict) and "changes" in value else "change"
+
+
+# A body with `changes` is a batch, any other a single change: each is validated as what it
+# is, so a refusal names only its own fields (not both alternatives').
+UsageChangesIn = Annotated[
+    Annotated[UsageBatch, Tag("batch")] | Annotated[UsageChange, Tag("change")],
+    Discriminator(_shape),
+]
 
 
 class UsageChangeResult(Body):
