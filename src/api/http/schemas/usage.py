@@ -37,7 +37,7 @@ class UsageChangeIn(Strict):
     at: IsoInstant = Field(description="When it happened, with its offset (RFC 3339)")
 
 
-class UsageChange(UsageChangeIn):
+class SingleUsageChange(UsageChangeIn):
     """One change on its own."""
 
     company_id: UUID | None = CompanyField
@@ -57,7 +57,7 @@ def _shape(value: Any) -> str:
 # A body with `changes` is a batch, any other a single change: each is validated as what it
 # is, so a refusal names only its own fields (not both alternatives').
 UsageChangesIn = Annotated[
-    Annotated[UsageBatch, Tag("batch")] | Annotated[UsageChange, Tag("change")],
+    Annotated[UsageBatch, Tag("batch")] | Annotated[SingleUsageChange, Tag("change")],
     Discriminator(_shape),
 ]
 
