@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import commands, projector, scheduler
+from benchmarks import commands, projector, scheduler, usage
 from benchmarks.common import STORE_CHOICES, BenchError, exit_cleanly_on_sigterm
 
 
@@ -56,6 +56,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="M",
         help="today's ticks advance only M devices, scaled by N/M (said in the report)",
     )
+    use = sub.add_parser("usage", help="usage ingestion in batches vs a raw batched insert")
+    use.add_argument("--changes", type=_positive, default=100_000, help="changes in all")
+    use.add_argument("--companies", type=_positive, default=100)
+    use.add_argument("--batch", type=_positive, default=1000, help="changes per request")
+    use.add_argument("--http-share", type=float, default=0.1, help="part also sent over HTTP")
+    use.add_argument("--store", choices=STORE_CHOICES, default="both")
     return top
 
 
@@ -80,6 +86,16 @@ def main(argv: list[str] | None = None) -> int:
                     due_percent=args.due_percent,
                     repeat=args.repeat,
                     baseline_sample=args.baseline_sample,
+                ),
+            )
+        elif args.benchmark == "usage":
+            usage.run(
+                args.store,
+                usage.Options(
+                    changes=args.changes,
+                    companies=args.companies,
+                    batch=args.batch,
+                    http_share=args.http_share,
                 ),
             )
         else:

@@ -7,6 +7,7 @@ Stripe object, an SMTP connection or a file, and makes no ids of its own.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -78,3 +79,18 @@ class PaymentEvent:
     payment_id: str | None  # the payment intent
     amount: Money | None
     occurred_at: datetime  # the provider's `created`: business time of the payment
+
+
+class IssuedMonths(Protocol):
+    """Which of a company's usage months (local 'YYYY-MM') an issued invoice already billed:
+    a usage change dated in one is refused (SPEC §5). The seam for the invoices (issue 13)."""
+
+    def issued(self, company_id: UUID, months: Collection[str]) -> set[str]: ...
+
+
+class NoIssuedInvoices:
+    """IssuedMonths until invoices exist: no month is issued, so it never refuses."""
+
+    def issued(self, company_id: UUID, months: Collection[str]) -> set[str]:
+        del company_id, months
+        return set()

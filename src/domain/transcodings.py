@@ -13,6 +13,7 @@ from domain.model.actor import Actor
 from domain.model.money import Money
 from domain.model.product import ProductKind
 from domain.model.subscription import ChargeLine, SeatLine
+from domain.model.usage import UsageChange
 
 
 class DateAsISO(Transcoding):
@@ -53,5 +54,6 @@ def register_lessor_transcodings(transcoder: JSONTranscoder) -> None:
         AsDict(Actor, "actor"),
         AsDict(SeatLine, "seat_line", lambda d: SeatLine(**{**d, "kind": ProductKind(d["kind"])})),
         AsDict(ChargeLine, "charge_line"),
+        AsDict(UsageChange, "usage_change"),
     ):
         transcoder.register(transcoding)

@@ -10,6 +10,7 @@ from projections.event_log import EventLog
 from projections.hardware_overview import HardwareOverview
 from projections.outbox import Outbox
 from projections.subscription_overview import SubscriptionOverview
+from projections.usage import UsageProjection
 
 
 def all_projections() -> list[Projection]:
@@ -21,4 +22,5 @@ def all_projections() -> list[Projection]:
         Outbox(),
         DueProjection(),
         Directory(),
+        UsageProjection(),
     ]

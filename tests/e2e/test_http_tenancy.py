@@ -142,6 +142,20 @@ ID_ROUTES: dict[tuple[str, str], IdRoute] = {
         body=lambda w: {"name": "Renamed by a customer"},
         expected=ALL_403,
     ),
+    # Usage takes no id in its path (a month, a kind; the company is a query parameter, in
+    # tests/e2e/test_http_usage.py): an id there is malformed for every role.
+    ("GET", "/v1/usage/months/{month}"): IdRoute(
+        foreign_id=None,
+        own_kind_id=lambda a: a.company_id,
+        body=lambda w: None,
+        expected={"admin": 422, "service": 422, "employee": 422},
+    ),
+    ("POST", "/v1/usage/prices/{kind}"): IdRoute(
+        foreign_id=None,
+        own_kind_id=lambda a: a.company_id,
+        body=lambda w: {"prices": {"SEK": "1.00"}},
+        expected={"admin": 422, "service": 422, "employee": 422},
+    ),
     # End of lease: every device route answers B's ids exactly like unknown ones.
     **{
         (method, "/v1/devices/{device_id}" + tail): IdRoute(

@@ -129,6 +129,10 @@ STORED_NAMES: dict[str, Call] = {
     "choose_default_licence": lambda app, c: app.subscriptions.choose_default_licence(
         c, SOME, SOME, SOME
     ),
+    "record_usage_changes": lambda app, c: app.usage.record_changes(c, SOME, []),
+    "set_usage_price": lambda app, c: app.usage.set_price(
+        c, "smart", prices={"SEK": 100}, description=None
+    ),
 }
 # Named, but answered as a repeat by its file's content instead of replayed by its key.
 NOT_REPLAYED = {"import_buyout_prices"}
@@ -179,7 +183,7 @@ def app() -> LessorApplication:
 
 def test_every_command_has_one_operation_name_and_they_are_the_stored_ones() -> None:
     assert set(operations()) == set(STORED_NAMES) | NOT_REPLAYED
-    assert len(STORED_NAMES) + len(NOT_REPLAYED) == 37
+    assert len(STORED_NAMES) + len(NOT_REPLAYED) == 39
 
 
 def test_a_second_command_under_a_name_in_use_is_refused_when_it_is_defined() -> None:

@@ -41,6 +41,9 @@ from domain.model.product import Product, ProductKind
 from domain.model.subscription import SeatLine, Subscription
 from domain.model.text import REFUSED_CATEGORIES
 from domain.model.unique_claim import UniqueClaim
+from domain.model.usage import checked_change
+from domain.model.usage_ledger import UsageLedger, ledger_id
+from domain.model.usage_price_list import PRICE_LIST_ID, UsagePriceList
 from domain.model.valuation import Curve
 from tests.apps import in_memory_app
 
@@ -477,7 +480,46 @@ def price_import_samples() -> Iterator[Any]:
     ).collect_events()
 
 
-SAMPLES = list(samples()) + list(price_import_samples())
+def usage_samples() -> Iterator[Any]:
+    """A usage ledger with a closed and an open interval (an entity id with a slash and a
+    non-ASCII letter), and the usage price list with a price and a new description."""
+    ledger = UsageLedger.open(company_id=ACME, cause=cause())
+    ledger.record(
+        [
+            checked_change(
+                change_id="c-1",
+                kind="superuser",
+                entity_id="anna/Å",
+                action="activated",
+                at=datetime(2026, 10, 3, 7, 0, tzinfo=UTC),
+            ),
+            checked_change(
+                change_id="c-2",
+                kind="superuser",
+                entity_id="anna/Å",
+                action="deactivated",
+                at=datetime(2026, 11, 1, 0, 10, 0, 250, tzinfo=UTC),
+            ),
+            checked_change(
+                change_id="c-3",
+                kind="smart",
+                entity_id="module-1",
+                action="activated",
+                at=datetime(2026, 10, 31, 23, 30, tzinfo=UTC),
+            ),
+        ],
+        time_zone="Europe/Stockholm",
+        issued_months=(),
+        cause=cause(),
+    )
+    yield from ledger.collect_events()
+    prices = UsagePriceList.open(cause=cause(OPERATOR))
+    prices.set_price("smart", prices={"SEK": 19900, "EUR": 1800}, description=None, cause=cause())
+    prices.set_price("smart", prices={}, description="Reporting – Smart (EU)", cause=cause())
+    yield from prices.collect_events()
+
+
+SAMPLES = list(samples()) + list(price_import_samples()) + list(usage_samples())
 
 
 def sample_id(event: Any) -> str:
@@ -641,6 +683,8 @@ def aggregates_worth_snapshotting() -> Iterator[Aggregate]:
         yield device
     yield live[natural_id("payment-event", "evt_1PaId")]
     yield next(a for a in live.values() if isinstance(a, PriceImportRecord))
+    yield live[ledger_id(ACME)]  # two entities, a closed and an open interval
+    yield live[PRICE_LIST_ID]
 
 
 def aggregate_state(aggregate: Aggregate) -> dict[str, Any]:

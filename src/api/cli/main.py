@@ -20,6 +20,7 @@ from api.cli.scheduler import scheduler_app
 from api.cli.serve import serve
 from api.cli.shared import UsageProblem
 from api.cli.tokens import tokens_app
+from api.cli.usage import usage_app
 from domain.model.errors import DomainError
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(email_app, name="email")
 app.add_typer(clock_app, name="clock")
+app.add_typer(usage_app, name="usage")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,6 +33,7 @@ from api.http.routes import (
     sandbox,
     stripe_webhooks,
     subscriptions,
+    usage,
     valuation,
 )
 from api.http.schemas.common import Body
@@ -186,6 +187,7 @@ def create_app(
         replacements.router,
         rentals.router,
         valuation.router,
+        usage.router,
         sandbox.router,
         stripe_webhooks.router,
     ):

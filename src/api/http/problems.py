@@ -112,7 +112,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(exc, VersionConflict) and (if_match := if_match_sent(request)):
             return _precondition_failed(request, exc, if_match)
         status, kind = _status_of(exc)
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = exc.extensions()
         if isinstance(exc, VersionConflict):
             extra["current_version"] = exc.current_version
         return problem(

@@ -28,12 +28,14 @@ from domain.application.rentals import Rentals
 from domain.application.replacements import Replacements
 from domain.application.subscriptions import Quote, Subscriptions
 from domain.application.tokens import TokenInfo, Tokens
+from domain.application.usage import Usage
 from domain.application.valuation import Valuation
 from domain.model.company import Company
 from domain.model.device import Device
 from domain.model.member import Member
 from domain.model.subscription import Subscription
-from domain.ports import IdSource, PaymentGateway
+from domain.model.usage_ledger import UsageLedger
+from domain.ports import IdSource, IssuedMonths, NoIssuedInvoices, PaymentGateway
 
 
 class LessorApplication(ApplicationCore):
@@ -45,6 +47,7 @@ class LessorApplication(ApplicationCore):
         Member: 50,
         Device: 50,
         Subscription: 50,
+        UsageLedger: 50,  # each event is a batch of up to 1,000 changes
     }
 
     def __init__(
@@ -53,6 +56,7 @@ class LessorApplication(ApplicationCore):
         *,
         ids: IdSource,
         payment_gateway: PaymentGateway,
+        issued_months: IssuedMonths | None = None,
     ) -> None:
         super().__init__(env=env)
         self.companies = Companies(self, ids)
@@ -68,6 +72,7 @@ class LessorApplication(ApplicationCore):
         )
         self.price_imports = PriceImports(self, self.companies)
         self.tokens = Tokens(self)
+        self.usage = Usage(self, self.companies, issued_months or NoIssuedInvoices())
 
 
 __all__ = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base of every refusal the domain can express."""
@@ -11,6 +13,10 @@ class DomainError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+    def extensions(self) -> dict[str, Any]:
+        """Members the problem+json adds beside its detail (e.g. one error per refused item)."""
+        return {}
 
 
 class InvalidValue(DomainError):
