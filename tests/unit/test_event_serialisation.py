@@ -32,6 +32,7 @@ from domain.model.end_of_lease import Choice, windows
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.idempotency import IdempotencyRecord
 from domain.model.ids import natural_id
+from domain.model.management_rights import ManagementRight
 from domain.model.member import Member
 from domain.model.money import CURRENCY_EXPONENTS, Money
 from domain.model.payment_record import PaymentEventRecord
@@ -130,6 +131,7 @@ def samples() -> Iterator[Any]:
         ["bob@acme.se"],
         cause=cause(SCHEDULER, correlation_id="digest-2021-W09"),
     )
+    company.grant_management_right(ManagementRight.MONTHLY_ONLY, cause=cause(OPERATOR))
     yield from company.collect_events()
 
     member = Member.register(

@@ -17,6 +17,8 @@ from domain.model.actor import DEVICE_MANAGERS, Caller, Role
 from domain.model.company import Company
 from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause
+from domain.model.management_rights import SubscriptionChange as Change
+from domain.model.management_rights import require_right
 from domain.model.member import Member
 from domain.model.money import Money
 from domain.model.pricing import QuoteLine, RenewalOption, SaleTerms, Term, quote
@@ -67,6 +69,7 @@ class Subscriptions:
     ) -> Outcome:
         company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(*SUBSCRIPTION_MANAGERS)
+        require_right(ctx.caller.role, company.rights, Change.CREATE)
         today = self._today(company, ctx.cause.at)
         bounds.backdated_start(terms["start_date"], today)
         seat_lines = [
@@ -96,7 +99,7 @@ class Subscriptions:
     def add_seats(
         self, ctx: CommandContext, subscription_id: UUID, product_id: UUID, seats: int
     ) -> Outcome:
-        subscription, company = self._managed(ctx, subscription_id)
+        subscription, company = self._managed(ctx, subscription_id, Change.ADD_SEATS)
         product = self.catalog.product(ctx.caller, product_id)
         subscription.add_seats(
             product_id,
@@ -111,7 +114,7 @@ class Subscriptions:
     def remove_seats(
         self, ctx: CommandContext, subscription_id: UUID, product_id: UUID, seats: int
     ) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.REMOVE_SEATS)
         subscription.remove_seats(product_id, seats, cause=ctx.cause)
         return self.core.commit(ctx, subscription, created=False)
 
@@ -119,7 +122,7 @@ class Subscriptions:
     def change_po_reference(
         self, ctx: CommandContext, subscription_id: UUID, po_reference: str | None
     ) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.CHANGE_PO_REFERENCE)
         subscription.change_po_reference(po_reference, cause=ctx.cause)
         return self.core.commit(ctx, subscription, created=False)
 
@@ -127,13 +130,13 @@ class Subscriptions:
     def change_renewal_option(
         self, ctx: CommandContext, subscription_id: UUID, option: RenewalOption
     ) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.CHANGE_RENEWAL)
         subscription.change_renewal_option(option, cause=ctx.cause)
         return self.core.commit(ctx, subscription, created=False)
 
     @command("cancel_subscription")
     def cancel(self, ctx: CommandContext, subscription_id: UUID) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.CANCEL)
         subscription.cancel_at_end(cause=ctx.cause)
         return self.core.commit(ctx, subscription, created=False)
 
@@ -141,7 +144,7 @@ class Subscriptions:
     def assign_licence(
         self, ctx: CommandContext, subscription_id: UUID, member_id: UUID, product_id: UUID
     ) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.LICENCES)
         member = self._member_of(subscription, member_id)
         changed = self._assign(subscription, member, product_id, ctx.cause)
         return self.core.commit(ctx, subscription, *changed, created=False)
@@ -150,7 +153,7 @@ class Subscriptions:
     def unassign_licence(
         self, ctx: CommandContext, subscription_id: UUID, member_id: UUID, product_id: UUID
     ) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.LICENCES)
         member = self._member_of(subscription, member_id)
         subscription.unassign_licence(member.id, product_id, cause=ctx.cause)
         released = []
@@ -263,7 +266,10 @@ class Subscriptions:
                 released.append(claim)
         return released
 
-    def _managed(self, ctx: CommandContext, subscription_id: UUID) -> tuple[Subscription, Company]:
+    def _managed(
+        self, ctx: CommandContext, subscription_id: UUID, change: Change
+    ) -> tuple[Subscription, Company]:
+        """The subscription, caught up to today, once the caller may make `change` to it."""
         subscription = self.get(ctx.caller, subscription_id)
         ctx.caller.require(*SUBSCRIPTION_MANAGERS)
         self.core.check_version(ctx, subscription)
@@ -274,6 +280,7 @@ class Subscriptions:
         subscription.advance(
             self._today(company, ctx.cause.at), self._list_prices(subscription), catch_up
         )
+        require_right(ctx.caller.role, company.rights, change, subscription.term)
         return subscription, company
 
     def _member_of(self, subscription: Subscription, member_id: UUID) -> Member:

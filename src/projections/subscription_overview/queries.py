@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.model.actor import Caller
+from domain.model.management_rights import DEFAULT_RIGHT
 from projections.jsonable import money_json
 from projections.reading import MANAGERS, Page, Views, Where, fetch_page
 
@@ -35,8 +36,8 @@ def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> 
             tx,
             "SELECT subscription_id, company_id, created_position, status, term, start_date,"
             " term_start, term_end, charged_through, renewal_option, cancel_at_term_end,"
-            " po_reference, separate_invoice, version"
-            " FROM subscriptions",
+            " po_reference, separate_invoice, version, management_right"
+            " FROM subscriptions LEFT JOIN company_rights USING (company_id)",
             where,
             "created_position",
             f.limit,
@@ -79,6 +80,7 @@ def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> 
             "po_reference": r[11],
             "separate_invoice": bool(r[12]),
             "version": r[13],
+            "management_right": r[14] or DEFAULT_RIGHT.value,
             "lines": lines[r[0]],
         }
         for r in rows
