@@ -38,6 +38,7 @@ OPERATION_IDS = [
     "subscriptions_get",
     "subscriptions_history",
     "subscriptions_add_seats",
+    "subscriptions_quote_seats",
     "subscriptions_remove_seats",
     "subscriptions_change_po_reference",
     "subscriptions_change_renewal_option",
@@ -66,6 +67,8 @@ OPERATION_IDS = [
     "end_of_lease_automatic_valuation",
     "end_of_lease_save_curve",
     "end_of_lease_clear_curve",
+    "terms_publish",
+    "terms_get",
     "sandbox_show_clock",
     "sandbox_move_clock",
     "webhooks_stripe",
@@ -73,7 +76,11 @@ OPERATION_IDS = [
 ]
 
 # POSTs that record no event, so have no answer to replay.
-NOT_RECORDED = {"/v1/subscriptions/quote", "/v1/sandbox/clock"}
+NOT_RECORDED = {
+    "/v1/subscriptions/quote",
+    "/v1/subscriptions/{subscription_id}/seats/quote",
+    "/v1/sandbox/clock",
+}
 
 
 def operations(api: TestClient) -> list[tuple[str, str, dict[str, Any]]]:

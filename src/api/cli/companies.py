@@ -7,9 +7,7 @@ from uuid import UUID
 
 import typer
 
-from api.cli.shared import CLI_ACTOR, cli_cause, opened, out
-from domain.application import CommandContext
-from domain.model.actor import Caller
+from api.cli.shared import opened, operator_context, out
 from domain.model.management_rights import ManagementRight
 
 companies_app = typer.Typer(help="Companies (tenants).", no_args_is_help=True)
@@ -24,9 +22,7 @@ def companies_set_rights(
 ) -> None:
     """Set what the company's admins may change in their subscriptions themselves."""
     with opened() as container:
-        ctx = CommandContext(
-            caller=Caller(actor=CLI_ACTOR, company_id=None), cause=cli_cause(container)
-        )
+        ctx = operator_context(container)
         outcome = container.app.companies.change(ctx, company, management_right=right)
     out.print(
         f"company {company}: management right {right.value} (version {outcome.subject.version})",

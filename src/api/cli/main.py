@@ -20,6 +20,7 @@ from api.cli.projections import projections_app
 from api.cli.scheduler import scheduler_app
 from api.cli.serve import serve
 from api.cli.shared import UsageProblem
+from api.cli.terms import terms_app
 from api.cli.tokens import tokens_app
 from domain.model.errors import DomainError
 
@@ -37,6 +38,7 @@ app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(email_app, name="email")
 app.add_typer(clock_app, name="clock")
 app.add_typer(companies_app, name="companies")
+app.add_typer(terms_app, name="terms")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,6 +33,7 @@ from api.http.routes import (
     sandbox,
     stripe_webhooks,
     subscriptions,
+    terms,
     valuation,
 )
 from api.http.schemas.common import Body
@@ -180,6 +181,7 @@ def create_app(
         event_log.router,
         catalog.router,
         subscriptions.router,
+        terms.router,
         default_licence.router,
         charges.router,
         end_of_lease.router,

@@ -24,6 +24,7 @@ from domain.application.devices import Devices
 from domain.application.end_of_lease import DeviceOptions, EndOfLease
 from domain.application.members import Members
 from domain.application.price_imports import PriceImports
+from domain.application.provider_terms import Terms
 from domain.application.rentals import Rentals
 from domain.application.replacements import Replacements
 from domain.application.subscriptions import Quote, Subscriptions
@@ -57,7 +58,8 @@ class LessorApplication(ApplicationCore):
         super().__init__(env=env)
         self.companies = Companies(self, ids)
         self.catalog = Catalog(self, ids)
-        self.subscriptions = Subscriptions(self, ids, self.companies, self.catalog)
+        self.terms = Terms(self)
+        self.subscriptions = Subscriptions(self, ids, self.companies, self.catalog, self.terms)
         self.members = Members(self, ids, self.companies, default_licence=self.subscriptions)
         self.devices = Devices(self, ids, self.companies)
         self.valuation = Valuation(self, self.companies, self.devices)

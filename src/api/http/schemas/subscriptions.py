@@ -26,7 +26,21 @@ class QuoteRequest(Strict):
     term: Term
 
 
-class SubscriptionCreate(Strict):
+CONFIRMATION = (
+    "Optional, with accept_terms (ADR 0032): the quote this purchase confirms. A stale quote"
+    " (price or terms changed, or expired) is refused with 409 stale-quote and the new quote."
+    " Without it (integrations, service accounts) the purchase is priced at today's list"
+    " price and records no confirmation."
+)
+ACCEPT_TERMS = "The provider's terms version accepted (GET /v1/terms); only with quote_id"
+
+
+class Confirmed(Strict):
+    quote_id: str | None = Field(default=None, max_length=64, description=CONFIRMATION)
+    accept_terms: str | None = Field(default=None, max_length=40, description=ACCEPT_TERMS)
+
+
+class SubscriptionCreate(Confirmed):
     company_id: UUID | None = Field(default=None, description="Defaults to the caller's company")
     lines: list[ProductSeats] = Field(min_length=1, max_length=50)
     start_date: IsoDate = Field(description="In the past (devices already installed) or future")
@@ -37,6 +51,15 @@ class SubscriptionCreate(Strict):
 
 
 class SeatsChange(Versioned):
+    product_id: UUID
+    seats: StrictInt = Field(ge=1, le=100_000)
+
+
+class SeatsAdd(SeatsChange, Confirmed):
+    pass
+
+
+class SeatsQuoteRequest(Strict):
     product_id: UUID
     seats: StrictInt = Field(ge=1, le=100_000)
 
@@ -100,6 +123,9 @@ class QuoteOut(Body):
     discount: str = Field(description="a decimal string, e.g. 0.10")
     lines: list[QuoteLineOut]
     total: MoneyOut
+    quote_id: str | None = Field(description="Name it (with accept_terms) to confirm the quote")
+    expires_at: str | None = Field(description="When the quote id stops being accepted (UTC)")
+    terms_version: str | None = Field(description="The provider's terms to accept (or none)")
 
 
 def subscription_out(subscription: Subscription) -> dict[str, Any]:
@@ -152,4 +178,7 @@ def quote_out(quote: Quote) -> dict[str, Any]:
             for line in quote.lines
         ],
         "total": money_out(quote.total),
+        "quote_id": quote.quote_id,
+        "expires_at": quote.expires_at.isoformat() if quote.expires_at else None,
+        "terms_version": quote.terms_version,
     }
