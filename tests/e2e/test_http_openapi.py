@@ -16,6 +16,8 @@ OPERATION_IDS = [
     "companies_list",
     "companies_get",
     "companies_change",
+    "members_export_members",
+    "members_import_members",
     "members_register",
     "members_list",
     "members_get",
@@ -80,6 +82,7 @@ NOT_RECORDED = {
     "/v1/subscriptions/quote",
     "/v1/subscriptions/{subscription_id}/seats/quote",
     "/v1/sandbox/clock",
+    "/v1/members/import",  # recognised by its content, like the price import
 }
 
 

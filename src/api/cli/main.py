@@ -16,6 +16,7 @@ from api.cli.companies import companies_app
 from api.cli.db import db_app
 from api.cli.demo import demo_app
 from api.cli.email import email_app
+from api.cli.members import members_app
 from api.cli.projections import projections_app
 from api.cli.scheduler import scheduler_app
 from api.cli.serve import serve
@@ -39,6 +40,7 @@ app.add_typer(email_app, name="email")
 app.add_typer(clock_app, name="clock")
 app.add_typer(companies_app, name="companies")
 app.add_typer(terms_app, name="terms")
+app.add_typer(members_app, name="members")
 
 
 def main(argv: list[str] | None = None) -> None:

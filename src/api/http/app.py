@@ -26,6 +26,7 @@ from api.http.routes import (
     devices,
     end_of_lease,
     event_log,
+    member_imports,
     members,
     price_imports,
     rentals,
@@ -175,6 +176,7 @@ def create_app(
     install_problem_handlers(app)
     for router in (
         companies.router,
+        member_imports.router,  # before members: literal paths, never a member id
         members.router,
         price_imports.router,  # before devices: a literal path, never a device id
         devices.router,

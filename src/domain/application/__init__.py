@@ -22,6 +22,7 @@ from domain.application.core import (
 )
 from domain.application.devices import Devices
 from domain.application.end_of_lease import DeviceOptions, EndOfLease
+from domain.application.member_imports import MemberImports
 from domain.application.members import Members
 from domain.application.price_imports import PriceImports
 from domain.application.provider_terms import Terms
@@ -61,6 +62,9 @@ class LessorApplication(ApplicationCore):
         self.terms = Terms(self)
         self.subscriptions = Subscriptions(self, ids, self.companies, self.catalog, self.terms)
         self.members = Members(self, ids, self.companies, default_licence=self.subscriptions)
+        self.member_imports = MemberImports(
+            self, ids, self.companies, self.catalog, self.members, self.subscriptions
+        )
         self.devices = Devices(self, ids, self.companies)
         self.valuation = Valuation(self, self.companies, self.devices)
         self.replacements = Replacements(self, ids, self.devices, self.members)

@@ -33,6 +33,7 @@ from domain.model.purchase_quote import (
 )
 from domain.model.subscription import SeatLine, Subscription
 from domain.model.time import local_date
+from domain.model.unique_claim import UniqueClaim
 from domain.ports import IdSource
 
 # Subscription commands are open to the same roles as device commands (SPEC §1).
@@ -75,7 +76,7 @@ class Subscriptions:
         self, caller: Caller, subscription_id: UUID, product_id: UUID, seats: int, at: datetime
     ) -> Quote:
         """What adding `seats` costs today (pro rata), with the quote id to confirm it."""
-        subscription, company = self._caught_up(caller, subscription_id, at)
+        subscription, company = self.caught_up(caller, subscription_id, at)
         product = self.catalog.product(caller, product_id)
         quoted, offer = self._seats_offer(subscription, company, product, seats, at)
         return self._offered(quoted, offer, at)
@@ -190,7 +191,7 @@ class Subscriptions:
     ) -> Outcome:
         subscription, _ = self._managed(ctx, subscription_id, Change.LICENCES)
         member = self._member_of(subscription, member_id)
-        changed = self._assign(subscription, member, product_id, ctx.cause)
+        changed = self.assign_member(subscription, member, product_id, ctx.cause)
         return self.core.commit(ctx, subscription, *changed, created=False)
 
     @command("unassign_licence")
@@ -199,13 +200,7 @@ class Subscriptions:
     ) -> Outcome:
         subscription, _ = self._managed(ctx, subscription_id, Change.LICENCES)
         member = self._member_of(subscription, member_id)
-        subscription.unassign_licence(member.id, product_id, cause=ctx.cause)
-        released = []
-        if subscription.line(product_id).kind == ProductKind.PLAN:
-            claim = self.core.held_claim("member-plan", subscription.company_id, str(member.id))
-            if claim is not None:
-                claim.release(cause=ctx.cause)
-                released.append(claim)
+        released = self.unassign_member(subscription, member.id, product_id, ctx.cause)
         return self.core.commit(ctx, subscription, *released, created=False)
 
     @command("choose_default_licence")
@@ -265,14 +260,14 @@ class Subscriptions:
                 return []
             return [
                 subscription,
-                *self._assign(subscription, member, company.default_product_id, cause),
+                *self.assign_member(subscription, member, company.default_product_id, cause),
             ]
         except (NotFound, RuleViolation):
             return []  # no licence by default is not a reason to refuse the member
 
     # ------------------------------------------------------------------ helpers
 
-    def _assign(
+    def assign_member(
         self, subscription: Subscription, member: Member, product_id: UUID, cause: Cause
     ) -> list[Aggregate]:
         subscription.assign_licence(member.id, product_id, cause=cause)
@@ -286,6 +281,19 @@ class Subscriptions:
             raise RuleViolation(
                 "The member already holds a plan licence; unassign it first."
             ) from None
+        return [claim]
+
+    def unassign_member(
+        self, subscription: Subscription, member_id: UUID, product_id: UUID, cause: Cause
+    ) -> list[UniqueClaim]:
+        """Unassign, releasing the member's plan claim with a plan; returns the claim."""
+        subscription.unassign_licence(member_id, product_id, cause=cause)
+        if subscription.line(product_id).kind != ProductKind.PLAN:
+            return []
+        claim = self.core.held_claim("member-plan", subscription.company_id, str(member_id))
+        if claim is None:
+            return []
+        claim.release(cause=cause)
         return [claim]
 
     def _plan_holders(self, subscription: Subscription) -> list[str]:
@@ -314,13 +322,13 @@ class Subscriptions:
         self, ctx: CommandContext, subscription_id: UUID, change: Change
     ) -> tuple[Subscription, Company]:
         """The subscription, caught up to today, once the caller may make `change` to it."""
-        subscription, company = self._caught_up(
+        subscription, company = self.caught_up(
             ctx.caller, subscription_id, ctx.cause.at, ctx.cause.correlation_id, ctx
         )
         require_right(ctx.caller.role, company.rights, change, subscription.term)
         return subscription, company
 
-    def _caught_up(
+    def caught_up(
         self,
         caller: Caller,
         subscription_id: UUID,

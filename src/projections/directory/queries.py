@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from domain.model.actor import Caller, Role
-from projections.reading import MAX_PAGE, Page, Views, Where
+from projections.reading import MAX_PAGE, Page, Views, Where, every_item
 
 MEMBER_READERS = (Role.OPERATOR, Role.ADMIN)
 
@@ -83,3 +83,13 @@ def query_members(views: Views, caller: Caller, f: MemberFilter) -> Page:
         for r in rows[:limit]
     ]
     return Page(items=items, next_cursor=rows[limit - 1][2] if len(rows) > limit else None)
+
+
+def company_member_ids(views: Views, caller: Caller, company_id: UUID) -> list[UUID]:
+    """Every member of a company, in registration order (a member file's export)."""
+    items = every_item(
+        lambda after: query_members(
+            views, caller, MemberFilter(company_id=company_id, after=after, limit=MAX_PAGE)
+        )
+    )
+    return [UUID(i["member_id"]) for i in items]

@@ -11,7 +11,8 @@ from uuid import UUID
 from domain.model.actor import Caller
 from domain.model.management_rights import DEFAULT_RIGHT
 from projections.jsonable import money_json
-from projections.reading import MANAGERS, Page, Views, Where, fetch_page
+from projections.reading import MANAGERS, MAX_PAGE, Page, Views, Where, every_item, fetch_page
+from projections.subscription_overview.projection import ENDED_STATUSES as ENDED
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +87,13 @@ def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> 
         for r in rows
     ]
     return Page(items=items, next_cursor=rows[-1][2] if more else None)
+
+
+def company_subscription_ids(views: Views, caller: Caller, company_id: UUID) -> list[UUID]:
+    """A company's subscriptions not ended, oldest first (the licences a member file takes)."""
+    items = every_item(
+        lambda after: query_subscriptions(
+            views, caller, SubscriptionFilter(company_id=company_id, after=after, limit=MAX_PAGE)
+        )
+    )
+    return [UUID(i["subscription_id"]) for i in items if i["status"] not in ENDED]

@@ -35,7 +35,7 @@ router = APIRouter(
 )
 
 # Bodies that are not the file itself: a form upload or JSON would parse as nonsense rows.
-_NOT_A_CSV_BODY = ("multipart/", "application/json", "application/x-www-form-urlencoded")
+NOT_A_CSV_BODY = ("multipart/", "application/json", "application/x-www-form-urlencoded")
 
 
 async def csv_body(request: Request) -> bytes:
@@ -65,7 +65,7 @@ def import_buyout_prices(
     if target is None:
         raise InvalidValue("company_id is required for operators.")
     content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith(_NOT_A_CSV_BODY):
+    if content_type.startswith(NOT_A_CSV_BODY):
         raise InvalidValue(
             "Send the CSV file itself as the request body, with Content-Type: text/csv."
         )
@@ -79,7 +79,7 @@ def import_buyout_prices(
             rejected.detail,
             type_="invalid-value",
             instance=request.url.path,
-            errors=[_error_out(e) for e in rejected.errors],
+            errors=[error_out(e) for e in rejected.errors],
         )
     return JSONResponse(_result_out(result), headers={POSITION_HEADER: str(result.position)})
 
@@ -100,7 +100,7 @@ def _result_out(result: ImportResult) -> dict[str, Any]:
             **{change.value: result.count(change) for change in Change},
         },
         "rows": [_row_out(outcome) for outcome in result.rows],
-        "errors": [_error_out(e) for e in result.errors],
+        "errors": [error_out(e) for e in result.errors],
     }
 
 
@@ -118,5 +118,5 @@ def _row_out(outcome: RowOutcome) -> dict[str, Any]:
     }
 
 
-def _error_out(error: RowError) -> dict[str, Any]:
+def error_out(error: RowError) -> dict[str, Any]:
     return {"line": error.line, "field": error.field, "message": error.message}

@@ -17,6 +17,7 @@ class TermsPublish(Strict):
 
 
 class TermsOut(Body):
+    id: str = Field(description="The provider's terms (one for the provider)")
     version: str = Field(description="The version a purchase confirmation accepts")
     summary: str
     published_at: str
@@ -25,6 +26,7 @@ class TermsOut(Body):
 
 def terms_out(terms: ProviderTerms) -> dict[str, Any]:
     return {
+        "id": str(terms.id),
         "version": terms.current,
         "summary": terms.summary,
         "published_at": terms.published_at.isoformat(),
