@@ -159,7 +159,7 @@ class MemberImports:
             member = self.members.get(caller, member_id)
             held = [p for s in subscriptions for p in s.products_held_by(member.id)]
             plans = [code_of[p] for p in held if kind_of.get(p) == ProductKind.PLAN]
-            options = sorted(code_of[p] for p in held if kind_of.get(p) == ProductKind.OPTION)
+            options = sorted(code_of[p] for p in held if kind_of.get(p) != ProductKind.PLAN)
             day = member.last_employment_day
             rows.append(
                 ExportRow(

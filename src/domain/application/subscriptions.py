@@ -19,7 +19,7 @@ from domain.model.company import Company
 from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause
 from domain.model.management_rights import SubscriptionChange as Change
-from domain.model.management_rights import require_right
+from domain.model.management_rights import require_grantable, require_right
 from domain.model.member import Member
 from domain.model.money import Money
 from domain.model.pricing import QuoteLine, RenewalOption, SaleTerms, Term, quote
@@ -95,6 +95,9 @@ class Subscriptions:
         company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(*SUBSCRIPTION_MANAGERS)
         require_right(ctx.caller.role, company.rights, Change.CREATE)
+        require_grantable(
+            ctx.caller.role, [p.kind for p, _ in self._products_of(ctx.caller, lines)]
+        )
         confirmation = Confirmation.of(quote_id, accept_terms)
         if confirmation is not None:
             quoted, offer = self._create_offer(ctx.caller, company, lines, terms["term"])
@@ -112,6 +115,7 @@ class Subscriptions:
             )
             for product, seats in self._products_of(ctx.caller, lines)
         ]
+        require_grantable(ctx.caller.role, [line.kind for line in seat_lines])
         subscription = Subscription.create(
             subscription_id=self.ids.new_id(),
             company_id=company_id,
@@ -139,6 +143,7 @@ class Subscriptions:
     ) -> Outcome:
         subscription, company = self._managed(ctx, subscription_id, Change.ADD_SEATS)
         product = self.catalog.product(ctx.caller, product_id)
+        require_grantable(ctx.caller.role, [product.kind])
         confirmation = Confirmation.of(quote_id, accept_terms)
         if confirmation is not None:
             quoted, offer = self._seats_offer(subscription, company, product, seats, ctx.cause.at)

@@ -7,11 +7,13 @@ it renews; assigning the seats already bought to members is not limited by them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from domain.model.actor import Role
 from domain.model.errors import InvalidValue, NotAllowed
 from domain.model.pricing import Term
+from domain.model.product import ProductKind
 
 
 class ManagementRight(StrEnum):
@@ -89,3 +91,10 @@ def require_right(
         f"The company's subscription management right is '{right.value}': to {what} it needs"
         f" {needed}. Ask your provider, or have an operator do it."
     )
+
+
+def require_grantable(role: Role, kinds: Iterable[ProductKind]) -> None:
+    """Custom products are free and granted by the provider: only an operator (or the
+    system) puts them on a subscription."""
+    if role not in (Role.OPERATOR, Role.SYSTEM) and ProductKind.CUSTOM in set(kinds):
+        raise NotAllowed("Custom products are granted by the provider: ask an operator.")

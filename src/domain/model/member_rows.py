@@ -7,7 +7,7 @@
   most once per file. Required. ``name`` and ``role`` (admin or employee) are required: a
   new member is registered with them; an existing one must match (they are not changed).
 - ``plan``: the catalog code of the plan product the member holds, blank for none.
-- ``options``: option product codes separated by ';', blank for none.
+- ``options``: codes of other products (options, applications, custom) separated by ';'.
 - ``last_employment_day``: YYYY-MM-DD, blank for none.
 
 The file says what each member holds: licences not named are unassigned. Validation never
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, TypeVar
@@ -52,6 +53,7 @@ MAX_MEMBER_ROWS: Final = 500  # one request writes at most this many members' ch
 MAX_OPTIONS: Final = 10
 MAX_NAME_CHARS: Final = 200
 T = TypeVar("T")
+NOT_PLANS: Final[frozenset[ProductKind]] = frozenset(ProductKind) - {ProductKind.PLAN}
 _ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -156,8 +158,8 @@ def _row(
     email = parsed(EMAIL, normalise_email)
     name = parsed(NAME, _name)
     role = parsed(ROLE, _role)
-    plan = parsed(PLAN, lambda text: _codes(text, products, ProductKind.PLAN, 1))
-    options = parsed(OPTIONS, lambda text: _codes(text, products, ProductKind.OPTION, MAX_OPTIONS))
+    plan = parsed(PLAN, lambda text: _codes(text, products, {ProductKind.PLAN}, 1))
+    options = parsed(OPTIONS, lambda text: _codes(text, products, NOT_PLANS, MAX_OPTIONS))
     last_day = parsed(LAST_DAY, _day)
     if email is None or name is None or role is None or plan is None or options is None:
         return None
@@ -178,14 +180,15 @@ def _role(text: str) -> Role:
 
 
 def _codes(
-    text: str, products: Mapping[str, ProductKind], kind: ProductKind, most: int
+    text: str, products: Mapping[str, ProductKind], kinds: AbstractSet[ProductKind], most: int
 ) -> tuple[str, ...]:
+    what = " or ".join(sorted(k.value for k in kinds))
     codes = [c.strip() for c in text.split(";") if c.strip()] if text else []
     if len(codes) > most or len(set(codes)) != len(codes):
-        raise InvalidValue(f"name at most {most} different {kind.value} code(s), separated by ';'")
+        raise InvalidValue(f"name at most {most} different {what} code(s), separated by ';'")
     for code in codes:
-        if products.get(code) != kind:
-            raise InvalidValue(f"'{code}' is not a {kind.value} product of the catalog")
+        if products.get(code) not in kinds:
+            raise InvalidValue(f"'{code}' is not a {what} product of the catalog")
     return tuple(codes)
 
 
