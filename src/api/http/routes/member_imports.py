@@ -6,7 +6,9 @@
 
 A dry run (the default) answers what each row would do and every error; an apply with any
 error is 422 listing every error and writes nothing; a file that changes nothing (the same
-file again) answers 200 with "applied": false.
+file again) answers 200 with "applied": false. The seats come from the company's
+subscriptions as the subscription overview lists them: after buying one, pass the
+purchase's Lessor-Position as min_position so that the file sees it.
 """
 
 from __future__ import annotations
