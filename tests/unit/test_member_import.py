@@ -7,6 +7,8 @@ from __future__ import annotations
 from uuid import UUID
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.member_csv import read_member_csv, write_member_csv
 from domain.application import LessorApplication
@@ -208,3 +210,61 @@ def test_only_admins_and_operators_provision_members(
 
 
 OPERATOR_AT = ctx(OPERATOR).cause.at
+
+
+EMAILS = ("ann@acme.example", "bob@acme.example", "p@acme.example", "q@acme.example")
+NAMES = {"ann@acme.example": "Ann", "bob@acme.example": "Bob"}
+
+
+@st.composite
+def member_files(draw: st.DrawFn) -> str:
+    """Files over four members, any plan (or none) and any options of the catalog."""
+    emails = draw(st.lists(st.sampled_from(EMAILS), min_size=1, max_size=4, unique=True))
+    rows = []
+    for email in emails:
+        plan = draw(st.sampled_from(["", "WP", "WP-PRO"]))
+        options = draw(st.sampled_from(["", "BK"]))
+        rows.append(f"{email},{NAMES.get(email, 'New')},employee,{plan},{options},\n")
+    return HEADER + "".join(rows)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(files=st.lists(member_files(), min_size=1, max_size=4))
+def test_any_sequence_of_files_keeps_seats_and_plans_within_the_rules_and_repeats_are_no_ops(
+    files: list[str],
+) -> None:
+    app = in_memory_app()
+    acme = a_tenant(app, "Acme AB")
+    add = app.catalog.add_product
+    plan = add(ctx(OPERATOR), code="WP", name="Workplace", kind="plan", prices={"SEK": 1})
+    premium = add(ctx(OPERATOR), code="WP-PRO", name="Premium", kind="plan", prices={"SEK": 2})
+    backup = add(ctx(OPERATOR), code="BK", name="Backup", kind="option", prices={"SEK": 3})
+    subs = [
+        subscribe(app, OPERATOR, acme.company_id, [(plan.subject_id, 2), (backup.subject_id, 1)]),
+        subscribe(app, OPERATOR, acme.company_id, [(premium.subject_id, 1), (plan.subject_id, 1)]),
+    ]
+    for text in files:
+        before = head(app)
+        checked = run(app, acme, subs, text, dry_run=True)
+        assert head(app) == before  # a dry run writes nothing
+        if checked.errors:
+            with pytest.raises(MemberImportRejected):
+                run(app, acme, subs, text)
+            assert head(app) == before  # all or nothing
+            continue
+        run(app, acme, subs, text)
+        reached = head(app)
+        assert not run(app, acme, subs, text).applied
+        assert head(app) == reached  # the same file again: a no-op
+        plans: dict[str, int] = {}
+        for sub in subs:
+            subscription: Subscription = app.repository.get(sub)
+            for product_id, members in subscription.holders.items():
+                line = subscription.line(UUID(product_id))
+                assert len(members) <= line.seats
+                if line.kind == "plan":
+                    for member in members:
+                        plans[member] = plans.get(member, 0) + 1
+        assert all(count <= 1 for count in plans.values())  # one plan per member
