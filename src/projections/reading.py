@@ -8,7 +8,7 @@ placeholders), the driver and dialect stay in `adapters/sql.py`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -54,6 +54,17 @@ class Page:
     def to_json(self) -> dict[str, Any]:
         """The body of every list endpoint: the items and the cursor of the next page."""
         return {"items": self.items, "next_cursor": self.next_cursor}
+
+
+def every_item(page_after: Callable[[int | None], Page]) -> Iterator[dict[str, Any]]:
+    """Every item of a paged query, following its cursor from the start."""
+    after: int | None = None
+    while True:
+        page = page_after(after)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        after = page.next_cursor
 
 
 @dataclass(slots=True)

@@ -652,6 +652,48 @@ MATRIX: list[Cell] = [
         lambda w, r: {"prices": {"SEK": "199.00"}},
         {"operator": 200, "admin": 403, "service": 403, "employee": 403},
     ),
+    Cell(
+        "quote added seats",
+        "POST",
+        "/v1/subscriptions/{subscription_id}/seats/quote",
+        lambda w: _sub(w, "/seats/quote"),
+        lambda w, r: {"product_id": w.plan, "seats": 1},
+        MANAGERS_ONLY,
+        writes=False,
+    ),
+    Cell(
+        "read the provider's terms (none published)",
+        "GET",
+        "/v1/terms",
+        lambda w: "/v1/terms",
+        lambda w, r: None,
+        ALL_404,
+    ),
+    Cell(
+        "publish the provider's terms",
+        "POST",
+        "/v1/terms",
+        lambda w: "/v1/terms",
+        lambda w, r: {"version": f"2026-12-{r}"},
+        {"operator": 201, "admin": 403, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "export members as CSV",
+        "GET",
+        "/v1/members.csv",
+        lambda w: f"/v1/members.csv?company_id={w.a.company_id}",
+        lambda w, r: None,
+        ADMINS_200,
+    ),
+    Cell(
+        "dry-run a member file",
+        "POST",
+        "/v1/members/import",
+        lambda w: f"/v1/members/import?company_id={w.a.company_id}",
+        lambda w, r: None,
+        ADMINS_200,
+        writes=False,
+    ),
     # This container runs in production mode: the sandbox clock does not exist for anyone
     # (tests/e2e/test_sandbox_clock.py has the sandbox's own roles).
     Cell(

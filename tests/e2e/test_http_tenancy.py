@@ -106,6 +106,9 @@ ID_ROUTES: dict[tuple[str, str], IdRoute] = {
     ("POST", "/v1/subscriptions/{subscription_id}/seats"): _subscription_route(
         lambda w: {"product_id": w.option, "seats": 1}
     ),
+    ("POST", "/v1/subscriptions/{subscription_id}/seats/quote"): _subscription_route(
+        lambda w: {"product_id": w.option, "seats": 1}
+    ),
     ("POST", "/v1/subscriptions/{subscription_id}/seat-removals"): _subscription_route(
         lambda w: {"product_id": w.option, "seats": 1}
     ),

@@ -22,7 +22,13 @@ from api.bootstrap import Container
 from domain.model.actor import Actor, Caller, Role
 from domain.model.errors import DomainError, NotAllowed, NotFound
 from projections.charges import ChargeFilter, query_charges
-from projections.directory import CompanyFilter, MemberFilter, query_companies, query_members
+from projections.directory import (
+    CompanyFilter,
+    MemberFilter,
+    company_member_ids,
+    query_companies,
+    query_members,
+)
 from projections.event_log import (
     EventLogFilter,
     query_device_events,
@@ -31,7 +37,11 @@ from projections.event_log import (
 )
 from projections.hardware_overview import HardwareFilter, query_hardware
 from projections.reading import Page, Views
-from projections.subscription_overview import SubscriptionFilter, query_subscriptions
+from projections.subscription_overview import (
+    SubscriptionFilter,
+    company_subscription_ids,
+    query_subscriptions,
+)
 from tests.e2e._http import Tenant, World
 
 # A list query of one read model: (views, caller, the filter's fields) → a page after `after`.
@@ -75,6 +85,18 @@ ONE: dict[str, tuple[OneQuery, Callable[[Tenant], str]]] = {
     "query_subscription_history": (
         lambda v, c, i: query_subscription_history(v, c, i, limit=500),
         lambda t: t.subscription,
+    ),
+}
+
+# Every id of one company's rows (a member file's export and import), the list query they
+# follow, and the id field of its items.
+IdsQuery = Callable[[Views, Caller, UUID], list[UUID]]
+COMPANY_IDS: dict[str, tuple[IdsQuery, str, str]] = {
+    "company_member_ids": (company_member_ids, "query_members", "member_id"),
+    "company_subscription_ids": (
+        company_subscription_ids,
+        "query_subscriptions",
+        "subscription_id",
     ),
 }
 
@@ -125,7 +147,7 @@ def test_every_query_that_takes_a_caller_is_in_these_tables() -> None:
             if public and "caller" in inspect.signature(function).parameters:
                 found.add(name)
     assert "query_hardware" in found  # the scan works at all
-    assert found == LISTS.keys() | ONE.keys()
+    assert found == LISTS.keys() | ONE.keys() | COMPANY_IDS.keys()
     assert LIST_READERS.keys() == LISTS.keys()
 
 
@@ -150,6 +172,26 @@ def test_another_companys_caller_sees_none_of_its_rows(
     assert (type(for_a), str(for_a)) == (type(unknown), str(unknown))
     own = everything(container.db, name, who, company_id=UUID(b.company_id))
     assert own == items
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.SERVICE])
+@pytest.mark.parametrize("name", COMPANY_IDS)
+def test_a_companys_ids_are_its_list_querys_and_another_company_is_not_found(
+    world: World, container: Container, name: str, role: Role
+) -> None:
+    a, b = world.a, world.b
+    run, listed_by, field = COMPANY_IDS[name]
+    who = caller(role, b)
+    if role not in LIST_READERS[listed_by]:
+        assert isinstance(refusal(run, container.db, who, UUID(b.company_id)), NotAllowed)
+        return
+    for_a = refusal(run, container.db, who, UUID(a.company_id))
+    unknown = refusal(run, container.db, who, uuid4())
+    assert isinstance(for_a, NotFound)
+    assert (type(for_a), str(for_a)) == (type(unknown), str(unknown))
+    own = run(container.db, who, UUID(b.company_id))
+    assert own
+    assert [str(i) for i in own] == [i[field] for i in everything(container.db, listed_by, who)]
 
 
 def test_filters_naming_another_companys_ids_find_nothing(

@@ -32,12 +32,14 @@ from domain.model.end_of_lease import Choice, windows
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.idempotency import IdempotencyRecord
 from domain.model.ids import natural_id
+from domain.model.management_rights import ManagementRight
 from domain.model.member import Member
 from domain.model.money import CURRENCY_EXPONENTS, Money
 from domain.model.payment_record import PaymentEventRecord
 from domain.model.price_import import Change, PriceImportRecord, PriceRow, RowOutcome
 from domain.model.pricing import RenewalOption, Term
 from domain.model.product import Product, ProductKind
+from domain.model.provider_terms import PROVIDER_TERMS_ID, ProviderTerms
 from domain.model.subscription import SeatLine, Subscription
 from domain.model.text import REFUSED_CATEGORIES
 from domain.model.unique_claim import UniqueClaim
@@ -133,6 +135,7 @@ def samples() -> Iterator[Any]:
         ["bob@acme.se"],
         cause=cause(SCHEDULER, correlation_id="digest-2021-W09"),
     )
+    company.grant_management_right(ManagementRight.MONTHLY_ONLY, cause=cause(OPERATOR))
     yield from company.collect_events()
 
     member = Member.register(
@@ -240,6 +243,10 @@ def samples() -> Iterator[Any]:
 
     yield from a_subscription_through_its_life().collect_events()
     yield from a_subscription_caught_up().collect_events()
+    yield from a_confirmed_purchase().collect_events()
+    terms = ProviderTerms.publish_first("2026-11", "Första villkoren", cause=cause(OPERATOR))
+    terms.publish("2026-12 rev. B", "", cause=cause(OPERATOR))
+    yield from terms.collect_events()
 
     yield from end_of_lease_samples()
 
@@ -297,6 +304,30 @@ def a_subscription_caught_up() -> Subscription:
     )
     subscription.charge_past_terms(date(2026, 3, 2), cause())
     subscription.advance(date(2026, 3, 2), {}, cause())
+    return subscription
+
+
+def a_confirmed_purchase() -> Subscription:
+    """Bought from a quote, accepting the provider's terms (ADR 0032)."""
+    subscription = Subscription.create(
+        subscription_id=UUID(int=0x5B04),
+        company_id=ACME,
+        lines=[SeatLine(PLAN, "Workplace Plan", ProductKind.PLAN, 2, Money(4900, "SEK"))],
+        start_date=date(2026, 3, 2),
+        term=Term.ONE_YEAR,
+        po_reference=None,
+        separate_invoice=False,
+        renewal_option=RenewalOption.NONE,
+        cause=cause(),
+    )
+    subscription.trigger_event(
+        Subscription.PurchaseConfirmed,
+        quote_id="20260302T093000Z-" + "0" * 32,
+        purchase="create",
+        terms_version="2026-12 rev. B",
+        total=Money(117600, "SEK"),
+        **cause().stamp(ACME),
+    )
     return subscription
 
 
@@ -682,6 +713,7 @@ def aggregates_worth_snapshotting() -> Iterator[Aggregate]:
         device.collect_events()
         yield device
     yield live[natural_id("payment-event", "evt_1PaId")]
+    yield live[PROVIDER_TERMS_ID]  # a second version published
     yield next(a for a in live.values() if isinstance(a, PriceImportRecord))
     yield live[ledger_id(ACME)]  # two entities, a closed and an open interval
     yield live[PRICE_LIST_ID]

@@ -12,13 +12,16 @@ import typer
 from eventsourcing.persistence import PersistenceError as EventStoreError
 
 from api.cli.clock import clock_app
+from api.cli.companies import companies_app
 from api.cli.db import db_app
 from api.cli.demo import demo_app
 from api.cli.email import email_app
+from api.cli.members import members_app
 from api.cli.projections import projections_app
 from api.cli.scheduler import scheduler_app
 from api.cli.serve import serve
 from api.cli.shared import UsageProblem
+from api.cli.terms import terms_app
 from api.cli.tokens import tokens_app
 from api.cli.usage import usage_app
 from domain.model.errors import DomainError
@@ -37,6 +40,9 @@ app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(email_app, name="email")
 app.add_typer(clock_app, name="clock")
 app.add_typer(usage_app, name="usage")
+app.add_typer(companies_app, name="companies")
+app.add_typer(terms_app, name="terms")
+app.add_typer(members_app, name="members")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,8 @@ from rich.console import Console
 
 from api.bootstrap import Container, build
 from api.settings import Settings
-from domain.model.actor import Actor, Role
+from domain.application import CommandContext
+from domain.model.actor import Actor, Caller, Role
 from domain.model.events import Cause
 
 out = Console()
@@ -34,3 +35,10 @@ def opened(settings: Settings | None = None) -> Iterator[Container]:
 def cli_cause(container: Container) -> Cause:
     """Business time from the container's clock (the sandbox clock in sandbox mode)."""
     return Cause(actor=CLI_ACTOR, at=container.clock.now(), correlation_id=f"cli-{uuid4()}")
+
+
+def operator_context(container: Container) -> CommandContext:
+    """A command's context as the CLI's operator, at the container's business time."""
+    return CommandContext(
+        caller=Caller(actor=CLI_ACTOR, company_id=None), cause=cli_cause(container)
+    )

@@ -26,6 +26,7 @@ from api.http.routes import (
     devices,
     end_of_lease,
     event_log,
+    member_imports,
     members,
     price_imports,
     rentals,
@@ -33,6 +34,7 @@ from api.http.routes import (
     sandbox,
     stripe_webhooks,
     subscriptions,
+    terms,
     usage,
     valuation,
 )
@@ -175,12 +177,14 @@ def create_app(
     install_problem_handlers(app)
     for router in (
         companies.router,
+        member_imports.router,  # before members: literal paths, never a member id
         members.router,
         price_imports.router,  # before devices: a literal path, never a device id
         devices.router,
         event_log.router,
         catalog.router,
         subscriptions.router,
+        terms.router,
         default_licence.router,
         charges.router,
         end_of_lease.router,

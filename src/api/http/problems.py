@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.stripe_gateway import StripeGatewayError
 from api.http.preconditions import if_match_sent
+from api.http.schemas.subscriptions import QuoteOut, quote_out
 from domain.model.errors import (
     DomainError,
     InvalidValue,
@@ -21,6 +22,7 @@ from domain.model.errors import (
     RuleViolation,
     VersionConflict,
 )
+from domain.model.purchase_quote import StaleQuote
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://lessor.dev/problems/"
@@ -38,6 +40,7 @@ class Problem(BaseModel):
     current_version: int | None = Field(
         default=None, description="409 version-conflict and 412: the version it is at now"
     )
+    quote: QuoteOut | None = Field(default=None, description="409 stale-quote: the quote now")
 
 
 class FieldError(BaseModel):
@@ -81,6 +84,8 @@ def _status_of(error: DomainError) -> tuple[int, str]:
         return 403, "forbidden"
     if isinstance(error, VersionConflict):
         return 409, "version-conflict"
+    if isinstance(error, StaleQuote):
+        return 409, "stale-quote"
     if isinstance(error, RuleViolation):
         return 409, "rule-violation"
     if isinstance(error, InvalidValue):
@@ -115,6 +120,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = exc.extensions()
         if isinstance(exc, VersionConflict):
             extra["current_version"] = exc.current_version
+        if isinstance(exc, StaleQuote):
+            extra["quote"] = QuoteOut.model_validate(quote_out(exc.fresh)).model_dump(mode="json")
         return problem(
             status, exc.title, exc.detail, type_=kind, instance=request.url.path, **extra
         )

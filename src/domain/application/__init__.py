@@ -22,8 +22,10 @@ from domain.application.core import (
 )
 from domain.application.devices import Devices
 from domain.application.end_of_lease import DeviceOptions, EndOfLease
+from domain.application.member_imports import MemberImports
 from domain.application.members import Members
 from domain.application.price_imports import PriceImports
+from domain.application.provider_terms import Terms
 from domain.application.rentals import Rentals
 from domain.application.replacements import Replacements
 from domain.application.subscriptions import Quote, Subscriptions
@@ -61,8 +63,12 @@ class LessorApplication(ApplicationCore):
         super().__init__(env=env)
         self.companies = Companies(self, ids)
         self.catalog = Catalog(self, ids)
-        self.subscriptions = Subscriptions(self, ids, self.companies, self.catalog)
+        self.terms = Terms(self)
+        self.subscriptions = Subscriptions(self, ids, self.companies, self.catalog, self.terms)
         self.members = Members(self, ids, self.companies, default_licence=self.subscriptions)
+        self.member_imports = MemberImports(
+            self, ids, self.companies, self.catalog, self.members, self.subscriptions
+        )
         self.devices = Devices(self, ids, self.companies)
         self.valuation = Valuation(self, self.companies, self.devices)
         self.replacements = Replacements(self, ids, self.devices, self.members)

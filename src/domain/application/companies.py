@@ -10,6 +10,7 @@ from uuid import UUID
 from domain.application.core import ApplicationCore, CommandContext, Outcome, command
 from domain.model.actor import Caller, Role
 from domain.model.company import Company, NewCompany
+from domain.model.management_rights import ManagementRight
 from domain.ports import IdSource
 
 
@@ -34,13 +35,18 @@ class Companies:
         vat_rate: Decimal | None = None,
         time_zone: str | None = None,
         settings: dict[str, Any] | None = None,
+        management_right: ManagementRight | None = None,
     ) -> Outcome:
         company = self.get(ctx.caller, company_id)
         ctx.caller.require(Role.OPERATOR, Role.ADMIN)
+        if management_right is not None:  # the provider grants them, never the company itself
+            ctx.caller.require(Role.OPERATOR)
         self.core.check_version(ctx, company)
         company.change(
             name=name, vat_rate=vat_rate, time_zone=time_zone, settings=settings, cause=ctx.cause
         )
+        if management_right is not None:
+            company.grant_management_right(management_right, cause=ctx.cause)
         return self.core.commit(ctx, company, created=False)
 
     def get(self, caller: Caller, company_id: UUID, version: int | None = None) -> Company:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Unpack
 from uuid import UUID
@@ -12,17 +12,28 @@ from eventsourcing.domain import Aggregate
 from domain.application.catalog import Catalog
 from domain.application.companies import Companies
 from domain.application.core import SCHEDULER, ApplicationCore, CommandContext, Outcome, command
+from domain.application.provider_terms import Terms
 from domain.model import bounds
 from domain.model.actor import DEVICE_MANAGERS, Caller, Role
 from domain.model.company import Company
 from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause
+from domain.model.management_rights import SubscriptionChange as Change
+from domain.model.management_rights import require_grantable, require_right
 from domain.model.member import Member
 from domain.model.money import Money
 from domain.model.pricing import QuoteLine, RenewalOption, SaleTerms, Term, quote
 from domain.model.product import Product, ProductKind
+from domain.model.purchase_quote import (
+    Confirmation,
+    Offer,
+    added_seats_amount,
+    expiry,
+    quote_id,
+)
 from domain.model.subscription import SeatLine, Subscription
 from domain.model.time import local_date
+from domain.model.unique_claim import UniqueClaim
 from domain.ports import IdSource
 
 # Subscription commands are open to the same roles as device commands (SPEC §1).
@@ -34,6 +45,9 @@ class Quote:
     term: Term
     lines: list[QuoteLine]
     total: Money
+    quote_id: str | None = None  # None: a quote not made at an instant (no confirmation)
+    expires_at: datetime | None = None
+    terms_version: str | None = None  # the provider's terms a confirmation accepts
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,19 +56,30 @@ class Subscriptions:
     ids: IdSource
     companies: Companies
     catalog: Catalog
+    terms: Terms
 
     def quote(
-        self, caller: Caller, company_id: UUID, lines: list[tuple[UUID, int]], term: Term
+        self,
+        caller: Caller,
+        company_id: UUID,
+        lines: list[tuple[UUID, int]],
+        term: Term,
+        at: datetime | None = None,
     ) -> Quote:
-        """The estimated cost of one term, before buying; nothing is recorded."""
+        """The estimated cost of one term, before buying; nothing is recorded. Made `at` an
+        instant, it carries the quote id a confirmation names (ADR 0032)."""
         company = self.companies.get(caller, company_id)
         caller.require(*SUBSCRIPTION_MANAGERS)
-        priced = [
-            (product.name, seats, product.price_in(company.currency))
-            for product, seats in self._products_of(caller, lines)
-        ]
-        quoted, total = quote(priced, term)
-        return Quote(term=term, lines=quoted, total=total)
+        return self._offered(*self._create_offer(caller, company, lines, term), at)
+
+    def quote_seats(
+        self, caller: Caller, subscription_id: UUID, product_id: UUID, seats: int, at: datetime
+    ) -> Quote:
+        """What adding `seats` costs today (pro rata), with the quote id to confirm it."""
+        subscription, company = self.caught_up(caller, subscription_id, at)
+        product = self.catalog.product(caller, product_id)
+        quoted, offer = self._seats_offer(subscription, company, product, seats, at)
+        return self._offered(quoted, offer, at)
 
     @command("create_subscription")
     def create(
@@ -63,10 +88,21 @@ class Subscriptions:
         *,
         company_id: UUID,
         lines: list[tuple[UUID, int]],
+        quote_id: str | None = None,
+        accept_terms: str | None = None,
         **terms: Unpack[SaleTerms],
     ) -> Outcome:
         company = self.companies.get(ctx.caller, company_id)
         ctx.caller.require(*SUBSCRIPTION_MANAGERS)
+        require_right(ctx.caller.role, company.rights, Change.CREATE)
+        require_grantable(
+            ctx.caller.role, [p.kind for p, _ in self._products_of(ctx.caller, lines)]
+        )
+        confirmation = Confirmation.of(quote_id, accept_terms)
+        if confirmation is not None:
+            quoted, offer = self._create_offer(ctx.caller, company, lines, terms["term"])
+            offered = self._offered(quoted, offer, ctx.cause.at)
+            confirmation.check(offer, ctx.cause.at, fresh=offered)
         today = self._today(company, ctx.cause.at)
         bounds.backdated_start(terms["start_date"], today)
         seat_lines = [
@@ -79,6 +115,7 @@ class Subscriptions:
             )
             for product, seats in self._products_of(ctx.caller, lines)
         ]
+        require_grantable(ctx.caller.role, [line.kind for line in seat_lines])
         subscription = Subscription.create(
             subscription_id=self.ids.new_id(),
             company_id=company_id,
@@ -88,16 +125,30 @@ class Subscriptions:
         )
         # A backdated start is charged now: its first term, or each past month, once; a long
         # history first as one catch-up, so one request writes a bounded number of events.
+        if confirmation is not None:
+            self._confirmed(subscription, confirmation, "create", offered, ctx.cause)
         subscription.charge_past_terms(today, ctx.cause)
         subscription.advance(today, {}, ctx.cause)
         return self.core.commit(ctx, subscription, created=True)
 
     @command("add_seats")
     def add_seats(
-        self, ctx: CommandContext, subscription_id: UUID, product_id: UUID, seats: int
+        self,
+        ctx: CommandContext,
+        subscription_id: UUID,
+        product_id: UUID,
+        seats: int,
+        quote_id: str | None = None,
+        accept_terms: str | None = None,
     ) -> Outcome:
-        subscription, company = self._managed(ctx, subscription_id)
+        subscription, company = self._managed(ctx, subscription_id, Change.ADD_SEATS)
         product = self.catalog.product(ctx.caller, product_id)
+        require_grantable(ctx.caller.role, [product.kind])
+        confirmation = Confirmation.of(quote_id, accept_terms)
+        if confirmation is not None:
+            quoted, offer = self._seats_offer(subscription, company, product, seats, ctx.cause.at)
+            offered = self._offered(quoted, offer, ctx.cause.at)
+            confirmation.check(offer, ctx.cause.at, fresh=offered)
         subscription.add_seats(
             product_id,
             seats,
@@ -105,13 +156,15 @@ class Subscriptions:
             today=self._today(company, ctx.cause.at),
             cause=ctx.cause,
         )
+        if confirmation is not None:
+            self._confirmed(subscription, confirmation, "add_seats", offered, ctx.cause)
         return self.core.commit(ctx, subscription, created=False)
 
     @command("remove_seats")
     def remove_seats(
         self, ctx: CommandContext, subscription_id: UUID, product_id: UUID, seats: int
     ) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.REMOVE_SEATS)
         subscription.remove_seats(product_id, seats, cause=ctx.cause)
         return self.core.commit(ctx, subscription, created=False)
 
@@ -119,7 +172,7 @@ class Subscriptions:
     def change_po_reference(
         self, ctx: CommandContext, subscription_id: UUID, po_reference: str | None
     ) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.CHANGE_PO_REFERENCE)
         subscription.change_po_reference(po_reference, cause=ctx.cause)
         return self.core.commit(ctx, subscription, created=False)
 
@@ -127,13 +180,13 @@ class Subscriptions:
     def change_renewal_option(
         self, ctx: CommandContext, subscription_id: UUID, option: RenewalOption
     ) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.CHANGE_RENEWAL)
         subscription.change_renewal_option(option, cause=ctx.cause)
         return self.core.commit(ctx, subscription, created=False)
 
     @command("cancel_subscription")
     def cancel(self, ctx: CommandContext, subscription_id: UUID) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.CANCEL)
         subscription.cancel_at_end(cause=ctx.cause)
         return self.core.commit(ctx, subscription, created=False)
 
@@ -141,24 +194,18 @@ class Subscriptions:
     def assign_licence(
         self, ctx: CommandContext, subscription_id: UUID, member_id: UUID, product_id: UUID
     ) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.LICENCES)
         member = self._member_of(subscription, member_id)
-        changed = self._assign(subscription, member, product_id, ctx.cause)
+        changed = self.assign_member(subscription, member, product_id, ctx.cause)
         return self.core.commit(ctx, subscription, *changed, created=False)
 
     @command("unassign_licence")
     def unassign_licence(
         self, ctx: CommandContext, subscription_id: UUID, member_id: UUID, product_id: UUID
     ) -> Outcome:
-        subscription, _ = self._managed(ctx, subscription_id)
+        subscription, _ = self._managed(ctx, subscription_id, Change.LICENCES)
         member = self._member_of(subscription, member_id)
-        subscription.unassign_licence(member.id, product_id, cause=ctx.cause)
-        released = []
-        if subscription.line(product_id).kind == ProductKind.PLAN:
-            claim = self.core.held_claim("member-plan", subscription.company_id, str(member.id))
-            if claim is not None:
-                claim.release(cause=ctx.cause)
-                released.append(claim)
+        released = self.unassign_member(subscription, member.id, product_id, ctx.cause)
         return self.core.commit(ctx, subscription, *released, created=False)
 
     @command("choose_default_licence")
@@ -218,14 +265,14 @@ class Subscriptions:
                 return []
             return [
                 subscription,
-                *self._assign(subscription, member, company.default_product_id, cause),
+                *self.assign_member(subscription, member, company.default_product_id, cause),
             ]
         except (NotFound, RuleViolation):
             return []  # no licence by default is not a reason to refuse the member
 
     # ------------------------------------------------------------------ helpers
 
-    def _assign(
+    def assign_member(
         self, subscription: Subscription, member: Member, product_id: UUID, cause: Cause
     ) -> list[Aggregate]:
         subscription.assign_licence(member.id, product_id, cause=cause)
@@ -239,6 +286,19 @@ class Subscriptions:
             raise RuleViolation(
                 "The member already holds a plan licence; unassign it first."
             ) from None
+        return [claim]
+
+    def unassign_member(
+        self, subscription: Subscription, member_id: UUID, product_id: UUID, cause: Cause
+    ) -> list[UniqueClaim]:
+        """Unassign, releasing the member's plan claim with a plan; returns the claim."""
+        subscription.unassign_licence(member_id, product_id, cause=cause)
+        if subscription.line(product_id).kind != ProductKind.PLAN:
+            return []
+        claim = self.core.held_claim("member-plan", subscription.company_id, str(member_id))
+        if claim is None:
+            return []
+        claim.release(cause=cause)
         return [claim]
 
     def _plan_holders(self, subscription: Subscription) -> list[str]:
@@ -263,18 +323,106 @@ class Subscriptions:
                 released.append(claim)
         return released
 
-    def _managed(self, ctx: CommandContext, subscription_id: UUID) -> tuple[Subscription, Company]:
-        subscription = self.get(ctx.caller, subscription_id)
-        ctx.caller.require(*SUBSCRIPTION_MANAGERS)
-        self.core.check_version(ctx, subscription)
+    def _managed(
+        self, ctx: CommandContext, subscription_id: UUID, change: Change
+    ) -> tuple[Subscription, Company]:
+        """The subscription, caught up to today, once the caller may make `change` to it."""
+        subscription, company = self.caught_up(
+            ctx.caller, subscription_id, ctx.cause.at, ctx.cause.correlation_id, ctx
+        )
+        require_right(ctx.caller.role, company.rights, change, subscription.term)
+        return subscription, company
+
+    def caught_up(
+        self,
+        caller: Caller,
+        subscription_id: UUID,
+        at: datetime,
+        correlation_id: str = "quote",
+        ctx: CommandContext | None = None,
+    ) -> tuple[Subscription, Company]:
+        subscription = self.get(caller, subscription_id)
+        caller.require(*SUBSCRIPTION_MANAGERS)
+        if ctx is not None:
+            self.core.check_version(ctx, subscription)
         company = self.core.load(Company, subscription.company_id, "Company")
         # Time is lazy: bring the subscription up to today first (what the scheduler would
         # have done), so a command never acts on a term that has already ended.
-        catch_up = Cause(actor=SCHEDULER, at=ctx.cause.at, correlation_id=ctx.cause.correlation_id)
-        subscription.advance(
-            self._today(company, ctx.cause.at), self._list_prices(subscription), catch_up
-        )
+        catch_up = Cause(actor=SCHEDULER, at=at, correlation_id=correlation_id)
+        subscription.advance(self._today(company, at), self._list_prices(subscription), catch_up)
         return subscription, company
+
+    def _seats_offer(
+        self,
+        subscription: Subscription,
+        company: Company,
+        product: Product,
+        seats: int,
+        at: datetime,
+    ) -> tuple[Quote, Offer]:
+        line = subscription.line(product.id)
+        unit_price = product.price_in(company.currency)
+        amount = added_seats_amount(subscription, line, seats, unit_price, self._today(company, at))
+        quoted = Quote(
+            term=subscription.term,
+            lines=[QuoteLine(line.product_name, seats, unit_price, amount)],
+            total=amount,
+        )
+        offer = Offer(
+            "add_seats",
+            company.id,
+            str(subscription.id),
+            [(product.id, seats, unit_price, amount)],
+            self.terms.current_version(),
+        )
+        return quoted, offer
+
+    @staticmethod
+    def _offered(quoted: Quote, offer: Offer, at: datetime | None) -> Quote:
+        if at is None:
+            return quoted
+        expires_at = expiry(at)
+        return replace(
+            quoted,
+            quote_id=quote_id(offer, expires_at),
+            expires_at=expires_at,
+            terms_version=offer.terms_version,
+        )
+
+    def _create_offer(
+        self, caller: Caller, company: Company, lines: list[tuple[UUID, int]], term: Term
+    ) -> tuple[Quote, Offer]:
+        products = self._products_of(caller, lines)
+        priced = [(p.name, seats, p.price_in(company.currency)) for p, seats in products]
+        quoted, total = quote(priced, term)
+        offer = Offer(
+            "create",
+            company.id,
+            str(term),
+            [
+                (p.id, q.seats, q.unit_price, q.amount)
+                for (p, _), q in zip(products, quoted, strict=True)
+            ],
+            self.terms.current_version(),
+        )
+        return Quote(term=term, lines=quoted, total=total), offer
+
+    @staticmethod
+    def _confirmed(
+        subscription: Subscription,
+        confirmation: Confirmation,
+        purchase: str,
+        offered: Quote,
+        cause: Cause,
+    ) -> None:
+        subscription.trigger_event(
+            Subscription.PurchaseConfirmed,
+            quote_id=confirmation.quote_id,
+            purchase=purchase,
+            terms_version=offered.terms_version,
+            total=offered.total,
+            **cause.stamp(subscription.company_id),
+        )
 
     def _member_of(self, subscription: Subscription, member_id: UUID) -> Member:
         member = self.core.load(Member, member_id, "Member")

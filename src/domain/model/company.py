@@ -13,6 +13,7 @@ from domain.model import bounds
 from domain.model.buyout_price import CategoryValuation
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
+from domain.model.management_rights import DEFAULT_RIGHT, ManagementRight
 from domain.model.money import exponent
 from domain.model.text import clean_text
 from domain.model.time import DEFAULT_TIME_ZONE, zone
@@ -50,7 +51,7 @@ class NewCompany(TypedDict):
 
 
 class Company(Aggregate):
-    class_version = 2  # 2: v1 snapshots may lack the fields added while v1 was current
+    class_version = 3  # 2: v1 snapshots may lack the fields added while v1 was current
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -60,6 +61,11 @@ class Company(Aggregate):
         state.setdefault("default_product_id", None)
         state.setdefault("valuation", {})
         state.setdefault("last_digest_week", None)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Before management rights, every company's admins had them all (ADR 0031)."""
+        state.setdefault("management_right", DEFAULT_RIGHT.value)
 
     class Registered(LessorCreated):
         class_version = 1
@@ -113,6 +119,12 @@ class Company(Aggregate):
         subscription_id: UUID | None  # None: new members get no licence by default
         product_id: UUID | None
 
+    class ManagementRightGranted(LessorEvent):
+        """The provider set what the company's admins may change in their subscriptions."""
+
+        class_version = 1
+        right: str  # a ManagementRight value
+
     @classmethod
     def register(
         cls,
@@ -163,6 +175,8 @@ class Company(Aggregate):
         # category → {"enabled": bool, "enabled_at": iso text | None, "curve": {...} | None}
         self.valuation: dict[str, dict[str, Any]] = {}
         self.last_digest_week: str | None = None
+        # What its admins may change in their subscriptions (plain text: snapshots are JSON).
+        self.management_right: str = DEFAULT_RIGHT.value
 
     def change(
         self,
@@ -207,6 +221,15 @@ class Company(Aggregate):
                 subscription_id=subscription_id,
                 product_id=product_id,
             )
+
+    @property
+    def rights(self) -> ManagementRight:
+        return ManagementRight(self.management_right)
+
+    def grant_management_right(self, right: ManagementRight, *, cause: Cause) -> None:
+        """Records only a change: granting the right in force again records nothing."""
+        if right != self.rights:
+            self._record(self.ManagementRightGranted, cause, right=right.value)
 
     def send_release_digest(
         self, week: str, devices: list[dict[str, str]], recipients: list[str], *, cause: Cause
@@ -292,6 +315,10 @@ class Company(Aggregate):
     ) -> None:
         self.default_subscription_id = subscription_id
         self.default_product_id = product_id
+
+    @event(ManagementRightGranted)
+    def _management_right_granted(self, *, right: str) -> None:
+        self.management_right = right
 
     @event(ReleaseDigestSent)
     def _release_digest_sent(self, *, week: str) -> None:

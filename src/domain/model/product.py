@@ -17,6 +17,23 @@ from domain.model.text import clean_text
 class ProductKind(StrEnum):
     PLAN = "plan"  # a member holds at most one plan
     OPTION = "option"  # add-ons: any number per member
+    APPLICATION = "application"  # software licences: any number per member
+    CUSTOM = "custom"  # free, granted by the provider (operators put it on subscriptions)
+
+
+# How the subscription overview groups products (SPEC §3, seed 001), in its order.
+PRODUCT_GROUPS: dict[ProductKind, str] = {
+    ProductKind.PLAN: "service",
+    ProductKind.OPTION: "option",
+    ProductKind.APPLICATION: "application",
+    ProductKind.CUSTOM: "custom",
+}
+
+
+def _check_free(kind: ProductKind, prices: dict[str, int]) -> dict[str, int]:
+    if kind == ProductKind.CUSTOM and any(prices.values()):
+        raise InvalidValue("A custom product is free: its prices are 0.")
+    return prices
 
 
 def _check_prices(prices: dict[str, int]) -> dict[str, int]:
@@ -71,7 +88,7 @@ class Product(Aggregate):
             code=code,
             name=name,
             kind=kind,
-            prices=_check_prices(prices),
+            prices=_check_free(ProductKind(kind), _check_prices(prices)),
             **cause.stamp(None),
         )
 
@@ -98,6 +115,8 @@ class Product(Aggregate):
     def change(self, *, name: str | None, prices: dict[str, int] | None, cause: Cause) -> None:
         """New prices apply to later sales, renewals and seat additions, never earlier ones."""
         new_prices = {**self.prices, **_check_prices(prices)} if prices else None
+        if new_prices is not None:
+            _check_free(self.kind, new_prices)
         new_name = clean_text(name, "product name") if name is not None else None
         if new_name is not None and not new_name:
             raise InvalidValue("A product needs a name.")

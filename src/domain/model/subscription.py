@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.model import bounds
+from domain.model import purchase_quote as confirmation
 from domain.model import subscription_catch_up as catch_up
 from domain.model.due import Rule, subscription_next_due
 from domain.model.errors import InvalidValue, NotFound, RuleViolation
@@ -80,6 +81,8 @@ class Subscription(Aggregate):
         separate_invoice: bool
 
     class PastTermsCharged(catch_up.PastTermsCharged): ...  # its fields: subscription_catch_up
+
+    class PurchaseConfirmed(confirmation.PurchaseConfirmed): ...  # fields: purchase_quote
 
     class SeatsAdded(LessorEvent):
         class_version = 1

@@ -4,6 +4,7 @@ from projections.directory.projection import Directory
 from projections.directory.queries import (
     CompanyFilter,
     MemberFilter,
+    company_member_ids,
     query_companies,
     query_members,
 )
@@ -12,6 +13,7 @@ __all__ = [
     "CompanyFilter",
     "Directory",
     "MemberFilter",
+    "company_member_ids",
     "query_companies",
     "query_members",
 ]

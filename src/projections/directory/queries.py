@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from domain.model.actor import Caller, Role
-from projections.reading import ListFilter, Page, Views, Where, fetch_page
+from projections.reading import MAX_PAGE, ListFilter, Page, Views, Where, every_item, fetch_page
 
 MEMBER_READERS = (Role.OPERATOR, Role.ADMIN)
 
@@ -74,3 +75,13 @@ def _page(
         )
     items = [dict(zip(columns, r[1:], strict=True)) for r in rows]
     return Page(items=items, next_cursor=rows[-1][0] if more else None)
+
+
+def company_member_ids(views: Views, caller: Caller, company_id: UUID) -> list[UUID]:
+    """Every member of a company, in registration order (a member file's export)."""
+    items = every_item(
+        lambda after: query_members(
+            views, caller, MemberFilter(company_id=company_id, after=after, limit=MAX_PAGE)
+        )
+    )
+    return [UUID(i["member_id"]) for i in items]

@@ -1,10 +1,11 @@
 """Subscription overview: per subscription its term, renewal, PO; per product line the seats
-bought, assigned and free (SPEC §3)."""
+bought, assigned and free; per company the management right in force (SPEC §3)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from domain.model.company import Company
 from domain.model.subscription import SeatLine, Subscription
 from projections.base import Projection, ViewSession
 
@@ -13,7 +14,7 @@ ENDED_STATUSES = ("expired", "cancelled")
 
 class SubscriptionOverview(Projection):
     name = "subscription_overview"
-    version = 1
+    version = 2  # 2: the company's management right
     tables = {  # noqa: RUF012 (declarative table spec)
         "subscriptions": """
             subscription_id TEXT PRIMARY KEY,
@@ -43,14 +44,27 @@ class SubscriptionOverview(Projection):
             currency TEXT NOT NULL,
             PRIMARY KEY (subscription_id, product_id)
         """,
+        # Only companies whose right was ever set; the others have the default (full).
+        "company_rights": """
+            company_id TEXT PRIMARY KEY,
+            management_right TEXT NOT NULL
+        """,
     }
-    handles = (Subscription.Event,)
+    handles = (Subscription.Event, Company.ManagementRightGranted)
     indexes = (
         "CREATE INDEX IF NOT EXISTS {subscriptions}_by_company"
         " ON {subscriptions} (company_id, created_position)",
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:
+        if isinstance(event, Company.ManagementRightGranted):
+            company = str(event.originator_id)
+            view.execute("DELETE FROM {company_rights} WHERE company_id = ?", (company,))
+            view.execute(
+                "INSERT INTO {company_rights} (company_id, management_right) VALUES (?, ?)",
+                (company, event.right),
+            )
+            return
         if not isinstance(event, Subscription.Event):
             return
         sub = str(event.originator_id)

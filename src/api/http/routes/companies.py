@@ -36,7 +36,7 @@ def get(company_id: UUID, who: CallerDep, c: ContainerDep, response: Response) -
     return COMPANY.read(response, c.app.companies.read(who, company_id))
 
 
-@company.patch("", "Change name, time zone, VAT rate or settings")
+@company.patch("", "Change name, time zone, VAT rate, settings or (operator) management right")
 def change(app: App, ctx: Ctx, company_id: UUID, body: CompanyChange) -> Outcome:
     return app.companies.change(
         ctx,
@@ -45,6 +45,7 @@ def change(app: App, ctx: Ctx, company_id: UUID, body: CompanyChange) -> Outcome
         vat_rate=body.vat_rate,
         time_zone=body.time_zone,
         settings=body.settings,
+        management_right=body.management_right,
     )
 
 

@@ -25,7 +25,7 @@ from api.http.documented import DocumentedRoute
 from api.http.problems import problem
 from api.http.responses import POSITION_HEADER
 from api.http.schemas import money_out
-from api.http.schemas.price_imports import ImportResultOut, PriceImportProblem
+from api.http.schemas.price_imports import CsvFileProblem, ImportResultOut
 from domain.application.price_imports import ImportResult
 from domain.model.actor import DEVICE_MANAGERS
 from domain.model.errors import InvalidValue
@@ -36,7 +36,7 @@ router = APIRouter(
 )
 
 # Bodies that are not the file itself: a form upload or JSON would parse as nonsense rows.
-_NOT_A_CSV_BODY = ("multipart/", "application/json", "application/x-www-form-urlencoded")
+NOT_A_CSV_BODY = ("multipart/", "application/json", "application/x-www-form-urlencoded")
 
 
 async def csv_body(request: Request) -> bytes:
@@ -47,7 +47,7 @@ async def csv_body(request: Request) -> bytes:
     "/import",
     summary="Import manual buyout prices and availability from CSV (dry run by default)",
     response_model=ImportResultOut,
-    responses={422: {"model": PriceImportProblem}},
+    responses={422: {"model": CsvFileProblem}},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -73,7 +73,7 @@ def import_buyout_prices(
     if target is None:
         raise InvalidValue("company_id is required for operators.")
     content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith(_NOT_A_CSV_BODY):
+    if content_type.startswith(NOT_A_CSV_BODY):
         raise InvalidValue(
             "Send the CSV file itself as the request body, with Content-Type: text/csv"
             " (or application/octet-stream)."
@@ -88,7 +88,7 @@ def import_buyout_prices(
             rejected.detail,
             type_="invalid-value",
             instance=request.url.path,
-            errors=[_error_out(e) for e in rejected.errors],
+            errors=[error_out(e) for e in rejected.errors],
         )
     response.headers[POSITION_HEADER] = str(result.position)
     return _result_out(result)
@@ -110,7 +110,7 @@ def _result_out(result: ImportResult) -> dict[str, Any]:
             **{change.value: result.count(change) for change in Change},
         },
         "rows": [_row_out(outcome) for outcome in result.rows],
-        "errors": [_error_out(e) for e in result.errors],
+        "errors": [error_out(e) for e in result.errors],
     }
 
 
@@ -128,5 +128,5 @@ def _row_out(outcome: RowOutcome) -> dict[str, Any]:
     }
 
 
-def _error_out(error: RowError) -> dict[str, Any]:
+def error_out(error: RowError) -> dict[str, Any]:
     return {"line": error.line, "field": error.field, "message": error.message}

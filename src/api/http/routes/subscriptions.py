@@ -18,7 +18,9 @@ from api.http.schemas.subscriptions import (
     QuoteOut,
     QuoteRequest,
     RenewalOptionChange,
+    SeatsAdd,
     SeatsChange,
+    SeatsQuoteRequest,
     SubscriptionCancel,
     SubscriptionCreate,
     SubscriptionPage,
@@ -42,7 +44,21 @@ subscription = CommandRoutes(router, SUBSCRIPTION_PATH, SUBSCRIPTION)
 def quote(body: QuoteRequest, who: CallerDep, c: ContainerDep) -> dict[str, Any]:
     lines = [(line.product_id, line.seats) for line in body.lines]
     company_id = company_for(who, body.company_id)
-    return quote_out(c.app.subscriptions.quote(who, company_id, lines, body.term))
+    return quote_out(c.app.subscriptions.quote(who, company_id, lines, body.term, c.clock.now()))
+
+
+@router.post(
+    SUBSCRIPTION_PATH + "/seats/quote",
+    summary="What adding seats costs today (pro rata), before confirming",
+    response_model=QuoteOut,
+)
+def quote_seats(
+    subscription_id: UUID, body: SeatsQuoteRequest, who: CallerDep, c: ContainerDep
+) -> dict[str, Any]:
+    quoted = c.app.subscriptions.quote_seats(
+        who, subscription_id, body.product_id, body.seats, c.clock.now()
+    )
+    return quote_out(quoted)
 
 
 @subscriptions.post("", "Buy a subscription", status_code=201)
@@ -56,6 +72,8 @@ def create(app: App, ctx: Ctx, body: SubscriptionCreate) -> Outcome:
         po_reference=body.po_reference,
         separate_invoice=body.separate_invoice,
         renewal_option=body.renewal_option,
+        quote_id=body.quote_id,
+        accept_terms=body.accept_terms,
     )
 
 
@@ -101,8 +119,10 @@ def history(
 
 
 @subscription.post("/seats", "Add seats (pro rata for the rest of the current term)")
-def add_seats(app: App, ctx: Ctx, subscription_id: UUID, body: SeatsChange) -> Outcome:
-    return app.subscriptions.add_seats(ctx, subscription_id, body.product_id, body.seats)
+def add_seats(app: App, ctx: Ctx, subscription_id: UUID, body: SeatsAdd) -> Outcome:
+    return app.subscriptions.add_seats(
+        ctx, subscription_id, body.product_id, body.seats, body.quote_id, body.accept_terms
+    )
 
 
 @subscription.post(

@@ -11,6 +11,7 @@ from pydantic import Field, StrictBool
 from api.http.responses import Resource
 from api.http.schemas.common import Body, InstantText, PageOut, Strict, Versioned
 from domain.model.company import Company
+from domain.model.management_rights import ManagementRight
 
 
 class CompanyCreate(Strict):
@@ -26,6 +27,11 @@ class CompanyChange(Versioned):
     time_zone: str | None = None
     vat_rate: Decimal | None = None
     settings: dict[str, StrictBool] | None = None
+    management_right: ManagementRight | None = Field(
+        default=None,
+        description="Operators only: what the company's admins and service accounts may"
+        " change in their subscriptions (none, monthly_only, increase_only, full).",
+    )
 
 
 class CompanyOut(Body):
@@ -35,6 +41,7 @@ class CompanyOut(Body):
     time_zone: str
     vat_rate: str
     settings: dict[str, bool]
+    management_right: ManagementRight
     version: int
 
 
@@ -60,6 +67,7 @@ def company_out(company: Company) -> dict[str, Any]:
         "time_zone": company.time_zone,
         "vat_rate": str(company.vat_rate),
         "settings": dict(company.settings),
+        "management_right": company.management_right,
         "version": company.version,
     }
 

@@ -18,7 +18,7 @@ class RowErrorOut(Body):
     message: str
 
 
-class PriceImportProblem(Problem):
+class CsvFileProblem(Problem):
     """422: a file with errors lists each of them (nothing imported); a request the schema
     refuses lists each refusal, as everywhere."""
 

@@ -19,6 +19,7 @@ from api.http.schemas.common import (
     money_out,
 )
 from domain.application import Quote
+from domain.model.management_rights import ManagementRight
 from domain.model.pricing import RenewalOption, Term
 from domain.model.subscription import Subscription
 
@@ -34,7 +35,21 @@ class QuoteRequest(Strict):
     term: Term
 
 
-class SubscriptionCreate(Strict):
+CONFIRMATION = (
+    "Optional, with accept_terms (ADR 0032): the quote this purchase confirms. A stale quote"
+    " (price or terms changed, or expired) is refused with 409 stale-quote and the new quote."
+    " Without it (integrations, service accounts) the purchase is priced at today's list"
+    " price and records no confirmation."
+)
+ACCEPT_TERMS = "The provider's terms version accepted (GET /v1/terms); only with quote_id"
+
+
+class Confirmed(Strict):
+    quote_id: str | None = Field(default=None, max_length=64, description=CONFIRMATION)
+    accept_terms: str | None = Field(default=None, max_length=40, description=ACCEPT_TERMS)
+
+
+class SubscriptionCreate(Confirmed):
     company_id: UUID | None = Field(default=None, description="Defaults to the caller's company")
     lines: list[ProductSeats] = Field(min_length=1, max_length=50)
     start_date: IsoDate = Field(description="In the past (devices already installed) or future")
@@ -45,6 +60,15 @@ class SubscriptionCreate(Strict):
 
 
 class SeatsChange(Versioned):
+    product_id: UUID
+    seats: StrictInt = Field(ge=1, le=100_000)
+
+
+class SeatsAdd(SeatsChange, Confirmed):
+    pass
+
+
+class SeatsQuoteRequest(Strict):
     product_id: UUID
     seats: StrictInt = Field(ge=1, le=100_000)
 
@@ -77,6 +101,19 @@ class SeatsOut(Body):
     free: int
     pending_removal: int
     unit_price: MoneyOut
+
+
+class SeatsRowOut(SeatsOut):
+    group: str = Field(description="the product group: service, option, application or custom")
+
+
+class ProductGroupOut(Body):
+    """A subscription's seats of one product group, summed over its products."""
+
+    group: str
+    seats: int
+    assigned: int
+    product_ids: list[UUID]
 
 
 class SubscriptionLineOut(SeatsOut):
@@ -117,7 +154,10 @@ class SubscriptionRow(Body):
     po_reference: str | None
     separate_invoice: bool
     version: int
-    lines: list[SeatsOut]
+    lines: list[SeatsRowOut]
+    management_right: ManagementRight = Field(description="the company's rights in force")
+    groups: list[ProductGroupOut]
+    deployed_devices: int = Field(description="the company's devices in use, beside the seats")
 
 
 class SubscriptionPage(PageOut[SubscriptionRow]):
@@ -137,6 +177,9 @@ class QuoteOut(Body):
     discount: str = Field(description="a decimal string, e.g. 0.10")
     lines: list[QuoteLineOut]
     total: MoneyOut
+    quote_id: str | None = Field(description="Name it (with accept_terms) to confirm the quote")
+    expires_at: str | None = Field(description="When the quote id stops being accepted (UTC)")
+    terms_version: str | None = Field(description="The provider's terms to accept (or none)")
 
 
 def subscription_out(subscription: Subscription) -> dict[str, Any]:
@@ -189,4 +232,7 @@ def quote_out(quote: Quote) -> dict[str, Any]:
             for line in quote.lines
         ],
         "total": money_out(quote.total),
+        "quote_id": quote.quote_id,
+        "expires_at": quote.expires_at.isoformat() if quote.expires_at else None,
+        "terms_version": quote.terms_version,
     }

@@ -1,0 +1,82 @@
+"""The provider's terms of sale, versioned: a purchase confirmation accepts one version
+(SPEC §3, seed 001, ADR 0032). One aggregate for the whole provider."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.model.errors import InvalidValue, RuleViolation
+from domain.model.events import Cause, LessorCreated, LessorEvent
+from domain.model.ids import natural_id
+from domain.model.text import clean_text
+
+PROVIDER_TERMS_ID: Final = natural_id("provider-terms")
+MAX_VERSION_CHARS: Final = 40
+MAX_SUMMARY_CHARS: Final = 500
+
+
+def _version(value: str) -> str:
+    version = clean_text(value, "terms version")
+    if not version or len(version) > MAX_VERSION_CHARS:
+        raise InvalidValue(f"A terms version has 1 to {MAX_VERSION_CHARS} characters.")
+    return version
+
+
+def _summary(value: str) -> str:
+    summary = clean_text(value, "terms summary")
+    if len(summary) > MAX_SUMMARY_CHARS:
+        raise InvalidValue(f"A terms summary has at most {MAX_SUMMARY_CHARS} characters.")
+    return summary
+
+
+class ProviderTerms(Aggregate):
+    class_version = 1
+
+    class FirstPublished(LessorCreated):
+        class_version = 1
+        version: str
+        summary: str
+
+    class Published(LessorEvent):
+        class_version = 1
+        version: str
+        summary: str
+
+    @classmethod
+    def publish_first(cls, version: str, summary: str, *, cause: Cause) -> ProviderTerms:
+        return cls._create(
+            cls.FirstPublished,
+            id=PROVIDER_TERMS_ID,
+            version=_version(version),
+            summary=_summary(summary),
+            **cause.stamp(None),
+        )
+
+    @event(FirstPublished)
+    def __init__(self, *, version: str, summary: str, at: datetime) -> None:
+        self.current = version
+        self.summary = summary
+        self.published_at = at
+        self.versions = [version]  # every version ever published, oldest first
+
+    def publish(self, version: str, summary: str, *, cause: Cause) -> None:
+        """A new version replaces the current one; a version is never published twice."""
+        version = _version(version)
+        if version in self.versions:
+            raise RuleViolation(f"Terms version '{version}' was published already.")
+        self.trigger_event(
+            self.Published, version=version, summary=_summary(summary), **cause.stamp(None)
+        )
+
+    @event(Published)
+    def _published(self, *, version: str, summary: str, at: datetime) -> None:
+        self.current = version
+        self.summary = summary
+        self.published_at = at
+        self.versions = [*self.versions, version]
+
+
+__all__ = ["PROVIDER_TERMS_ID", "ProviderTerms"]
