@@ -12,6 +12,7 @@ import typer
 from eventsourcing.persistence import PersistenceError as EventStoreError
 
 from api.cli.clock import clock_app
+from api.cli.credits import keys_app, rentals_app
 from api.cli.db import db_app
 from api.cli.demo import demo_app
 from api.cli.email import email_app
@@ -35,6 +36,8 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(email_app, name="email")
 app.add_typer(clock_app, name="clock")
+app.add_typer(keys_app, name="keys")
+app.add_typer(rentals_app, name="rentals")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -126,9 +126,11 @@ class Credits:
             key.void(cause=ctx.cause)
         return self.core.commit(ctx, batch, *open_keys, created=False)
 
-    def batch(self, caller: Caller, batch_id: UUID) -> KeyBatch:
+    def batches(self, caller: Caller) -> list[KeyBatch]:
+        """Every batch issued, from the log, newest first (operators)."""
         caller.require(Role.OPERATOR)
-        return self.core.load(KeyBatch, batch_id, "Key batch")
+        ids = [n.originator_id for n in self.core.notifications_of(KeyBatch.Issued)]
+        return [self.core.load(KeyBatch, batch_id, "Key batch") for batch_id in reversed(ids)]
 
     @command("redeem_activation_key")
     def redeem(self, ctx: CommandContext, *, company_id: UUID, code: str) -> Outcome:

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.errors import DomainError, InvalidValue, RuleViolation
+from domain.model.errors import InvalidValue, RuleViolation, Throttled
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.ids import natural_id
 from domain.model.money import Money
@@ -275,15 +275,17 @@ MAX_FAILURES: Final = 5  # failed redemptions per company within the window …
 FAILURE_WINDOW: Final = timedelta(minutes=15)  # … before further tries wait
 
 
-class TooManyFailures(DomainError):
+class TooManyFailures(Throttled):
     """A company made too many failed redemptions recently (429 with Retry-After)."""
 
     title = "Too many failed redemptions"
 
     def __init__(self, retry_after: timedelta) -> None:
         seconds = max(1, math.ceil(retry_after.total_seconds()))
-        super().__init__(f"Too many failed key redemptions; try again in {seconds} seconds.")
-        self.retry_after_s = seconds
+        super().__init__(
+            f"Too many failed key redemptions; try again in {seconds} seconds.",
+            retry_after_s=seconds,
+        )
 
 
 @dataclass(eq=False)

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.model.due import rental_next_charge_day
 from domain.model.errors import InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.ids import natural_id
@@ -143,9 +144,11 @@ class RentalAccount(Aggregate):
     def next_charge_day(self) -> date | None:
         """The local day the daily charge next acts on (at its 00:00), or None: no rentals,
         or suspended (only a redemption resumes)."""
-        if not self.rentals or self.is_suspended or self.charged_through is None:
-            return None
-        return self.charged_through + timedelta(days=1)
+        return rental_next_charge_day(
+            rentals=len(self.rentals),
+            suspended=self.is_suspended,
+            charged_through=self.charged_through,
+        )
 
     # ---------------------------------------------------------------- commands
 

@@ -1,0 +1,101 @@
+"""Prepaid rental credits (SPEC §4): activation keys (operators), the company's rental
+account, redemptions, and renting a device at a daily rate."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.http.commands import App, CommandRoutes, Ctx
+from api.http.deps import CallerDep, ContainerDep, ContextDep, company_for
+from api.http.documented import DocumentedRoute
+from api.http.problems import Problem
+from api.http.schemas import NoBody
+from api.http.schemas.credits import (
+    KEY_BATCH,
+    RENTAL_ACCOUNT,
+    IssuedKeysOut,
+    KeyBatchesOut,
+    KeysIssue,
+    Redemption,
+    RentalAccountOut,
+    RentalActivation,
+    key_batch_out,
+    no_account_out,
+)
+from domain.application import Outcome
+
+router = APIRouter(tags=["rental credits"], route_class=DocumentedRoute)
+batch = CommandRoutes(router, "/v1/activation-keys/{batch_id}", KEY_BATCH)
+account = CommandRoutes(router, "/v1/rental-account", RENTAL_ACCOUNT)
+device = CommandRoutes(router, "/v1/devices/{device_id}", RENTAL_ACCOUNT)
+
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": Problem,
+        "description": "Too many failed redemptions by the company lately (see Retry-After)",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    }
+}
+
+
+@router.post(
+    "/v1/activation-keys",
+    summary="Issue a batch of activation keys (the codes are shown once)",
+    status_code=201,
+    response_model=IssuedKeysOut,
+)
+def issue_keys(body: KeysIssue, ctx: ContextDep, c: ContainerDep) -> JSONResponse:
+    issued = c.app.credits.issue_keys(
+        ctx,
+        credits=body.credits,
+        count=body.count,
+        company_id=body.company_id,
+        price=body.price.to_money() if body.price is not None else None,
+        label=body.label,
+    )
+    answer = KEY_BATCH.answer(issued.outcome)
+    shown = IssuedKeysOut.model_validate(
+        {**key_batch_out(issued.outcome.subject_as(KEY_BATCH.kind)), "codes": issued.codes}
+    )
+    return JSONResponse(
+        shown.model_dump(mode="json"), status_code=answer.status_code, headers=answer.headers
+    )
+
+
+@router.get("/v1/activation-keys", summary="Key batches (never their codes)", name="list_batches")
+def list_batches(who: CallerDep, c: ContainerDep) -> KeyBatchesOut:
+    return KeyBatchesOut.model_validate(
+        {"items": [key_batch_out(b) for b in c.app.credits.batches(who)]}
+    )
+
+
+@batch.post("/void", "Void the batch's keys not yet redeemed")
+def void_batch(app: App, ctx: Ctx, batch_id: UUID, _: NoBody) -> Outcome:
+    return app.credits.void_batch(ctx, batch_id)
+
+
+@router.get(
+    "/v1/rental-account",
+    summary="The company's credits: balance, runway, daily total, rentals",
+    name="account",
+    response_model=RentalAccountOut,
+)
+def get_account(who: CallerDep, c: ContainerDep, company_id: UUID | None = None) -> dict[str, Any]:
+    company = company_for(who, company_id)
+    found = c.app.credits.account(who, company)
+    return no_account_out(company) if found is None else RENTAL_ACCOUNT.body(found)
+
+
+@account.post("/redemptions", "Redeem an activation key", status_code=201, responses=THROTTLED)
+def redeem(app: App, ctx: Ctx, body: Redemption) -> Outcome:
+    company = company_for(ctx.caller, body.company_id)
+    return app.credits.redeem(ctx, company_id=company, code=body.code)
+
+
+@device.post("/rental", "Rent the device at a daily rate (the first day is charged at once)")
+def activate_rental(app: App, ctx: Ctx, device_id: UUID, body: RentalActivation) -> Outcome:
+    return app.credits.activate(ctx, device_id, rate=body.rate)
