@@ -259,3 +259,17 @@ def test_operators_list_batches_without_codes_and_void_the_unredeemed(
     assert account(api, shop.admin, container)["balance"] == 20
     forbidden = api.get("/v1/activation-keys", headers=auth(shop.admin))
     assert_problem(forbidden, 403)
+
+    # the sale is a charge for the company's next invoice; an unpriced batch is not
+    keys(api, shop, 5, 1)
+    charges = api.get(
+        "/v1/charges", params={"min_position": head(container)}, headers=auth(shop.admin)
+    )
+    assert charges.status_code == 200, charges.text
+    [line] = charges.json()["items"]
+    assert (line["kind"], line["subscription_id"], line["amount"]["minor"]) == (
+        "activation_keys",
+        issued["id"],
+        19900,
+    )
+    assert line["description"] == "Activation keys: 2 × 20 credits (March)"
