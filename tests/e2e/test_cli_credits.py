@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 
+from adapters.licences import LicenceSigner
 from api.bootstrap import build
 from api.settings import Settings
 from domain.application import CommandContext
+from domain.application.credits import LicenceFacts
 from domain.model.activation_key import parse_code
 from domain.model.actor import Actor, Caller, Role
 from domain.model.device import ContractType
@@ -130,3 +133,24 @@ def test_bad_input_is_one_line_and_exit_2_with_nothing_written(
         assert container.app.head() == before
     finally:
         container.close()
+
+
+def test_verify_licence_accepts_a_signed_one_and_refuses_one_changed_byte(
+    lessor: Callable[..., Run], tmp_path: Path
+) -> None:
+    signer = LicenceSigner(bytes.fromhex(Settings().licence_signing_key.get_secret_value()))
+    future = datetime(2099, 1, 1, tzinfo=UTC)
+    facts = LicenceFacts(UUID(int=1), "PH-1", UUID(int=2), valid_until=future, issued_at=T0)
+    signed, _ = signer.sign(facts)
+    (tmp_path / "good.lic").write_text(signed, encoding="utf-8")
+    body, signature = signed.split(".")
+    (tmp_path / "bad.lic").write_text(f"{body}.{signature[:-2]}AA", encoding="utf-8")
+
+    good = lessor("rentals", "verify-licence", "good.lic")
+    bad = lessor("rentals", "verify-licence", "bad.lic")
+
+    assert good.code == 0, good.err
+    assert "signature ok" in good.out
+    assert "valid until 2099-01-01" in good.out
+    assert bad.code == 1
+    assert "does not verify" in bad.err

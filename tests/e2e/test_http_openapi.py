@@ -72,6 +72,8 @@ OPERATION_IDS = [
     "rental_credits_account",
     "rental_credits_redeem",
     "rental_credits_activate_rental",
+    "rental_credits_licence",
+    "rental_credits_licence_keys",
     "sandbox_show_clock",
     "sandbox_move_clock",
     "webhooks_stripe",

@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 
 from adapters.clock import FixedClock
+from adapters.licences import InvalidLicence, PublicKey, verify_licence
 from api.bootstrap import Container, build, init_database
 from api.settings import Settings
 from domain.model.activation_key import MAX_FAILURES
@@ -160,6 +161,44 @@ def test_top_up_rent_charge_daily_suspend_and_resume(
     body = resumed.json()
     assert (body["balance"], body["suspended_since"], body["runway"]) == (45, None, "2026-03-24")
     assert body["rentals"][0]["paid_through"] == "2026-03-18"
+
+
+def licence_of(api: TestClient, secret: str, device: str) -> Any:
+    return api.get(f"/v1/devices/{device}/rental/licence", headers=auth(secret))
+
+
+def test_the_licence_runs_to_the_last_paid_day_and_verifies_with_the_published_key(
+    api: TestClient, container: Container, shop: Shop
+) -> None:
+    [code] = keys(api, shop, 21)
+    post(api, shop.admin, "/v1/rental-account/redemptions", {"code": code})
+    phone = a_rental_phone(api, shop, "PH-1")
+    post(api, shop.admin, f"/v1/devices/{phone}/rental", {"rate": 7})
+    published = api.get("/v1/rental/licence-keys", headers=auth(shop.admin)).json()["keys"]
+    public_keys = [PublicKey(key_id=k["key_id"], public_key=k["public_key"]) for k in published]
+
+    first = licence_of(api, shop.admin, phone).json()
+    assert first["valid_until"] == "2026-03-02T23:00:00.000000Z"  # 00:00 on 3 March in Stockholm
+    payload = verify_licence(first["licence"], public_keys, now=T10)
+    assert (payload["device_id"], payload["serial"]) == (phone, "PH-1")
+
+    move_to(api, container, shop, midnight(date(2026, 3, 3)) + timedelta(hours=6))
+    assert licence_of(api, shop.admin, phone).json()["valid_until"] == "2026-03-03T23:00:00.000000Z"
+
+    move_to(api, container, shop, midnight(date(2026, 3, 5)) + timedelta(hours=6))
+    suspended = licence_of(api, shop.admin, phone)  # 21 paid 2 and 3 March and 4 March
+    assert_problem(suspended, 409)
+    with pytest.raises(InvalidLicence, match="ran out"):
+        verify_licence(first["licence"], public_keys, now=midnight(date(2026, 3, 5)))
+
+    body, signature = first["licence"].split(".")
+    flipped = body[:10] + ("A" if body[10] != "A" else "B") + body[11:]
+    for altered in (f"{flipped}.{signature}", f"{body}.{signature[:-2]}AA"):
+        with pytest.raises(InvalidLicence):
+            verify_licence(altered, public_keys)
+    other = post(api, shop.other_admin, "/v1/rental-account/redemptions", {"code": code})
+    assert_problem(licence_of(api, shop.other_admin, phone), 404)
+    assert other.status_code == 422
 
 
 def test_a_swap_mid_day_does_not_charge_the_day_again(

@@ -4,6 +4,9 @@ status; verifying a rental licence): prepaid rental credits at the console (SPEC
 from __future__ import annotations
 
 import csv
+import json
+import sys
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +15,9 @@ from uuid import UUID
 import typer
 from rich.table import Table
 
+from adapters.licences import InvalidLicence, LicenceSigner, PublicKey, verify_licence
 from api.cli.shared import CLI_ACTOR, UsageProblem, cli_cause, opened, out
+from api.settings import Settings
 from domain.application import CommandContext
 from domain.model.actor import Caller
 from domain.model.money import Money
@@ -128,3 +133,44 @@ def rentals_status(company: Annotated[UUID, typer.Option(help="Company id")]) ->
             rental["paid_through"].isoformat(),
         )
     out.print(table)
+
+
+@rentals_app.command("verify-licence")
+def rentals_verify_licence(
+    file: Annotated[Path, typer.Argument(help="A file holding the licence text")],
+    keys: Annotated[
+        Path | None,
+        typer.Option(
+            help="The published keys (GET /v1/rental/licence-keys, as JSON);"
+            " default: this deployment's own"
+        ),
+    ] = None,
+) -> None:
+    """Check a rental licence as a gateway does: the signature, then whether it ran out."""
+    try:
+        text = file.read_text(encoding="utf-8")
+        published = _published_keys(keys)
+    except (OSError, ValueError, KeyError) as error:
+        raise UsageProblem(f"cannot read the licence or the keys: {error}") from None
+    try:
+        payload = verify_licence(text, published)
+    except InvalidLicence as invalid:
+        print(f"invalid: {invalid}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    valid_until = datetime.fromisoformat(payload["valid_until"].replace("Z", "+00:00"))
+    state = "valid" if datetime.now(UTC) < valid_until else "expired"
+    out.print(
+        f"signature ok (key {payload['kid']}): device {payload['device_id']}"
+        f" serial {payload['serial']}, {state} until {payload['valid_until']}",
+        highlight=False,
+    )
+    if state == "expired":
+        raise typer.Exit(1)
+
+
+def _published_keys(path: Path | None) -> list[PublicKey]:
+    if path is None:
+        seed = bytes.fromhex(Settings().licence_signing_key.get_secret_value())
+        return [LicenceSigner(seed).public]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [PublicKey(key_id=k["key_id"], public_key=k["public_key"]) for k in data["keys"]]

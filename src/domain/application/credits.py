@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from domain.application.companies import Companies
@@ -29,7 +29,7 @@ from domain.model.errors import InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause
 from domain.model.money import Money
 from domain.model.rental_account import RentalAccount, account_id_for
-from domain.model.time import local_date
+from domain.model.time import local_date, local_midnight
 from domain.ports import IdSource
 
 ACCOUNT_HOLDERS = (Role.OPERATOR, Role.ADMIN, Role.SERVICE)
@@ -41,6 +41,17 @@ class IssuedKeys:
 
     outcome: Outcome
     codes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceFacts:
+    """What a rented device's licence states (the adapter signs it)."""
+
+    device_id: UUID
+    serial: str
+    company_id: UUID
+    valid_until: datetime  # the end of the rental's last paid day (local midnight), in UTC
+    issued_at: datetime
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,6 +174,28 @@ class Credits:
         self.core.check_version(ctx, account)
         account.activate(device.id, rate, self._today(company, ctx.cause.at), cause=ctx.cause)
         return self.core.commit(ctx, account, created=created)
+
+    def licence(self, caller: Caller, device_id: UUID, now: datetime) -> LicenceFacts:
+        """A rented device's licence, valid to the end of its last paid day. A suspended or
+        ended rental gets none: its last licence runs out by itself."""
+        device = self.devices.get(caller, device_id)
+        caller.require(*ACCOUNT_HOLDERS)
+        company = self.core.load(Company, device.company_id, "Company")
+        account = self.account_for_rentals(company.id)
+        rental = None if account is None else account.rental(device.id)
+        if account is None or rental is None:
+            raise RuleViolation("The device has no active rental: no licence is issued.")
+        if account.is_suspended:
+            raise RuleViolation("The rental is suspended: redeem credits to renew its licence.")
+        return LicenceFacts(
+            device_id=device.id,
+            serial=device.serial,
+            company_id=company.id,
+            valid_until=local_midnight(
+                rental["paid_through"] + timedelta(days=1), company.time_zone
+            ),
+            issued_at=now,
+        )
 
     def account(self, caller: Caller, company_id: UUID) -> RentalAccount | None:
         """The company's account, None before its first use."""

@@ -1,8 +1,9 @@
 """Charges: every chargeable fact — term charges, monthly licence fees, seat additions, the
 catch-up of a long backdated start, a batch of activation keys sold to a company — as lines
 the monthly invoice run will collect (SPEC §3, §4, §6). A key sale's line names its batch in
-`subscription_id` (the line's source) and has no product, one unit at the batch's price. Each line keeps the PO reference
-and prices in force when it was charged; nothing here is ever updated, only inserted."""
+`subscription_id` (the line's source) and has no product, one unit at the batch's price.
+Each line keeps the PO reference and prices in force when it was charged; nothing here is
+ever updated, only inserted."""
 
 from __future__ import annotations
 

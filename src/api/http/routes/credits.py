@@ -20,6 +20,9 @@ from api.http.schemas.credits import (
     IssuedKeysOut,
     KeyBatchesOut,
     KeysIssue,
+    LicenceKeyOut,
+    LicenceKeysOut,
+    LicenceOut,
     Redemption,
     RentalAccountOut,
     RentalActivation,
@@ -99,3 +102,35 @@ def redeem(app: App, ctx: Ctx, body: Redemption) -> Outcome:
 @device.post("/rental", "Rent the device at a daily rate (the first day is charged at once)")
 def activate_rental(app: App, ctx: Ctx, device_id: UUID, body: RentalActivation) -> Outcome:
     return app.credits.activate(ctx, device_id, rate=body.rate)
+
+
+@router.get(
+    "/v1/devices/{device_id}/rental/licence",
+    summary="The rented device's signed licence, valid to the end of its last paid day",
+    name="licence",
+)
+def licence(device_id: UUID, who: CallerDep, c: ContainerDep) -> LicenceOut:
+    facts = c.app.credits.licence(who, device_id, c.clock.now())
+    signed, payload = c.licence_signer.sign(facts)
+    return LicenceOut(
+        licence=signed,
+        key_id=payload["kid"],
+        device_id=payload["device_id"],
+        serial=payload["serial"],
+        company_id=payload["company_id"],
+        valid_until=payload["valid_until"],
+        issued_at=payload["issued_at"],
+    )
+
+
+@router.get(
+    "/v1/rental/licence-keys",
+    summary="The public keys that rental licences are signed with",
+    name="licence_keys",
+)
+def licence_keys(who: CallerDep, c: ContainerDep) -> LicenceKeysOut:
+    del who  # any authenticated caller: the keys are public, the route is under /v1
+    key = c.licence_signer.public
+    return LicenceKeysOut(
+        keys=[LicenceKeyOut(key_id=key.key_id, algorithm=key.algorithm, public_key=key.public_key)]
+    )

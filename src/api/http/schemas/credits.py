@@ -142,3 +142,23 @@ def _date(value: date | None) -> str | None:
 
 KEY_BATCH = Resource(KeyBatch, key_batch_out, KeyBatchOut, "/v1/activation-keys")
 RENTAL_ACCOUNT = Resource(RentalAccount, account_out, RentalAccountOut)
+
+
+class LicenceOut(Body):
+    licence: str = Field(description="payload.signature (base64url): what the device keeps")
+    key_id: str
+    device_id: str
+    serial: str
+    company_id: str
+    valid_until: str = Field(description="The end of the rental's last paid day, UTC")
+    issued_at: str
+
+
+class LicenceKeyOut(Body):
+    key_id: str
+    algorithm: str = Field(description="Ed25519")
+    public_key: str = Field(description="The raw 32-byte public key, base64url")
+
+
+class LicenceKeysOut(Body):
+    keys: list[LicenceKeyOut]
