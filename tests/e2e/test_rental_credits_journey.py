@@ -312,3 +312,36 @@ def test_operators_list_batches_without_codes_and_void_the_unredeemed(
         19900,
     )
     assert line["description"] == "Activation keys: 2 × 20 credits (March)"
+
+
+def test_the_contract_history_lists_every_operation_with_who_and_when(
+    api: TestClient, container: Container, shop: Shop
+) -> None:
+    [code] = keys(api, shop, 10)
+    post(api, shop.admin, "/v1/rental-account/redemptions", {"code": code})
+    phone = a_rental_phone(api, shop, "PH-1")
+    post(api, shop.admin, f"/v1/devices/{phone}/rental", {"rate": 6})
+    move_to(api, container, shop, midnight(date(2026, 3, 3)))
+
+    history = api.get(
+        "/v1/rental-account/history",
+        params={"min_position": head(container)},
+        headers=auth(shop.admin),
+    )
+    assert history.status_code == 200, history.text
+    items = history.json()["items"]
+    assert [i["operation"] for i in items] == [
+        "RentalAccount.Opened",
+        "RentalAccount.CreditsRedeemed",
+        "RentalAccount.RentalActivated",
+        "RentalAccount.Suspended",
+    ]
+    assert items[2]["details"]["rate"] == 6
+    assert items[3]["actor"]["role"] == "system"
+    assert items[3]["details"] == {"day": "2026-03-03", "needed": 6, "balance": 4}
+    foreign = api.get(
+        "/v1/rental-account/history",
+        params={"company_id": shop.company_id},
+        headers=auth(shop.other_admin),
+    )
+    assert_problem(foreign, 404)

@@ -10,9 +10,18 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.http.commands import App, CommandRoutes, Ctx
-from api.http.deps import CallerDep, ContainerDep, ContextDep, company_for
+from api.http.deps import (
+    CallerDep,
+    ContainerDep,
+    ContextDep,
+    Cursor,
+    Limit,
+    MinPosition,
+    company_for,
+)
 from api.http.documented import DocumentedRoute
 from api.http.problems import Problem
+from api.http.reads import views_after
 from api.http.schemas import NoBody
 from api.http.schemas.credits import (
     KEY_BATCH,
@@ -30,6 +39,7 @@ from api.http.schemas.credits import (
     no_account_out,
 )
 from domain.application import Outcome
+from projections.event_log import query_rental_account_history
 
 router = APIRouter(tags=["rental credits"], route_class=DocumentedRoute)
 batch = CommandRoutes(router, "/v1/activation-keys/{batch_id}", KEY_BATCH)
@@ -91,6 +101,24 @@ def get_account(who: CallerDep, c: ContainerDep, company_id: UUID | None = None)
     company = company_for(who, company_id)
     found = c.app.credits.account(who, company)
     return no_account_out(company) if found is None else RENTAL_ACCOUNT.body(found)
+
+
+@router.get(
+    "/v1/rental-account/history",
+    summary="The rental contract's history: what, when, done by, details",
+    name="history",
+)
+def history(
+    who: CallerDep,
+    c: ContainerDep,
+    company_id: UUID | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    views = views_after(c, "event_log", min_position)
+    company = company_for(who, company_id)
+    return query_rental_account_history(views, who, company, after=cursor, limit=limit).to_json()
 
 
 @account.post("/redemptions", "Redeem an activation key", status_code=201, responses=THROTTLED)
