@@ -70,6 +70,7 @@ OPERATION_IDS = [
     "rental_credits_list_batches",
     "rental_credits_void_batch",
     "rental_credits_account",
+    "rental_credits_list_accounts",
     "rental_credits_history",
     "rental_credits_redeem",
     "rental_credits_activate_rental",

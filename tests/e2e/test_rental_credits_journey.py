@@ -285,9 +285,13 @@ def test_operators_list_batches_without_codes_and_void_the_unredeemed(
     first, second = issued["codes"]
     post(api, shop.admin, "/v1/rental-account/redemptions", {"code": first})
 
-    listed = api.get("/v1/activation-keys", headers=auth(shop.operator)).json()["items"]
-    assert [(b["id"], b["count"], b["price"]["minor"]) for b in listed] == [
-        (issued["id"], 2, 19900)
+    listed = api.get(
+        "/v1/activation-keys",
+        params={"min_position": head(container)},
+        headers=auth(shop.operator),
+    ).json()["items"]
+    assert [(b["id"], b["count"], b["redeemed"], b["price"]["minor"]) for b in listed] == [
+        (issued["id"], 2, 1, 19900)
     ]
     assert "codes" not in listed[0]
     voided = post(api, shop.operator, f"/v1/activation-keys/{issued['id']}/void", {})
@@ -345,3 +349,50 @@ def test_the_contract_history_lists_every_operation_with_who_and_when(
         headers=auth(shop.other_admin),
     )
     assert_problem(foreign, 404)
+
+
+def test_operators_see_every_account_and_filter_the_suspended(
+    api: TestClient, container: Container, shop: Shop
+) -> None:
+    for secret, credits in ((shop.admin, 7), (shop.other_admin, 70)):
+        [code] = keys(api, shop, credits)
+        post(api, secret, "/v1/rental-account/redemptions", {"code": code})
+    phone = a_rental_phone(api, shop, "PH-1")
+    post(api, shop.admin, f"/v1/devices/{phone}/rental", {"rate": 7})
+    move_to(api, container, shop, midnight(date(2026, 3, 3)))  # Rent AB cannot pay the 3rd
+
+    def accounts(secret: str, **params: Any) -> list[dict[str, Any]]:
+        response = api.get(
+            "/v1/rental-accounts",
+            params={"min_position": head(container), **params},
+            headers=auth(secret),
+        )
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    every = accounts(shop.operator)
+    assert sorted((a["company_id"], a["balance"]) for a in every) == sorted(
+        [(shop.company_id, 0), (shop.other_company, 70)]
+    )
+    [suspended] = accounts(shop.operator, suspended="true")
+    assert suspended["suspended_since"] == "2026-03-03"
+    assert suspended["runway"] == "2026-03-02"
+    assert suspended["rentals"] == [
+        {
+            "device_id": phone,
+            "rate": 7,
+            "status": "suspended",
+            "since": "2026-03-02",
+            "paid_through": "2026-03-02",
+        }
+    ]
+    assert [a["company_id"] for a in accounts(shop.admin)] == [shop.company_id]
+    assert_problem(
+        api.get(
+            "/v1/rental-accounts",
+            params={"company_id": shop.other_company},
+            headers=auth(shop.admin),
+        ),
+        404,
+    )

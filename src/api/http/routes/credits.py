@@ -34,12 +34,18 @@ from api.http.schemas.credits import (
     LicenceOut,
     Redemption,
     RentalAccountOut,
+    RentalAccountsOut,
     RentalActivation,
     key_batch_out,
     no_account_out,
 )
 from domain.application import Outcome
 from projections.event_log import query_rental_account_history
+from projections.rental_accounts import (
+    RentalAccountFilter,
+    query_key_batches,
+    query_rental_accounts,
+)
 
 router = APIRouter(tags=["rental credits"], route_class=DocumentedRoute)
 batch = CommandRoutes(router, "/v1/activation-keys/{batch_id}", KEY_BATCH)
@@ -80,10 +86,35 @@ def issue_keys(body: KeysIssue, ctx: ContextDep, c: ContainerDep) -> JSONRespons
 
 
 @router.get("/v1/activation-keys", summary="Key batches (never their codes)", name="list_batches")
-def list_batches(who: CallerDep, c: ContainerDep) -> KeyBatchesOut:
-    return KeyBatchesOut.model_validate(
-        {"items": [key_batch_out(b) for b in c.app.credits.batches(who)]}
-    )
+def list_batches(
+    who: CallerDep,
+    c: ContainerDep,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+    min_position: MinPosition = None,
+) -> KeyBatchesOut:
+    views = views_after(c, "rental_accounts", min_position)
+    page = query_key_batches(views, who, after=cursor, limit=limit)
+    return KeyBatchesOut.model_validate(page.to_json())
+
+
+@router.get(
+    "/v1/rental-accounts",
+    summary="Rental accounts: balance, runway, daily total, rentals with status and rate",
+    name="list_accounts",
+)
+def list_accounts(
+    who: CallerDep,
+    c: ContainerDep,
+    company_id: UUID | None = None,
+    suspended: bool | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+    min_position: MinPosition = None,
+) -> RentalAccountsOut:
+    views = views_after(c, "rental_accounts", min_position)
+    f = RentalAccountFilter(company_id=company_id, suspended=suspended, after=cursor, limit=limit)
+    return RentalAccountsOut.model_validate(query_rental_accounts(views, who, f).to_json())
 
 
 @batch.post("/void", "Void the batch's keys not yet redeemed")

@@ -52,8 +52,45 @@ class IssuedKeysOut(KeyBatchOut):
     codes: list[str] = Field(description="Shown once: only their hashes are stored")
 
 
+class KeyBatchItem(Body):
+    id: str
+    company_id: str | None
+    credits: int
+    count: int
+    redeemed: int
+    price: MoneyOut | None
+    label: str
+    issued_at: str
+    voided_at: str | None
+
+
 class KeyBatchesOut(Body):
-    items: list[KeyBatchOut]
+    items: list[KeyBatchItem]
+    next_cursor: int | None
+
+
+class RentalItem(Body):
+    device_id: str
+    rate: int
+    status: str
+    since: str
+    paid_through: str
+
+
+class RentalAccountItem(Body):
+    account_id: str
+    company_id: str
+    balance: int
+    daily_total: int
+    runway: str | None
+    suspended_since: str | None
+    version: int
+    rentals: list[RentalItem]
+
+
+class RentalAccountsOut(Body):
+    items: list[RentalAccountItem]
+    next_cursor: int | None
 
 
 class RentalOut(Body):
