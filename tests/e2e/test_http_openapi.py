@@ -74,6 +74,7 @@ OPERATION_IDS = [
     "rental_credits_history",
     "rental_credits_redeem",
     "rental_credits_activate_rental",
+    "rental_credits_swap_rental",
     "rental_credits_licence",
     "rental_credits_licence_keys",
     "sandbox_show_clock",

@@ -158,6 +158,14 @@ class RentalCredits(RuleBasedStateMachine):
         ).subject_id
         self.devices.append(new)
 
+    @precondition(lambda self: self.rented())
+    @rule(data=st.data())
+    def swap_to_a_registered_unit(self, data: st.DataObject) -> None:
+        device = data.draw(st.sampled_from(self.rented()))
+        spare = self.register()
+        self.devices.append(spare)
+        self.app.credits.swap(self.ctx(self.admin), device, replacement_id=spare)
+
     @rule(hours=st.integers(1, 80), ticks=st.integers(0, 2))
     def time_passes(self, hours: int, ticks: int) -> None:
         self.now += timedelta(hours=hours)
@@ -246,8 +254,8 @@ def test_rental_credits_hold_their_invariants(container: Container) -> None:
     run_state_machine_as_test(
         Machine,
         settings=settings(
-            max_examples=15,
-            stateful_step_count=30,
+            max_examples=20,
+            stateful_step_count=40,
             deadline=None,
             derandomize=True,  # the same examples every run: the coverage check below holds
             suppress_health_check=[HealthCheck.too_slow],

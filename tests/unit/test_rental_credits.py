@@ -360,3 +360,35 @@ def test_a_swap_carries_the_paid_day_over_and_deactivation_ends_the_rental() -> 
     w.app.rentals.deactivate(ctx(w.admins[acme]), swapped.subject_id)
     account = w.account(acme)
     assert (account.rentals, account.balance, account.runway) == ({}, 23, None)
+
+
+def test_a_swap_to_a_registered_unit_hands_over_the_paid_days_and_refuses_what_cannot() -> None:
+    w = World()
+    acme, globex = w.company("Acme"), w.company("Globex")
+    old, spare, rented = (
+        w.device(acme, "SN-OLD"),
+        w.device(acme, "SN-SPARE"),
+        w.device(acme, "SN-R"),
+    )
+    leased = w.device(acme, "SN-P", ContractType.PURCHASED)
+    foreign = w.device(globex, "SN-G")
+    w.redeem(acme, w.keys(30)[0])
+    w.activate(acme, old, 7)
+    w.activate(acme, rented, 3)
+    admin = ctx(w.admins[acme], T0 + timedelta(hours=3))
+
+    with pytest.raises(RuleViolation, match="already rented"):
+        w.app.credits.swap(admin, old, replacement_id=rented)
+    with pytest.raises(RuleViolation, match="not a rental"):
+        w.app.credits.swap(admin, old, replacement_id=leased)
+    with pytest.raises(NotFound):
+        w.app.credits.swap(admin, old, replacement_id=foreign)
+    with pytest.raises(RuleViolation, match="no active rental"):
+        w.app.credits.swap(admin, spare, replacement_id=old)
+
+    account = w.app.credits.swap(admin, old, replacement_id=spare).subject_as(RentalAccount)
+    assert account.balance == 20  # no second charge for the day
+    assert account.paid_through(spare) == date(2026, 3, 2)
+    assert account.rental(old) is None
+    with pytest.raises(RuleViolation, match="ended"):
+        w.activate(acme, old, 7)  # the unit that left is no longer a rental

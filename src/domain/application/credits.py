@@ -175,6 +175,27 @@ class Credits:
         account.activate(device.id, rate, self._today(company, ctx.cause.at), cause=ctx.cause)
         return self.core.commit(ctx, account, created=created)
 
+    @command("swap_rental_to_registered")
+    def swap(self, ctx: CommandContext, device_id: UUID, *, replacement_id: UUID) -> Outcome:
+        """RMA to a unit already registered (a rental device of the same company, not rented
+        itself): it takes over the rate and the paid days — no gap, no second charge."""
+        old = self.devices.managed(ctx, device_id)
+        new = self.devices.managed(ctx, replacement_id)
+        if new.company_id != old.company_id:
+            raise NotFound("Device not found.")
+        if new.id == old.id:
+            raise InvalidValue("A device cannot replace itself.")
+        if new.contract_type != ContractType.RENTAL or not new.rental_active:
+            raise RuleViolation("The replacement is not a rental device (or its rental ended).")
+        company = self.core.load(Company, old.company_id, "Company")
+        account = self.account_for_rentals(company.id)
+        if account is None or account.rental(old.id) is None:
+            raise RuleViolation("The device has no active rental to hand over.")
+        self.core.check_version(ctx, account)
+        account.swap(old.id, new.id, self._today(company, ctx.cause.at), cause=ctx.cause)
+        old.swap_rental(new.id, cause=ctx.cause)
+        return self.core.commit(ctx, account, old, created=False)
+
     def licence(self, caller: Caller, device_id: UUID, now: datetime) -> LicenceFacts:
         """A rented device's licence, valid to the end of its last paid day. A suspended or
         ended rental gets none: its last licence runs out by itself."""

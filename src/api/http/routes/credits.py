@@ -36,6 +36,7 @@ from api.http.schemas.credits import (
     RentalAccountOut,
     RentalAccountsOut,
     RentalActivation,
+    RentalSwap,
     key_batch_out,
     no_account_out,
 )
@@ -161,6 +162,11 @@ def redeem(app: App, ctx: Ctx, body: Redemption) -> Outcome:
 @device.post("/rental", "Rent the device at a daily rate (the first day is charged at once)")
 def activate_rental(app: App, ctx: Ctx, device_id: UUID, body: RentalActivation) -> Outcome:
     return app.credits.activate(ctx, device_id, rate=body.rate)
+
+
+@device.post("/rental/swap", "RMA to a registered unit: it takes over the paid days")
+def swap_rental(app: App, ctx: Ctx, device_id: UUID, body: RentalSwap) -> Outcome:
+    return app.credits.swap(ctx, device_id, replacement_id=body.replacement_id)
 
 
 @router.get(

@@ -36,6 +36,10 @@ class RentalActivation(Versioned):
     rate: StrictInt = Field(ge=1, le=MAX_DAILY_RATE, description="Credits per day")
 
 
+class RentalSwap(Versioned):
+    replacement_id: UUID = Field(description="A registered rental device of the company")
+
+
 class KeyBatchOut(Body):
     id: str
     company_id: str | None
