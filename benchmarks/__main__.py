@@ -1,11 +1,11 @@
-"""`python -m benchmarks projector|commands|scheduler [options]` (through `scripts/bench`)."""
+"""`python -m benchmarks projector|commands|scheduler|rentals [options]` (`scripts/bench`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from benchmarks import commands, projector, scheduler
+from benchmarks import commands, projector, rentals, scheduler
 from benchmarks.common import STORE_CHOICES, BenchError, exit_cleanly_on_sigterm
 
 
@@ -56,6 +56,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="M",
         help="today's ticks advance only M devices, scaled by N/M (said in the report)",
     )
+    ren = sub.add_parser("rentals", help="the 00:00 rental charge vs single commands")
+    ren.add_argument("--accounts", type=_positive, default=10_000, help="rental accounts")
+    ren.add_argument("--rentals", type=_positive, default=10, help="rentals per account")
+    ren.add_argument("--baseline", type=_positive, default=1_000, help="baseline commands")
+    ren.add_argument("--store", choices=STORE_CHOICES, default="postgres")
     return top
 
 
@@ -80,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
                     due_percent=args.due_percent,
                     repeat=args.repeat,
                     baseline_sample=args.baseline_sample,
+                ),
+            )
+        elif args.benchmark == "rentals":
+            rentals.run(
+                args.store,
+                rentals.Options(
+                    accounts=args.accounts, rentals=args.rentals, baseline=args.baseline
                 ),
             )
         else:
