@@ -17,11 +17,10 @@ from domain.application import CommandContext
 from domain.application.credits import LicenceFacts
 from domain.model.activation_key import parse_code
 from domain.model.actor import Actor, Caller, Role
-from domain.model.device import ContractType
 from domain.model.events import Cause
-from domain.model.money import Money
 from tests.conftest import T0
 from tests.e2e._cli import Run, cli_runner
+from tests.rental_devices import register_device
 
 OPERATOR = Caller(actor=Actor("test", Role.OPERATOR), company_id=None)
 
@@ -42,17 +41,7 @@ def a_company_renting_a_phone(database_url: str) -> tuple[UUID, UUID]:
     try:
         app = container.app
         company = app.companies.register(ctx(), name="Rent AB", currency="SEK").subject_id
-        phone = app.devices.register(
-            ctx(),
-            company_id=company,
-            serial="PH-1",
-            model="IP232",
-            category="phone",
-            company_cost=Money.of("100", "SEK"),
-            contract_type=ContractType.RENTAL,
-            lease_start=None,
-            renewal_date=None,
-        ).subject_id
+        phone = register_device(app, ctx(), company, "PH-1")
         return company, phone
     finally:
         container.close()

@@ -12,11 +12,10 @@ from uuid import UUID
 from api.bootstrap import Container
 from domain.application import CommandContext
 from domain.model.actor import Actor, Caller, Role
-from domain.model.device import ContractType
 from domain.model.events import Cause
-from domain.model.money import Money
 from domain.model.rental_account import RentalAccount
 from domain.model.time import local_midnight
+from tests.rental_devices import register_device
 
 OPERATOR = Caller(actor=Actor("tok-operator", Role.OPERATOR), company_id=None)
 US = timedelta(microseconds=1)
@@ -35,20 +34,10 @@ def renting(container: Container, credits: int, rate: int, since: datetime) -> U
     app = container.app
     company = app.companies.register(ctx(OPERATOR, since), name="Rent AB", currency="SEK")
     admin = Caller(actor=Actor("tok-admin", Role.ADMIN), company_id=company.subject_id)
-    phone = app.devices.register(
-        ctx(OPERATOR, since),
-        company_id=company.subject_id,
-        serial="PH-1",
-        model="IP232",
-        category="phone",
-        company_cost=Money.of("100", "SEK"),
-        contract_type=ContractType.RENTAL,
-        lease_start=None,
-        renewal_date=None,
-    )
+    phone = register_device(app, ctx(OPERATOR, since), company.subject_id, "PH-1")
     [code] = app.credits.issue_keys(ctx(OPERATOR, since), credits=credits, count=1).codes
     app.credits.redeem(ctx(admin, since), company_id=company.subject_id, code=code)
-    return app.credits.activate(ctx(admin, since), phone.subject_id, rate=rate).subject_id
+    return app.credits.activate(ctx(admin, since), phone, rate=rate).subject_id
 
 
 def account(container: Container, account_id: UUID) -> RentalAccount:

@@ -36,11 +36,10 @@ from api.bootstrap import Container
 from domain.application import CommandContext, LessorApplication
 from domain.model.activation_key import NotRedeemable, TooManyFailures
 from domain.model.actor import Actor, Caller, Role
-from domain.model.device import ContractType
 from domain.model.errors import DomainError
 from domain.model.events import Cause
-from domain.model.money import Money
 from domain.model.rental_account import RentalAccount, account_id_for
+from tests.rental_devices import register_device
 
 OPERATOR = Caller(actor=Actor("tok-operator", Role.OPERATOR), company_id=None)
 START = datetime.fromisoformat("2026-10-20T08:00:00+00:00")  # a week before the DST change
@@ -73,17 +72,7 @@ class RentalCredits(RuleBasedStateMachine):
 
     def register(self) -> UUID:
         self.serials += 1
-        return self.app.devices.register(
-            self.ctx(OPERATOR),
-            company_id=self.company,
-            serial=f"SN-{self.serials}",
-            model="IP232",
-            category="phone",
-            company_cost=Money.of("100", "SEK"),
-            contract_type=ContractType.RENTAL,
-            lease_start=None,
-            renewal_date=None,
-        ).subject_id
+        return register_device(self.app, self.ctx(OPERATOR), self.company, f"SN-{self.serials}")
 
     # ------------------------------------------------------------------ rules
 

@@ -25,9 +25,9 @@ from domain.model.actor import Actor, Caller, Role
 from domain.model.device import ContractType
 from domain.model.errors import InvalidValue, NotAllowed, NotFound, RuleViolation
 from domain.model.events import Cause
-from domain.model.money import Money
 from domain.model.rental_account import RentalAccount
 from tests.apps import in_memory_app
+from tests.rental_devices import register_device
 
 OPERATOR = Caller(actor=Actor("tok-operator", Role.OPERATOR), company_id=None)
 # 10:00 in Stockholm on Monday 2 March 2026 (UTC+1)
@@ -64,17 +64,7 @@ class World:
     def device(
         self, company_id: UUID, serial: str, contract: ContractType = ContractType.RENTAL
     ) -> UUID:
-        return self.app.devices.register(
-            ctx(OPERATOR),
-            company_id=company_id,
-            serial=serial,
-            model="IP232",
-            category="phone",
-            company_cost=Money.of("1000", "SEK"),
-            contract_type=contract,
-            lease_start=None,
-            renewal_date=None,
-        ).subject_id
+        return register_device(self.app, ctx(OPERATOR), company_id, serial, contract)
 
     def keys(
         self, credits: int, count: int = 1, company_id: UUID | None = None, at: datetime = T0
