@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -294,14 +295,18 @@ class RedemptionThrottle:
     holds one per process (a restart forgets, which only ever lets a company try sooner)."""
 
     failures: dict[UUID, deque[datetime]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # requests run in threads
 
     def check(self, company_id: UUID, at: datetime) -> None:
-        recent = self._recent(company_id, at)
-        if len(recent) >= MAX_FAILURES:
-            raise TooManyFailures(recent[0] + FAILURE_WINDOW - at)
+        with self._lock:
+            recent = self._recent(company_id, at)
+            wait = recent[0] + FAILURE_WINDOW - at if len(recent) >= MAX_FAILURES else None
+        if wait is not None:
+            raise TooManyFailures(wait)
 
     def failed(self, company_id: UUID, at: datetime) -> None:
-        self._recent(company_id, at).append(at)
+        with self._lock:
+            self._recent(company_id, at).append(at)
 
     def _recent(self, company_id: UUID, at: datetime) -> deque[datetime]:
         recent = self.failures.setdefault(company_id, deque(maxlen=MAX_FAILURES))
