@@ -40,6 +40,7 @@ class TickReport:
     subscriptions_advanced: int = 0
     devices_advanced: int = 0
     digests_sent: int = 0
+    rental_accounts_charged: int = 0
     events: int = 0
     jobs_due: int = 0  # aggregates the due read model named (each touched once)
     failures: list[str] = field(default_factory=list)
@@ -90,7 +91,8 @@ class Scheduler:
             events = self._with_retries(partial(self.app.credits.advance, account_id, now))
             if events is None:
                 report.failures.append(f"rental account {account_id}")
-            else:
+            elif events:
+                report.rental_accounts_charged += 1
                 report.events += events
 
     def due(self, now: datetime) -> list[DueJob]:

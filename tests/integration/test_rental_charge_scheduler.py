@@ -50,7 +50,11 @@ def test_the_charge_is_due_at_local_midnight_exactly_and_only_once(container: Co
 
     assert tick(midnight(date(2026, 3, 3)) - US).events == 0
     at_midnight = tick(midnight(date(2026, 3, 3)))
-    assert (at_midnight.jobs_due, at_midnight.events) == (1, 1)
+    assert (at_midnight.jobs_due, at_midnight.rental_accounts_charged, at_midnight.events) == (
+        1,
+        1,
+        1,
+    )
     assert tick(midnight(date(2026, 3, 3)) + timedelta(hours=1)).jobs_due == 0  # not due again
     assert account(container, account_id).balance == 86
 
