@@ -1,11 +1,11 @@
-"""`python -m benchmarks projector|commands|scheduler [options]` (through `scripts/bench`)."""
+"""`python -m benchmarks projector|commands|scheduler|rentals [options]` (`scripts/bench`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from benchmarks import commands, projector, scheduler, usage
+from benchmarks import commands, projector, rentals, scheduler, usage
 from benchmarks.common import STORE_CHOICES, BenchError, exit_cleanly_on_sigterm
 
 
@@ -62,6 +62,11 @@ def parser() -> argparse.ArgumentParser:
     use.add_argument("--batch", type=_positive, default=1000, help="changes per request")
     use.add_argument("--http-share", type=float, default=0.1, help="part also sent over HTTP")
     use.add_argument("--store", choices=STORE_CHOICES, default="both")
+    ren = sub.add_parser("rentals", help="the 00:00 rental charge vs single commands")
+    ren.add_argument("--accounts", type=_positive, default=10_000, help="rental accounts")
+    ren.add_argument("--rentals", type=_positive, default=10, help="rentals per account")
+    ren.add_argument("--baseline", type=_positive, default=1_000, help="baseline commands")
+    ren.add_argument("--store", choices=STORE_CHOICES, default="postgres")
     return top
 
 
@@ -96,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
                     companies=args.companies,
                     batch=args.batch,
                     http_share=args.http_share,
+                ),
+            )
+        elif args.benchmark == "rentals":
+            rentals.run(
+                args.store,
+                rentals.Options(
+                    accounts=args.accounts, rentals=args.rentals, baseline=args.baseline
                 ),
             )
         else:

@@ -26,7 +26,7 @@ from adapters.loop import run_every
 from adapters.projector import Projector, live_names
 from adapters.sql import Database
 from domain.application import LessorApplication
-from domain.model.due import DEVICE_RULES, DIGEST_RULES, SUBSCRIPTION_RULES
+from domain.model.due import DEVICE_RULES, DIGEST_RULES, RENTAL_RULES, SUBSCRIPTION_RULES
 from domain.model.errors import DomainError
 from projections.due import DueProjection
 from projections.due.queries import DueJob, digest_candidates, due_jobs
@@ -41,6 +41,7 @@ class TickReport:
     subscriptions_advanced: int = 0
     devices_advanced: int = 0
     digests_sent: int = 0
+    rental_accounts_charged: int = 0
     events: int = 0
     jobs_due: int = 0  # aggregates the due read model named (each touched once)
     failures: list[str] = field(default_factory=list)
@@ -69,7 +70,8 @@ class Scheduler:
         devices = _distinct(j.aggregate_id for j in jobs if j.rule in DEVICE_RULES)
         companies = _distinct(j.company_id for j in jobs if j.rule in DIGEST_RULES)
         subscriptions = _distinct(j.aggregate_id for j in jobs if j.rule in SUBSCRIPTION_RULES)
-        report.jobs_due = len(devices) + len(companies) + len(subscriptions)
+        accounts = _distinct(j.aggregate_id for j in jobs if j.rule in RENTAL_RULES)
+        report.jobs_due = len(devices) + len(companies) + len(subscriptions) + len(accounts)
         self._devices(devices, now, report)
         self._digests(companies, now, report)
         for subscription_id in subscriptions:
@@ -81,7 +83,18 @@ class Scheduler:
             elif events:
                 report.subscriptions_advanced += 1
                 report.events += events
+        self._rental_accounts(accounts, now, report)
         return report
+
+    def _rental_accounts(self, account_ids: list[UUID], now: datetime, report: TickReport) -> None:
+        """00:00 local: each rental account's day (and any missed before it), in order."""
+        for account_id in account_ids:
+            events = self._with_retries(partial(self.app.credits.advance, account_id, now))
+            if events is None:
+                report.failures.append(f"rental account {account_id}")
+            elif events:
+                report.rental_accounts_charged += 1
+                report.events += events
 
     def due(self, now: datetime) -> list[DueJob]:
         """What the `due` read model says is due at `now` (as far as it has folded)."""

@@ -12,6 +12,7 @@ from typing import Any
 from adapters.clock import Clock, SystemClock
 from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
 from adapters.ids import RandomIds
+from adapters.licences import LicenceSigner
 from adapters.projector import Projector
 from adapters.sandbox_clock import SandboxClock, SandboxGateway
 from adapters.scheduler import Scheduler
@@ -35,6 +36,7 @@ class Container:
     scheduler: Scheduler
     email_sender: EmailSender
     payment_gateway: PaymentGateway
+    licence_signer: LicenceSigner
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -125,6 +127,9 @@ def build(
         scheduler=Scheduler(app, db, projector),
         email_sender=email_sender,
         payment_gateway=gateway,
+        licence_signer=LicenceSigner(
+            bytes.fromhex(settings.licence_signing_key.get_secret_value())
+        ),
     )
 
 

@@ -9,6 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Signs the local Stripe stand-in's webhooks; bootstrap refuses it next to a real Stripe key.
 DEV_WEBHOOK_SECRET = "whsec_lessor_dev_only_do_not_use_with_stripe"  # noqa: S105 (public on purpose)
+# Signs rental licences in development and tests; a deployment sets its own (ADR 0025).
+DEV_LICENCE_KEY = "6c6573736f722d6465762d6f6e6c792d6c6963656e63652d6b65792d30303031"
 
 
 class Settings(BaseSettings):
@@ -42,6 +44,11 @@ class Settings(BaseSettings):
     )
     stripe_api_base: str | None = Field(
         default=None, description="Another server speaking Stripe's API (tests, emulators)"
+    )
+    licence_signing_key: SecretStr = Field(
+        default=SecretStr(DEV_LICENCE_KEY),
+        description="Ed25519 private key seed (64 hex digits) that signs rental licences;"
+        " the default is public, for development only",
     )
     stripe_webhook_secret: SecretStr = Field(
         default=SecretStr(DEV_WEBHOOK_SECRET),

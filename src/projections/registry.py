@@ -9,6 +9,7 @@ from projections.due import DueProjection
 from projections.event_log import EventLog
 from projections.hardware_overview import HardwareOverview
 from projections.outbox import Outbox
+from projections.rental_accounts import RentalAccounts
 from projections.subscription_overview import SubscriptionOverview
 from projections.usage import UsageProjection
 
@@ -23,4 +24,5 @@ def all_projections() -> list[Projection]:
         DueProjection(),
         Directory(),
         UsageProjection(),
+        RentalAccounts(),
     ]

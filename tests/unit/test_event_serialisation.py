@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import domain.model
 from domain.application import LessorApplication
+from domain.model.activation_key import ActivationKey, KeyBatch
 from domain.model.actor import Actor, Role
 from domain.model.api_token import ApiToken
 from domain.model.bounds import EARLIEST_DATE
@@ -40,6 +41,7 @@ from domain.model.price_import import Change, PriceImportRecord, PriceRow, RowOu
 from domain.model.pricing import RenewalOption, Term
 from domain.model.product import Product, ProductKind
 from domain.model.provider_terms import PROVIDER_TERMS_ID, ProviderTerms
+from domain.model.rental_account import RentalAccount, account_id_for
 from domain.model.subscription import SeatLine, Subscription
 from domain.model.text import REFUSED_CATEGORIES
 from domain.model.unique_claim import UniqueClaim
@@ -550,7 +552,47 @@ def usage_samples() -> Iterator[Any]:
     yield from prices.collect_events()
 
 
-SAMPLES = list(samples()) + list(price_import_samples()) + list(usage_samples())
+def rental_credit_samples() -> Iterator[Any]:
+    """A batch sold to Acme, a key redeemed and one voided; an account through activation,
+    a charged day, suspension, resume, a swap and a deactivation."""
+    batch = KeyBatch.issue(
+        batch_id=UUID(int=0xBA7C4),
+        credits=100,
+        key_ids=[UUID(int=0xC1), UUID(int=0xC2)],
+        company_id=ACME,
+        price=Money(120000, "SEK"),
+        label="Spring ÅÄÖ",
+        cause=cause(OPERATOR),
+    )
+    batch.void([UUID(int=0xC2)], cause=cause(OPERATOR))
+    yield from batch.collect_events()
+    key = ActivationKey.issue(
+        hashed="ab" * 32, batch_id=UUID(int=0xBA7C4), credits=100, company_id=ACME, cause=cause()
+    )
+    key.redeem(company_id=ACME, account_id=account_id_for(ACME), cause=cause())
+    yield from key.collect_events()
+    voided = ActivationKey.issue(
+        hashed="cd" * 32, batch_id=UUID(int=0xBA7C4), credits=100, company_id=None, cause=cause()
+    )
+    voided.void(cause=cause(OPERATOR))
+    yield from voided.collect_events()
+
+    account = RentalAccount.open(company_id=ACME, cause=cause())
+    account.redeem(key.id, 10, date(2021, 3, 3), cause=cause())
+    account.activate(DEVICE, 7, date(2021, 3, 3), cause=cause())
+    account.catch_up(date(2021, 3, 4), cause=cause(SCHEDULER))  # suspends: 3 < 7
+    account.redeem(UUID(int=0xC3), 20, date(2021, 3, 5), cause=cause())  # resumes, charges
+    account.swap(DEVICE, UUID(int=0xDE7A4), date(2021, 3, 5), cause=cause())
+    account.deactivate(UUID(int=0xDE7A4), date(2021, 3, 5), cause=cause())
+    yield from account.collect_events()
+
+
+SAMPLES = [
+    *samples(),
+    *price_import_samples(),
+    *usage_samples(),
+    *rental_credit_samples(),
+]
 
 
 def sample_id(event: Any) -> str:
@@ -717,6 +759,13 @@ def aggregates_worth_snapshotting() -> Iterator[Aggregate]:
     yield next(a for a in live.values() if isinstance(a, PriceImportRecord))
     yield live[ledger_id(ACME)]  # two entities, a closed and an open interval
     yield live[PRICE_LIST_ID]
+    yield live[UUID(int=0xBA7C4)]  # a voided batch with its price
+    yield next(a for a in live.values() if isinstance(a, ActivationKey) and a.redeemed_by)
+    renting = RentalAccount.open(company_id=ACME, cause=cause())  # a rental's paid days
+    renting.redeem(UUID(int=0xC4), 50, date(2021, 3, 3), cause=cause())
+    renting.activate(DEVICE, 7, date(2021, 3, 3), cause=cause())
+    renting.collect_events()
+    yield renting
 
 
 def aggregate_state(aggregate: Aggregate) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from eventsourcing.persistence import PersistenceError as EventStoreError
 
 from api.cli.clock import clock_app
 from api.cli.companies import companies_app
+from api.cli.credits import keys_app, rentals_app
 from api.cli.db import db_app
 from api.cli.demo import demo_app
 from api.cli.email import email_app
@@ -43,6 +44,8 @@ app.add_typer(usage_app, name="usage")
 app.add_typer(companies_app, name="companies")
 app.add_typer(terms_app, name="terms")
 app.add_typer(members_app, name="members")
+app.add_typer(keys_app, name="keys")
+app.add_typer(rentals_app, name="rentals")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,7 +27,7 @@ def scheduler_tick(at: AtOption = None) -> None:
         report = container.scheduler.tick(now)
     out.print(
         f"tick at {now.isoformat()}: {report.subscriptions_advanced} subscription(s) advanced,"
-        f" {report.events} event(s)",
+        f" {report.events} event(s); {report.rental_accounts_charged} rental account(s) charged",
         highlight=False,
     )
     for failure in report.failures:

@@ -48,16 +48,29 @@ class CommandRoutes:
         self.path = path
         self.resource = resource
 
-    def post(self, path: str, summary: str, *, status_code: int = 200) -> Callable[[Run], Run]:
+    def post(
+        self,
+        path: str,
+        summary: str,
+        *,
+        status_code: int = 200,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+    ) -> Callable[[Run], Run]:
         """Register `POST {self.path}{path}` for the decorated call; 201 documents a command
-        that creates (its answer is 201 with a Location when it did)."""
-        return self._route("POST", path, summary, status_code)
+        that creates (its answer is 201 with a Location when it did); `responses` adds what
+        only this command answers (api/http/documented.py)."""
+        return self._route("POST", path, summary, status_code, responses)
 
     def patch(self, path: str, summary: str) -> Callable[[Run], Run]:
         return self._route("PATCH", path, summary, 200)
 
     def _route(
-        self, method: str, path: str, summary: str, status_code: int
+        self,
+        method: str,
+        path: str,
+        summary: str,
+        status_code: int,
+        responses: dict[int | str, dict[str, Any]] | None = None,
     ) -> Callable[[Run], Run]:
         def register(run: Run) -> Run:
             self.router.add_api_route(
@@ -67,6 +80,7 @@ class CommandRoutes:
                 summary=summary,
                 status_code=status_code,
                 response_model=self.resource.model,
+                responses=responses,
             )
             return run
 

@@ -20,6 +20,7 @@ from domain.model.errors import (
     NotAllowed,
     NotFound,
     RuleViolation,
+    Throttled,
     VersionConflict,
 )
 from domain.model.purchase_quote import StaleQuote
@@ -116,6 +117,16 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         if isinstance(exc, VersionConflict) and (if_match := if_match_sent(request)):
             return _precondition_failed(request, exc, if_match)
+        if isinstance(exc, Throttled):
+            retry = {"Retry-After": str(exc.retry_after_s)}
+            return problem(
+                429,
+                exc.title,
+                exc.detail,
+                type_="throttled",
+                instance=request.url.path,
+                headers=retry,
+            )
         status, kind = _status_of(exc)
         extra: dict[str, Any] = exc.extensions()
         if isinstance(exc, VersionConflict):

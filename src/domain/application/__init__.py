@@ -20,6 +20,7 @@ from domain.application.core import (
     operation,
     operations,
 )
+from domain.application.credits import Credits
 from domain.application.devices import Devices
 from domain.application.end_of_lease import DeviceOptions, EndOfLease
 from domain.application.member_imports import MemberImports
@@ -35,6 +36,7 @@ from domain.application.valuation import Valuation
 from domain.model.company import Company
 from domain.model.device import Device
 from domain.model.member import Member
+from domain.model.rental_account import RentalAccount
 from domain.model.subscription import Subscription
 from domain.model.usage_ledger import UsageLedger
 from domain.ports import IdSource, IssuedMonths, NoIssuedInvoices, PaymentGateway
@@ -50,6 +52,7 @@ class LessorApplication(ApplicationCore):
         Device: 50,
         Subscription: 50,
         UsageLedger: 50,  # each event is a batch of up to 1,000 changes
+        RentalAccount: 50,
     }
 
     def __init__(
@@ -72,7 +75,8 @@ class LessorApplication(ApplicationCore):
         self.devices = Devices(self, ids, self.companies)
         self.valuation = Valuation(self, self.companies, self.devices)
         self.replacements = Replacements(self, ids, self.devices, self.members)
-        self.rentals = Rentals(self, ids, self.devices)
+        self.credits = Credits(self, ids, self.companies, self.devices)
+        self.rentals = Rentals(self, ids, self.devices, self.credits)
         self.end_of_lease = EndOfLease(
             self, self.devices, self.valuation, self.replacements, payment_gateway
         )

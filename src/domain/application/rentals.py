@@ -1,4 +1,4 @@
-"""Rentals: an RMA swap to a new unit, and the end of a rental."""
+"""Rentals: an RMA swap to a new unit, and the end of a rental (the account's side too)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from domain.application.core import ApplicationCore, CommandContext, Outcome, command
+from domain.application.credits import Credits
 from domain.application.devices import Devices
 from domain.model.device import ContractType, Device, normalise_serial
+from domain.model.rental_account import RentalAccount
 from domain.ports import IdSource
 
 
@@ -16,6 +18,7 @@ class Rentals:
     core: ApplicationCore
     ids: IdSource
     devices: Devices
+    credits: Credits
 
     @command("swap_rental")
     def swap(self, ctx: CommandContext, device_id: UUID, *, serial: str, model: str) -> Outcome:
@@ -41,10 +44,23 @@ class Rentals:
             new.assign(old.assignee_id, cause=ctx.cause)
         old.swap_rental(new.id, cause=ctx.cause)
         claim = self.core.claim("device-serial", old.company_id, new.serial, new.id, ctx.cause)
-        return self.core.commit(ctx, new, old, claim, created=True)
+        accounts = self._account_of(old)
+        for account in accounts:
+            today = self.credits.today(old.company_id, ctx.cause.at)
+            account.swap(old.id, new.id, today, cause=ctx.cause)
+        return self.core.commit(ctx, new, old, claim, *accounts, created=True)
 
     @command("deactivate_rental")
     def deactivate(self, ctx: CommandContext, device_id: UUID) -> Outcome:
         device = self.devices.managed(ctx, device_id)
         device.deactivate_rental(cause=ctx.cause)
-        return self.core.commit(ctx, device, created=False)
+        accounts = self._account_of(device)
+        for account in accounts:
+            today = self.credits.today(device.company_id, ctx.cause.at)
+            account.deactivate(device.id, today, cause=ctx.cause)
+        return self.core.commit(ctx, device, *accounts, created=False)
+
+    def _account_of(self, device: Device) -> list[RentalAccount]:
+        """The company's rental account, when it rents this device (paid by credits)."""
+        account = self.credits.account_for_rentals(device.company_id)
+        return [] if account is None or account.rental(device.id) is None else [account]

@@ -48,6 +48,7 @@ class Rule(StrEnum):
 DEVICE_RULES = (Rule.LEASE_OPTIONS, Rule.LEASE_FINAL, Rule.LEASE_OVERDUE, Rule.CHECKOUT_LAPSE)
 SUBSCRIPTION_RULES = (Rule.SUBSCRIPTION_CHARGE, Rule.SUBSCRIPTION_TERM_END)
 DIGEST_RULES = (Rule.RELEASE_DIGEST, Rule.OFFBOARDING_RELEASE)
+RENTAL_RULES = (Rule.RENTAL_CHARGE,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,20 @@ def subscription_next_due(
 def local_day_due(day: date, tz: TimeZoneName) -> datetime:
     """Date rules (term starts and ends, R) fall due at local midnight."""
     return local_midnight(day, tz)
+
+
+# ------------------------------------------------------------------ rental charges
+
+
+def rental_next_charge_day(
+    *, rentals: int, suspended: bool, charged_through: date | None
+) -> date | None:
+    """The local day a rental account's daily charge next acts on (at its 00:00): the day
+    after the last one charged, while it has rentals and is not suspended (only a redemption
+    resumes it). `RentalAccount.catch_up` follows it, and the due read model keeps it."""
+    if rentals == 0 or suspended or charged_through is None:
+        return None
+    return charged_through + timedelta(days=1)
 
 
 # ------------------------------------------------------------------ the Monday digest

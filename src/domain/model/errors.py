@@ -43,6 +43,16 @@ class NotAllowed(DomainError):
     title = "Forbidden"
 
 
+class Throttled(DomainError):
+    """Too many attempts of this kind lately: try again after `retry_after_s` (429)."""
+
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
 class RuleViolation(DomainError):
     """The command conflicts with a business rule or the current state."""
 

@@ -1,12 +1,15 @@
 """Charges: every chargeable fact — term charges, monthly licence fees, seat additions, the
-catch-up of a long backdated start — as lines the monthly invoice run will collect (SPEC §3,
-§6). Each line keeps the PO reference
-and prices in force when it was charged; nothing here is ever updated, only inserted."""
+catch-up of a long backdated start, a batch of activation keys sold to a company — as lines
+the monthly invoice run will collect (SPEC §3, §4, §6). A key sale's line names its batch in
+`subscription_id` (the line's source) and has no product, one unit at the batch's price.
+Each line keeps the PO reference and prices in force when it was charged; nothing here is
+ever updated, only inserted."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from domain.model.activation_key import KeyBatch
 from domain.model.subscription import ChargeLine, Subscription
 from projections.base import Projection, ViewSession
 
@@ -37,7 +40,12 @@ class Charges(Projection):
             PRIMARY KEY (position, line_no)
         """,
     }
-    handles = (Subscription.TermCharged, Subscription.PastTermsCharged, Subscription.SeatsAdded)
+    handles = (
+        Subscription.TermCharged,
+        Subscription.PastTermsCharged,
+        Subscription.SeatsAdded,
+        KeyBatch.Issued,
+    )
     indexes = (
         "CREATE INDEX IF NOT EXISTS {charges}_by_company ON {charges} (company_id, charge_date)",
     )
@@ -48,6 +56,35 @@ class Charges(Projection):
                 self._insert(view, event, position, line_no, charge, charge.period_start)
         elif isinstance(event, Subscription.SeatsAdded) and event.charge is not None:
             self._insert(view, event, position, 0, event.charge, event.on)
+        elif isinstance(event, KeyBatch.Issued) and event.price is not None:
+            self._key_sale(view, event, position)
+
+    @staticmethod
+    def _key_sale(view: ViewSession, event: KeyBatch.Issued, position: int) -> None:
+        """Keys sold to a company: one line at the batch's price, dated the issue (UTC)."""
+        assert event.price is not None
+        day = event.at.date().isoformat()
+        label = f" ({event.label})" if event.label else ""
+        description = f"Activation keys: {event.count} × {event.credits} credits{label}"
+        view.execute(
+            "INSERT INTO {charges} (position, line_no, company_id, subscription_id, charge_date,"
+            " kind, product_id, description, quantity, unit_price_minor, months, discount,"
+            " amount_minor, currency, po_reference, separate_invoice, period_start, period_end)"
+            " VALUES (?, 0, ?, ?, ?, 'activation_keys', '', ?, 1, ?, 0, '0', ?, ?, NULL, FALSE,"
+            " ?, ?)",
+            (
+                position,
+                str(event.company_id),
+                str(event.originator_id),
+                day,
+                description,
+                event.price.minor,
+                event.price.minor,
+                event.price.currency,
+                day,
+                day,
+            ),
+        )
 
     @staticmethod
     def _insert(

@@ -21,6 +21,7 @@ from domain.model.company import Company
 from domain.model.device import Device
 from domain.model.due import (
     DEVICE_RULES,
+    RENTAL_RULES,
     SUBSCRIPTION_RULES,
     Due,
     Rule,
@@ -29,9 +30,11 @@ from domain.model.due import (
     next_digest_at,
     next_due,
     offboarding_digest_at,
+    rental_next_charge_day,
     subscription_next_due,
 )
 from domain.model.member import Member
+from domain.model.rental_account import RentalAccount
 from domain.model.subscription import Subscription
 from projections.base import Projection, ViewSession
 from projections.due.device_facts import (
@@ -53,11 +56,21 @@ SUBSCRIPTION_EVENTS = (
     Subscription.ConvertedToMonthly,
     Subscription.Ended,
 )
+# The facts that move a rental account's next daily charge.
+RENTAL_EVENTS = (
+    RentalAccount.Opened,
+    RentalAccount.RentalActivated,
+    RentalAccount.DayCharged,
+    RentalAccount.Suspended,
+    RentalAccount.Resumed,
+    RentalAccount.RentalDeactivated,
+)
 
 
 class DueProjection(Projection):
     name = "due"
-    version = 2  # v2: the device rows carry the lifecycle fields the device's own rules read
+    version = 3  # v2: the device rows carry the lifecycle fields the device's own rules read
+    # v3: rental accounts' daily charge (RENTAL_CHARGE rows, due_rental_accounts)
     tables = {  # noqa: RUF012 (declarative table spec)
         "due": """
             aggregate_id TEXT NOT NULL,
@@ -95,6 +108,13 @@ class DueProjection(Projection):
             member_id TEXT PRIMARY KEY,
             last_employment_day TEXT NOT NULL
         """,
+        "due_rental_accounts": """
+            account_id TEXT PRIMARY KEY,
+            company_id TEXT NOT NULL,
+            rentals INTEGER NOT NULL,
+            suspended BOOLEAN NOT NULL,
+            charged_through TEXT
+        """,
         "due_companies": """
             company_id TEXT PRIMARY KEY,
             time_zone TEXT NOT NULL,
@@ -119,6 +139,7 @@ class DueProjection(Projection):
         Member.LastEmploymentDaySet,
         Device.Event,
         *SUBSCRIPTION_EVENTS,
+        *RENTAL_EVENTS,
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:
@@ -126,6 +147,8 @@ class DueProjection(Projection):
             self._device(event, position, view)
         elif isinstance(event, SUBSCRIPTION_EVENTS):
             self._subscription(event, view)
+        elif isinstance(event, RENTAL_EVENTS):
+            self._rental_account(event, view)
         elif isinstance(event, Member.Registered | Member.LastEmploymentDaySet):
             self._member(event, view)
         elif isinstance(event, Company.Registered):
@@ -302,6 +325,64 @@ class DueProjection(Projection):
             due = Due(rule, local_day_due(day, _time_zone(view, company)))
         _put(view, sub, SUBSCRIPTION_RULES, company, due)
 
+    # ------------------------------------------------------- rental accounts
+
+    def _rental_account(self, event: Any, view: ViewSession) -> None:
+        account, company = str(event.originator_id), str(event.company_id)
+        if isinstance(event, RentalAccount.Opened):
+            view.execute(
+                "INSERT INTO {due_rental_accounts} (account_id, company_id, rentals, suspended,"
+                " charged_through) VALUES (?, ?, 0, FALSE, NULL)",
+                (account, company),
+            )
+            return
+        if isinstance(event, RentalAccount.RentalActivated):
+            view.execute(
+                "UPDATE {due_rental_accounts} SET rentals = rentals + 1,"
+                " charged_through = COALESCE(charged_through, ?) WHERE account_id = ?",
+                (event.day.isoformat(), account),
+            )
+        elif isinstance(event, RentalAccount.DayCharged):
+            view.execute(
+                "UPDATE {due_rental_accounts} SET charged_through = ? WHERE account_id = ?",
+                (event.day.isoformat(), account),
+            )
+        elif isinstance(event, RentalAccount.Suspended | RentalAccount.Resumed):
+            view.execute(
+                "UPDATE {due_rental_accounts} SET suspended = ? WHERE account_id = ?",
+                (isinstance(event, RentalAccount.Suspended), account),
+            )
+        elif isinstance(event, RentalAccount.RentalDeactivated):
+            view.execute(
+                "UPDATE {due_rental_accounts} SET rentals = rentals - 1 WHERE account_id = ?",
+                (account,),
+            )
+            view.execute(  # the last rental's end clears the account (RentalAccount too)
+                "UPDATE {due_rental_accounts} SET suspended = FALSE, charged_through = NULL"
+                " WHERE account_id = ? AND rentals = 0",
+                (account,),
+            )
+        self._rental_due(view, account, company)
+
+    def _rental_due(self, view: ViewSession, account: str, company: str) -> None:
+        row = view.fetchone(
+            "SELECT rentals, suspended, charged_through FROM {due_rental_accounts}"
+            " WHERE account_id = ?",
+            (account,),
+        )
+        assert row is not None, account  # opened before anything else happens to it
+        day = rental_next_charge_day(
+            rentals=int(row[0]),
+            suspended=bool(row[1]),
+            charged_through=date.fromisoformat(row[2]) if row[2] else None,
+        )
+        due = (
+            None
+            if day is None
+            else Due(Rule.RENTAL_CHARGE, local_day_due(day, _time_zone(view, company)))
+        )
+        _put(view, account, RENTAL_RULES, company, due)
+
     # ------------------------------------------------------------- time zones
 
     def _time_zone_changed(self, event: Company.TimeZoneChanged, view: ViewSession) -> None:
@@ -327,6 +408,10 @@ class DueProjection(Projection):
             "SELECT subscription_id FROM {due_subscriptions} WHERE company_id = ?", (company,)
         ):
             self._subscription_due(view, sub, company)
+        for (account,) in view.fetchall(
+            "SELECT account_id FROM {due_rental_accounts} WHERE company_id = ?", (company,)
+        ):
+            self._rental_due(view, account, company)
         self._digest_chance(view, company, event.at)
 
 

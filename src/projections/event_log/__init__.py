@@ -5,6 +5,7 @@ from projections.event_log.queries import (
     EventLogFilter,
     query_device_events,
     query_event_log,
+    query_rental_account_history,
     query_subscription_history,
 )
 
@@ -13,5 +14,6 @@ __all__ = [
     "EventLogFilter",
     "query_device_events",
     "query_event_log",
+    "query_rental_account_history",
     "query_subscription_history",
 ]

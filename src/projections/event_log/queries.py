@@ -1,4 +1,5 @@
-"""Reads of the event log: the company's audit trail, and one device's or subscription's.
+"""Reads of the event log: the company's audit trail, and one device's, subscription's or
+rental account's.
 
 Event logs are for those who manage a company (operators, admins, service accounts).
 Another company's aggregate answers exactly like a missing one; whose it is comes from the
@@ -15,6 +16,7 @@ from uuid import UUID
 from domain.model import bounds
 from domain.model.actor import Caller, Role
 from domain.model.errors import NotFound
+from domain.model.rental_account import account_id_for
 from projections.directory.actors import named_actors
 from projections.jsonable import utc_text
 from projections.reading import MANAGERS, ListFilter, Page, ViewReads, Views, Where, fetch_page
@@ -69,6 +71,23 @@ def query_subscription_history(
         _require_visible(tx, caller, "Subscription", subscription_id)
         filtered = EventLogFilter(aggregate_id=subscription_id, after=after, limit=limit)
         return _page(tx, caller, filtered)
+
+
+def query_rental_account_history(
+    views: Views,
+    caller: Caller,
+    company_id: UUID,
+    *,
+    after: int | None = None,
+    limit: int = 100,
+) -> Page:
+    """The company's rental contract history: every redemption, activation, charge,
+    suspension, resume, swap and end on its account, oldest first (empty before its first use)."""
+    caller.require(*MANAGERS)
+    caller.require_company(company_id, "Company")
+    account = account_id_for(company_id)
+    with views.transaction() as tx:
+        return _page(tx, caller, EventLogFilter(aggregate_id=account, after=after, limit=limit))
 
 
 def _require_visible(

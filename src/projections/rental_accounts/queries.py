@@ -1,0 +1,101 @@
+"""Reads of the rental accounts: the accounts with their rentals, for those who manage a
+company (operators: every company's, or the one asked for); the key batches, for operators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.model.actor import Caller, Role
+from projections.jsonable import money_json
+from projections.reading import MANAGERS, Page, Views, Where, fetch_page
+
+
+@dataclass(frozen=True, slots=True)
+class RentalAccountFilter:
+    company_id: UUID | None = None
+    suspended: bool | None = None
+    after: int | None = None  # cursor: the opened position of the previous page's last
+    limit: int = 100
+
+
+def query_rental_accounts(views: Views, caller: Caller, f: RentalAccountFilter) -> Page:
+    caller.require(*MANAGERS)
+    company_id = caller.scope(f.company_id)
+    where = Where()
+    where.add("company_id = ?", str(company_id) if company_id else None)
+    if f.suspended is not None:
+        where.add_each(f"suspended_since IS {'NOT ' if f.suspended else ''}NULL", [])
+    where.add("opened_position > ?", f.after)
+    with views.transaction() as tx:
+        rows, more = fetch_page(
+            tx,
+            "SELECT account_id, company_id, opened_position, balance, daily_total, runway,"
+            " suspended_since, version FROM rental_accounts",
+            where,
+            "opened_position",
+            f.limit,
+        )
+        ids = [r[0] for r in rows]
+        rentals: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        if ids:
+            marks = ", ".join("?" for _ in ids)
+            for r in tx.fetchall(
+                "SELECT account_id, device_id, rate, since, paid_through"
+                f" FROM rental_account_rentals WHERE account_id IN ({marks})"
+                " ORDER BY since, device_id",
+                ids,
+            ):
+                rentals[r[0]].append(
+                    {"device_id": r[1], "rate": r[2], "since": r[3], "paid_through": r[4]}
+                )
+    items = [
+        {
+            "account_id": r[0],
+            "company_id": r[1],
+            "balance": r[3],
+            "daily_total": r[4],
+            "runway": r[5],
+            "suspended_since": r[6],
+            "version": r[7],
+            "rentals": [
+                {**rental, "status": "suspended" if r[6] else "active"} for rental in rentals[r[0]]
+            ],
+        }
+        for r in rows
+    ]
+    return Page(items=items, next_cursor=rows[-1][2] if more else None)
+
+
+def query_key_batches(
+    views: Views, caller: Caller, *, after: int | None = None, limit: int = 100
+) -> Page:
+    """Every batch (never a code), oldest first, with how many of its keys were redeemed."""
+    caller.require(Role.OPERATOR)
+    where = Where()
+    where.add("issued_position > ?", after)
+    with views.transaction() as tx:
+        rows, more = fetch_page(
+            tx,
+            "SELECT batch_id, issued_position, company_id, credits, key_count, redeemed,"
+            " price_minor, currency, label, issued_at, voided_at FROM key_batches",
+            where,
+            "issued_position",
+            limit,
+        )
+    items = [
+        {
+            "id": r[0],
+            "company_id": r[2],
+            "credits": r[3],
+            "count": r[4],
+            "redeemed": r[5],
+            "price": money_json(r[6], r[7]) if r[7] else None,
+            "label": r[8],
+            "issued_at": r[9],
+            "voided_at": r[10],
+        }
+        for r in rows
+    ]
+    return Page(items=items, next_cursor=rows[-1][1] if more else None)
