@@ -25,7 +25,7 @@ from eventsourcing.persistence import IntegrityError
 from adapters.projector import Projector, live_names
 from adapters.sql import Database
 from domain.application import LessorApplication
-from domain.model.due import DEVICE_RULES, DIGEST_RULES, SUBSCRIPTION_RULES
+from domain.model.due import DEVICE_RULES, DIGEST_RULES, INVOICE_RULES, SUBSCRIPTION_RULES
 from domain.model.errors import DomainError
 from projections.due import DueProjection
 from projections.due.queries import DueJob, digest_candidates, due_jobs
@@ -40,6 +40,7 @@ class TickReport:
     subscriptions_advanced: int = 0
     devices_advanced: int = 0
     digests_sent: int = 0
+    invoice_runs: int = 0
     events: int = 0
     jobs_due: int = 0  # aggregates the due read model named (each touched once)
     failures: list[str] = field(default_factory=list)
@@ -68,7 +69,8 @@ class Scheduler:
         devices = _distinct(j.aggregate_id for j in jobs if j.rule in DEVICE_RULES)
         companies = _distinct(j.company_id for j in jobs if j.rule in DIGEST_RULES)
         subscriptions = _distinct(j.aggregate_id for j in jobs if j.rule in SUBSCRIPTION_RULES)
-        report.jobs_due = len(devices) + len(companies) + len(subscriptions)
+        invoicing = _distinct(j.company_id for j in jobs if j.rule in INVOICE_RULES)
+        report.jobs_due = len(devices) + len(companies) + len(subscriptions) + len(invoicing)
         self._devices(devices, now, report)
         self._digests(companies, now, report)
         for subscription_id in subscriptions:
@@ -79,6 +81,18 @@ class Scheduler:
                 report.failures.append(f"subscription {subscription_id}")
             elif events:
                 report.subscriptions_advanced += 1
+                report.events += events
+        # Last: a run at 00:00 on the 1st collects the charges this tick just made (a first
+        # charge arms its company's run: see it now, not a tick later).
+        if report.subscriptions_advanced:
+            self.projector.catch_up(DueProjection.name)
+            invoicing = _distinct(j.company_id for j in self.due(now) if j.rule in INVOICE_RULES)
+        for company_id in invoicing:
+            events = self._with_retries(partial(self.app.invoicing.run_due, company_id, now))
+            if events is None:
+                report.failures.append(f"invoice run {company_id}")
+            elif events:
+                report.invoice_runs += 1
                 report.events += events
         return report
 

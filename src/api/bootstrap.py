@@ -12,6 +12,7 @@ from typing import Any
 from adapters.clock import Clock, SystemClock
 from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
 from adapters.ids import RandomIds
+from adapters.invoice_drafts import ViewDrafts
 from adapters.projector import Projector
 from adapters.sandbox_clock import SandboxClock, SandboxGateway
 from adapters.scheduler import Scheduler
@@ -106,12 +107,15 @@ def build(
     gateway = gateway or payment_gateway(settings)
     if isinstance(business_clock, SandboxClock):
         gateway = SandboxGateway(gateway, business_clock)
+    drafts = ViewDrafts(db)
     app = LessorApplication(
         env=url.eventsourcing_env(create_table=create_schema),
         ids=ids or RandomIds(),
         payment_gateway=gateway,
+        invoice_drafts=drafts,
     )
     projector = Projector(app, db, all_projections())
+    drafts.attach(projector)
     email_sender = EmailSender(
         db,
         email_transport(settings),

@@ -9,6 +9,7 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.model.actor import Actor
+from domain.model.invoice import InvoiceLine
 from domain.model.money import Money
 from domain.model.product import ProductKind
 from domain.model.subscription import ChargeLine, SeatLine
@@ -69,6 +70,17 @@ class ChargeLineAsDict(Transcoding):
         return ChargeLine(**data)
 
 
+class InvoiceLineAsDict(Transcoding):
+    type = InvoiceLine
+    name = "invoice_line"
+
+    def encode(self, obj: InvoiceLine) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> InvoiceLine:
+        return InvoiceLine(**data)
+
+
 def register_lessor_transcodings(transcoder: JSONTranscoder) -> None:
     for transcoding in (
         DateAsISO(),
@@ -76,5 +88,6 @@ def register_lessor_transcodings(transcoder: JSONTranscoder) -> None:
         ActorAsDict(),
         SeatLineAsDict(),
         ChargeLineAsDict(),
+        InvoiceLineAsDict(),
     ):
         transcoder.register(transcoding)

@@ -129,6 +129,12 @@ STORED_NAMES: dict[str, Call] = {
     "choose_default_licence": lambda app, c: app.subscriptions.choose_default_licence(
         c, SOME, SOME, SOME
     ),
+    "run_invoices": lambda app, c: app.invoicing.run(c, SOME, "2026-03"),
+    "issue_invoice": lambda app, c: app.invoicing.issue(c, SOME),
+    "issue_credit_note": lambda app, c: app.invoicing.credit_note(c, SOME),
+    "record_invoice_adjustment": lambda app, c: app.invoicing.adjust(
+        c, SOME, line_no=1, amount=SEK, description="Correction"
+    ),
 }
 # Named, but answered as a repeat by its file's content instead of replayed by its key.
 NOT_REPLAYED = {"import_buyout_prices"}
@@ -179,7 +185,7 @@ def app() -> LessorApplication:
 
 def test_every_command_has_one_operation_name_and_they_are_the_stored_ones() -> None:
     assert set(operations()) == set(STORED_NAMES) | NOT_REPLAYED
-    assert len(STORED_NAMES) + len(NOT_REPLAYED) == 37
+    assert len(STORED_NAMES) + len(NOT_REPLAYED) == 41
 
 
 def test_a_second_command_under_a_name_in_use_is_refused_when_it_is_defined() -> None:

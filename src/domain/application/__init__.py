@@ -22,6 +22,7 @@ from domain.application.core import (
 )
 from domain.application.devices import Devices
 from domain.application.end_of_lease import DeviceOptions, EndOfLease
+from domain.application.invoicing import InvoiceDrafts, Invoicing, NoUsageYet, UsageToInvoice
 from domain.application.members import Members
 from domain.application.price_imports import PriceImports
 from domain.application.rentals import Rentals
@@ -31,6 +32,7 @@ from domain.application.tokens import TokenInfo, Tokens
 from domain.application.valuation import Valuation
 from domain.model.company import Company
 from domain.model.device import Device
+from domain.model.invoice import Draft, InvoiceBook, InvoiceSequence
 from domain.model.member import Member
 from domain.model.subscription import Subscription
 from domain.ports import IdSource, PaymentGateway
@@ -45,6 +47,8 @@ class LessorApplication(ApplicationCore):
         Member: 50,
         Device: 50,
         Subscription: 50,
+        InvoiceBook: 50,
+        InvoiceSequence: 100,
     }
 
     def __init__(
@@ -53,6 +57,8 @@ class LessorApplication(ApplicationCore):
         *,
         ids: IdSource,
         payment_gateway: PaymentGateway,
+        invoice_drafts: InvoiceDrafts | None = None,
+        usage_to_invoice: UsageToInvoice | None = None,
     ) -> None:
         super().__init__(env=env)
         self.companies = Companies(self, ids)
@@ -68,6 +74,17 @@ class LessorApplication(ApplicationCore):
         )
         self.price_imports = PriceImports(self, self.companies)
         self.tokens = Tokens(self)
+        self.invoicing = Invoicing(
+            self, self.companies, invoice_drafts or NoDrafts(), usage_to_invoice or NoUsageYet()
+        )
+
+
+class NoDrafts:
+    """The drafts of an application without read models (in-memory tests): none."""
+
+    def draft(self, invoice_id: object) -> Draft | None:
+        del invoice_id
+        return None
 
 
 __all__ = [

@@ -5,10 +5,23 @@ and prices in force when it was charged; nothing here is ever updated, only inse
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from domain.model.subscription import ChargeLine, Subscription
 from projections.base import Projection, ViewSession
+
+CHARGE_EVENTS = (Subscription.TermCharged, Subscription.PastTermsCharged, Subscription.SeatsAdded)
+
+
+def charge_lines(event: Any) -> list[tuple[int, ChargeLine, date]]:
+    """The chargeable lines of one event — (line number, line, charge date) — for this read
+    model and for the invoice run (projections/invoices), which bills the same lines."""
+    if isinstance(event, Subscription.TermCharged | Subscription.PastTermsCharged):
+        return [(n, charge, charge.period_start) for n, charge in enumerate(event.charges)]
+    if isinstance(event, Subscription.SeatsAdded) and event.charge is not None:
+        return [(0, event.charge, event.on)]
+    return []
 
 
 class Charges(Projection):
@@ -37,17 +50,14 @@ class Charges(Projection):
             PRIMARY KEY (position, line_no)
         """,
     }
-    handles = (Subscription.TermCharged, Subscription.PastTermsCharged, Subscription.SeatsAdded)
+    handles = CHARGE_EVENTS
     indexes = (
         "CREATE INDEX IF NOT EXISTS {charges}_by_company ON {charges} (company_id, charge_date)",
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:
-        if isinstance(event, Subscription.TermCharged | Subscription.PastTermsCharged):
-            for line_no, charge in enumerate(event.charges):
-                self._insert(view, event, position, line_no, charge, charge.period_start)
-        elif isinstance(event, Subscription.SeatsAdded) and event.charge is not None:
-            self._insert(view, event, position, 0, event.charge, event.on)
+        for line_no, charge, on in charge_lines(event):
+            self._insert(view, event, position, line_no, charge, on)
 
     @staticmethod
     def _insert(
