@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -596,6 +597,52 @@ MATRIX: list[Cell] = [
         lambda w, r: None,
         {"operator": 200, "admin": 200, "service": 200, "employee": 403},
         writes=False,
+    ),
+    Cell(
+        "invoices",
+        "GET",
+        "/v1/invoices",
+        lambda w: "/v1/invoices",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "an unknown invoice",
+        "GET",
+        "/v1/invoices/{invoice_id}",
+        lambda w: f"/v1/invoices/{UUID(int=0x1)}",
+        lambda w, r: None,
+        {"operator": 404, "admin": 404, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "run a company's invoices",
+        "POST",
+        "/v1/invoice-runs",
+        lambda w: "/v1/invoice-runs",
+        lambda w, r: {"company_id": w.a.company_id, "month": "2026-03"},
+        {"operator": 201, "admin": 403, "service": 403, "employee": 403},
+    ),
+    *(
+        Cell(
+            f"{tail} an unknown invoice",
+            "POST",
+            "/v1/invoices/{invoice_id}/" + tail,
+            lambda w, tail=tail: f"/v1/invoices/{UUID(int=0x1)}/{tail}",
+            lambda w, r, body=body: body,
+            {"operator": 404, "admin": 403, "service": 403, "employee": 403},
+        )
+        for tail, body in (
+            ("issue", {}),
+            ("credit-note", {}),
+            (
+                "adjustments",
+                {
+                    "line_no": 1,
+                    "amount": {"amount": "1.00", "currency": "SEK"},
+                    "description": "x",
+                },
+            ),
+        )
     ),
     # This container runs in production mode: the sandbox clock does not exist for anyone
     # (tests/e2e/test_sandbox_clock.py has the sandbox's own roles).

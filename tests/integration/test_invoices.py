@@ -6,12 +6,16 @@ recorded after an issue on the next invoice, an issued invoice that never change
 
 from __future__ import annotations
 
+import threading
 from datetime import date
+from decimal import Decimal
+from uuid import UUID
 
 import pytest
 
 from api.bootstrap import Container
-from domain.model.errors import AlreadyExists, RuleViolation
+from domain.model.errors import AlreadyExists, InvalidValue, RuleViolation
+from domain.model.money import Money
 from domain.model.pricing import Term
 from tests.integration.invoice_world import Shop, at, first_local, minor, sek, utc
 
@@ -113,3 +117,125 @@ def test_a_second_run_supersedes_the_open_draft_and_an_issue_is_once(shop: Shop)
     [april] = shop.drafts(acme)
     assert minor(april, "net") == sek("245.00")
     assert number == "2027-000001"
+
+
+def test_a_correction_is_an_adjustment_line_on_the_next_invoice(shop: Shop) -> None:
+    acme, plan = shop.company(), shop.product()
+    shop.subscribe(acme, plan, 5, date(2027, 3, 1), Term.MONTHLY, utc(2027, 2, 20), po="PO-1")
+    shop.tick(first_local(2027, 3))
+    [march] = shop.drafts(acme)
+    number = shop.issue(march["invoice_id"], utc(2027, 3, 2))
+    frozen = shop.detail(march["invoice_id"])
+    shop.c.app.invoicing.adjust(
+        at(utc(2027, 3, 10)),
+        UUID(march["invoice_id"]),
+        line_no=1,
+        amount=Money.of("-49.00", "SEK"),
+        description="One seat was never used",
+    )
+    shop.tick(first_local(2027, 4))
+    [april] = shop.drafts(acme)
+    lines = shop.detail(april["invoice_id"])["lines"]
+    [fee] = [line for line in lines if line["kind"] == "monthly"]
+    assert minor(fee, "amount") == sek("245.00")
+    [adjustment] = [line for line in lines if line["kind"] == "adjustment"]
+    assert adjustment["reference"] == f"{number}#1"
+    assert adjustment["po_reference"] == "PO-1"
+    assert minor(adjustment, "amount") == -sek("49.00")
+    assert minor(april, "net") == sek("245.00") - sek("49.00")
+    assert minor(april, "vat") == sek("49.00")  # 25 % of 196.00, once on the net
+    assert shop.detail(march["invoice_id"]) == frozen
+
+
+def test_a_credit_note_reverses_an_issued_invoice_with_its_own_number(shop: Shop) -> None:
+    acme, plan = shop.company(), shop.product()
+    shop.subscribe(acme, plan, 5, date(2027, 3, 1), Term.MONTHLY, utc(2027, 2, 20))
+    shop.tick(first_local(2027, 3))
+    [march] = shop.drafts(acme)
+    shop.issue(march["invoice_id"], utc(2027, 3, 2))
+    note = shop.c.app.invoicing.credit_note(at(utc(2027, 3, 3)), UUID(march["invoice_id"]))
+    with pytest.raises(AlreadyExists):
+        shop.c.app.invoicing.credit_note(at(utc(2027, 3, 3)), UUID(march["invoice_id"]))
+    credit = shop.detail(note.subject_id)
+    original = shop.detail(march["invoice_id"])
+    assert (credit["kind"], credit["number"], credit["credits"]) == (
+        "credit_note",
+        "2027-000002",
+        march["invoice_id"],
+    )
+    assert minor(credit, "gross") == -minor(original, "gross")
+    assert original["credited_by"] == str(note.subject_id)
+    assert [line["reference"] for line in credit["lines"]] == ["2027-000001#1"]
+
+
+def test_an_issued_invoice_facts_never_change_under_later_commands(shop: Shop) -> None:
+    acme, plan = shop.company(), shop.product()
+    sub = shop.subscribe(acme, plan, 5, date(2027, 3, 1), Term.MONTHLY, utc(2027, 2, 20))
+    shop.tick(first_local(2027, 3))
+    [march] = shop.drafts(acme)
+    shop.issue(march["invoice_id"], utc(2027, 3, 2))
+    invoice_id = UUID(march["invoice_id"])
+    stored = [n.state for n in shop.c.app.recorder.select_events(invoice_id)]  # type: ignore[attr-defined]
+    app = shop.c.app
+    app.subscriptions.add_seats(at(utc(2027, 3, 5)), sub, plan, 2)
+    app.subscriptions.change_po_reference(at(utc(2027, 3, 6)), sub, "PO-NEW")
+    app.companies.change(at(utc(2027, 3, 7)), acme, vat_rate=Decimal("12"))
+    app.invoicing.adjust(
+        at(utc(2027, 3, 8)), invoice_id, line_no=1, amount=Money.of("1", "SEK"), description="x"
+    )
+    shop.run(acme, "2027-03", utc(2027, 3, 9))
+    app.invoicing.credit_note(at(utc(2027, 3, 10)), invoice_id)
+    shop.tick(first_local(2027, 4))
+    assert [n.state for n in app.recorder.select_events(invoice_id)] == stored  # type: ignore[attr-defined]
+    assert app.invoicing.get(invoice_id).version == 1
+
+
+def test_adjustments_are_refused_for_a_bad_line_or_currency(shop: Shop) -> None:
+    acme, plan = shop.company(), shop.product()
+    shop.subscribe(acme, plan, 5, date(2027, 3, 1), Term.MONTHLY, utc(2027, 2, 20))
+    shop.tick(first_local(2027, 3))
+    [march] = shop.drafts(acme)
+    shop.issue(march["invoice_id"], utc(2027, 3, 2))
+    invoice_id = UUID(march["invoice_id"])
+    head = shop.c.app.head()
+    for line_no, amount in (
+        (2, Money.of("1", "SEK")),
+        (1, Money.of("1", "EUR")),
+        (1, Money.zero("SEK")),
+    ):
+        with pytest.raises(InvalidValue):
+            shop.c.app.invoicing.adjust(
+                at(utc(2027, 3, 5)), invoice_id, line_no=line_no, amount=amount, description="x"
+            )
+    assert shop.c.app.head() == head
+
+
+def test_concurrent_issues_share_no_number_and_skip_none(shop: Shop) -> None:
+    plan = shop.product()
+    companies = [shop.company(f"Co {n}") for n in range(8)]
+    for company in companies:
+        shop.subscribe(company, plan, 1, date(2027, 3, 1), Term.MONTHLY, utc(2027, 2, 20))
+    shop.tick(first_local(2027, 3))
+    drafts = [d["invoice_id"] for d in shop.drafts()]
+    assert len(drafts) == len(companies)
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def issue(mine: list[str]) -> None:
+        barrier.wait()
+        for invoice_id in mine:
+            try:
+                numbers.append(shop.issue(invoice_id, utc(2027, 3, 2)))
+            except BaseException as error:
+                errors.append(error)
+
+    threads = [threading.Thread(target=issue, args=(drafts[n::4],)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(numbers) == [f"2027-{n:06d}" for n in range(1, len(companies) + 1)]
+    issued = shop.invoices(status="issued")
+    assert sorted(i["number"] for i in issued) == sorted(numbers)

@@ -1,0 +1,133 @@
+"""Invoices end to end over HTTP (SPEC §6): subscriptions through November, the scheduler's
+run at 00:00 on 1 December Stockholm time, drafts, issue with numbers, an admin reading
+their own issued invoices, adjustments and a credit note, refusals as problem+json."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from adapters.clock import FixedClock
+from api.bootstrap import Container
+from domain.model.time import local_midnight
+from tests.e2e._http import TestClient, assert_problem, auth, head
+from tests.e2e._subscriptions import add_product, buy, command, open_shop, tick, utc
+
+STOCKHOLM = "Europe/Stockholm"
+
+
+def invoices(api: TestClient, container: Container, secret: str, **params: Any) -> list[Any]:
+    response = api.get(
+        "/v1/invoices",
+        params={**params, "min_position": head(container)},
+        headers=auth(secret),
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def detail(api: TestClient, secret: str, invoice_id: str) -> dict[str, Any]:
+    response = api.get(f"/v1/invoices/{invoice_id}", headers=auth(secret))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_the_december_run_drafts_issue_and_read(
+    api: TestClient, container: Container, clock: FixedClock
+) -> None:
+    shop = open_shop(api, container, name="Acme AB")
+    other = open_shop(api, container, name="Other AB", operator=shop.operator)
+    plan = add_product(api, shop.operator, "WP", "Workplace Plan", "plan", {"SEK": "49.00"})
+    clock.set(utc(2026, 10, 20))
+    monthly = buy(
+        api, shop.admin, [(plan, 5)], start_date="2026-11-01", term="monthly", po_reference="PO-11"
+    ).json()["id"]
+    buy(api, other.admin, [(plan, 1)], start_date="2026-11-01", term="monthly")
+    tick(container, clock, local_midnight(date(2026, 11, 1), STOCKHOLM))
+    clock.set(utc(2026, 11, 17))  # 2 seats added, 14 of 30 days left: 2 × 49 × 14/30 = 45.73
+    added = command(api, shop.admin, monthly, "seats", {"product_id": plan, "seats": 2})
+    assert added.status_code == 200, added.text
+    command(api, shop.admin, monthly, "po-reference", {"po_reference": "PO-12"})
+
+    december = local_midnight(date(2026, 12, 1), STOCKHOLM)
+    tick(container, clock, december)
+
+    [draft] = invoices(
+        api, container, shop.operator, company_id=shop.company_id, status="draft", month="2026-12"
+    )
+    lines = detail(api, shop.operator, draft["invoice_id"])["lines"]
+    assert [(li["kind"], li["amount"]["minor"], li["po_reference"]) for li in lines] == [
+        ("monthly", 24500, "PO-11"),  # November's fee, charged at 00:00 on 1 November
+        ("seats", 4573, "PO-11"),
+        ("monthly", 34300, "PO-12"),  # December's, 7 seats, after the PO change
+    ]
+    assert draft["net"]["minor"] == 24500 + 4573 + 34300
+    assert draft["vat"]["minor"] == 15843  # 25 % of 633.73 = 158.4325, once on the net
+    assert invoices(api, container, shop.admin) == []  # an admin sees no drafts
+    assert_problem(
+        api.post(f"/v1/invoices/{draft['invoice_id']}/issue", json={}, headers=auth(shop.admin)),
+        403,
+    )
+
+    clock.set(utc(2026, 12, 2))
+    issued = api.post(
+        f"/v1/invoices/{draft['invoice_id']}/issue", json={}, headers=auth(shop.operator)
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["number"] == "2026-000001"
+    assert issued.headers["Location"] == f"/v1/invoices/{draft['invoice_id']}"
+    [theirs] = invoices(api, container, other.operator, company_id=other.company_id, status="draft")
+    second = api.post(
+        f"/v1/invoices/{theirs['invoice_id']}/issue", json={}, headers=auth(shop.operator)
+    )
+    assert second.json()["number"] == "2026-000002"
+
+    [mine] = invoices(api, container, shop.admin)
+    assert (mine["number"], mine["status"]) == ("2026-000001", "issued")
+    assert detail(api, shop.admin, draft["invoice_id"])["lines"] == lines
+    assert_problem(api.get(f"/v1/invoices/{theirs['invoice_id']}", headers=auth(shop.admin)), 404)
+    assert invoices(api, container, shop.operator, number="2026-000002")[0]["company_id"] == (
+        other.company_id
+    )
+
+    # A correction goes on January's invoice; the issued one does not change.
+    before = head(container)
+    refused = api.post(
+        f"/v1/invoices/{draft['invoice_id']}/adjustments",
+        json={
+            "line_no": 9,
+            "amount": {"amount": "-10.00", "currency": "SEK"},
+            "description": "Wrong",
+        },
+        headers=auth(shop.operator),
+    )
+    assert_problem(refused, 422)
+    assert head(container) == before
+    adjusted = api.post(
+        f"/v1/invoices/{draft['invoice_id']}/adjustments",
+        json={
+            "line_no": 2,
+            "amount": {"amount": "-45.73", "currency": "SEK"},
+            "description": "Seats added by mistake",
+        },
+        headers=auth(shop.operator),
+    )
+    assert adjusted.status_code == 200, adjusted.text
+    tick(container, clock, local_midnight(date(2027, 1, 1), STOCKHOLM))
+    [january] = invoices(api, container, shop.operator, company_id=shop.company_id, status="draft")
+    kinds = [
+        (li["kind"], li["amount"]["minor"], li["reference"])
+        for li in detail(api, shop.operator, january["invoice_id"])["lines"]
+    ]
+    assert kinds == [("adjustment", -4573, "2026-000001#2"), ("monthly", 34300, None)]
+
+    note = api.post(
+        f"/v1/invoices/{draft['invoice_id']}/credit-note", json={}, headers=auth(shop.operator)
+    )
+    assert note.status_code == 201, note.text
+    assert (note.json()["number"], note.json()["gross"]["minor"]) == (
+        "2027-000001",  # issued in 2027: the year's sequence starts again
+        -issued.json()["gross"]["minor"],
+    )
+    assert detail(api, shop.admin, draft["invoice_id"])["credited_by"] == note.json()["invoice_id"]
