@@ -15,6 +15,7 @@ from api.cli.clock import clock_app
 from api.cli.db import db_app
 from api.cli.demo import demo_app
 from api.cli.email import email_app
+from api.cli.invoices import invoices_app
 from api.cli.projections import projections_app
 from api.cli.scheduler import scheduler_app
 from api.cli.serve import serve
@@ -35,6 +36,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(email_app, name="email")
 app.add_typer(clock_app, name="clock")
+app.add_typer(invoices_app, name="invoices")
 
 
 def main(argv: list[str] | None = None) -> None:
