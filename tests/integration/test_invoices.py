@@ -239,3 +239,17 @@ def test_concurrent_issues_share_no_number_and_skip_none(shop: Shop) -> None:
     assert sorted(numbers) == [f"2027-{n:06d}" for n in range(1, len(companies) + 1)]
     issued = shop.invoices(status="issued")
     assert sorted(i["number"] for i in issued) == sorted(numbers)
+
+
+def test_a_monthly_seat_removal_shows_on_the_next_months_invoice(shop: Shop) -> None:
+    acme, plan = shop.company(), shop.product()
+    sub = shop.subscribe(acme, plan, 5, date(2027, 3, 1), Term.MONTHLY, utc(2027, 2, 20))
+    shop.tick(first_local(2027, 3))
+    [march] = shop.drafts(acme)
+    shop.issue(march["invoice_id"], utc(2027, 3, 2))
+    shop.c.app.subscriptions.remove_seats(at(utc(2027, 3, 20)), sub, plan, 2)
+    shop.tick(first_local(2027, 4))
+    [april] = shop.drafts(acme)
+    [line] = shop.detail(april["invoice_id"])["lines"]
+    assert (line["quantity"], minor(line, "amount")) == (3, sek("147.00"))
+    assert minor(shop.detail(march["invoice_id"]), "net") == sek("245.00")
