@@ -113,6 +113,12 @@ def build(
         ids=ids or RandomIds(),
         payment_gateway=gateway,
         invoice_drafts=drafts,
+        invoice_seller={
+            "name": settings.invoice_seller_name,
+            "address": settings.invoice_seller_address,
+            "vat_id": settings.invoice_seller_vat_id,
+            "iban": settings.invoice_seller_iban,
+        },
     )
     projector = Projector(app, db, all_projections())
     drafts.attach(projector)

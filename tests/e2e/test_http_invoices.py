@@ -4,8 +4,11 @@ their own issued invoices, adjustments and a credit note, refusals as problem+js
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
+
+from pypdf import PdfReader
 
 from adapters.clock import FixedClock
 from api.bootstrap import Container
@@ -131,3 +134,48 @@ def test_the_december_run_drafts_issue_and_read(
         -issued.json()["gross"]["minor"],
     )
     assert detail(api, shop.admin, draft["invoice_id"])["credited_by"] == note.json()["invoice_id"]
+
+
+def test_an_issued_invoice_as_pdf_and_html_whose_bytes_never_change(
+    api: TestClient, container: Container, clock: FixedClock
+) -> None:
+    shop = open_shop(api, container, name="Pdf AB")
+    plan = add_product(api, shop.operator, "WP", "Workplace Plan", "plan", {"SEK": "49.00"})
+    clock.set(utc(2027, 2, 20))
+    sub = buy(api, shop.admin, [(plan, 5)], start_date="2027-03-01", term="3y").json()["id"]
+    tick(container, clock, local_midnight(date(2027, 3, 1), STOCKHOLM))
+    [draft] = invoices(api, container, shop.operator, status="draft")
+    path = f"/v1/invoices/{draft['invoice_id']}"
+    assert_problem(api.get(path + ".pdf", headers=auth(shop.operator)), 404)  # a draft
+    clock.set(utc(2027, 3, 2))
+    issued = api.post(path + "/issue", json={}, headers=auth(shop.operator))
+    assert issued.status_code == 201, issued.text
+
+    first = api.get(path + ".pdf", headers=auth(shop.admin))
+    assert first.status_code == 200, first.text
+    assert first.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(first.content))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "2027-000001" in text
+    assert "7 938.00 SEK" in text
+    assert "9 922.50 SEK" in text
+    html = api.get(path + ".html", headers=auth(shop.admin))
+    assert html.status_code == 200
+    assert "5 × 49.00 × 36 months × (1 − 0.10)" in html.text
+
+    # Later facts — seats added (pro rata), a new PO, a rename, a new run — change nothing.
+    clock.set(utc(2028, 10, 17))
+    command(api, shop.admin, sub, "seats", {"product_id": plan, "seats": 4})
+    command(api, shop.admin, sub, "po-reference", {"po_reference": "PO-NEW"})
+    api.patch(
+        f"/v1/companies/{shop.company_id}", json={"name": "Renamed AB"}, headers=auth(shop.operator)
+    )
+    tick(container, clock, local_midnight(date(2028, 11, 1), STOCKHOLM))
+    again = api.get(path + ".pdf", headers=auth(shop.admin))
+    assert again.content == first.content
+
+    other = open_shop(api, container, name="Nosy AB", operator=shop.operator)
+    assert_problem(api.get(path + ".pdf", headers=auth(other.admin)), 404)
+    [november] = invoices(api, container, shop.operator, status="draft")
+    [seats] = detail(api, shop.operator, november["invoice_id"])["lines"]
+    assert seats["amount"]["minor"] == 289708

@@ -48,6 +48,8 @@ OPERATION_IDS = [
     "subscriptions_list_charges",
     "invoices_run",
     "invoices_list",
+    "invoices_pdf",
+    "invoices_html",
     "invoices_get",
     "invoices_issue",
     "invoices_credit_note",

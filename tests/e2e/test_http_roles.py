@@ -614,6 +614,17 @@ MATRIX: list[Cell] = [
         lambda w, r: None,
         {"operator": 404, "admin": 404, "service": 403, "employee": 403},
     ),
+    *(
+        Cell(
+            f"an unknown invoice as {suffix}",
+            "GET",
+            "/v1/invoices/{invoice_id}." + suffix,
+            lambda w, suffix=suffix: f"/v1/invoices/{UUID(int=0x1)}.{suffix}",
+            lambda w, r: None,
+            {"operator": 404, "admin": 404, "service": 403, "employee": 403},
+        )
+        for suffix in ("pdf", "html")
+    ),
     Cell(
         "run a company's invoices",
         "POST",

@@ -62,6 +62,12 @@ ID_ROUTES: dict[tuple[str, str], IdRoute] = {
     ("GET", "/v1/invoices/{invoice_id}"): _invoice_route(
         {"admin": 404, "service": 403, "employee": 403}, None
     ),
+    ("GET", "/v1/invoices/{invoice_id}.pdf"): _invoice_route(
+        {"admin": 404, "service": 403, "employee": 403}, None
+    ),
+    ("GET", "/v1/invoices/{invoice_id}.html"): _invoice_route(
+        {"admin": 404, "service": 403, "employee": 403}, None
+    ),
     ("POST", "/v1/invoices/{invoice_id}/issue"): _invoice_route(ALL_403, {}),
     ("POST", "/v1/invoices/{invoice_id}/credit-note"): _invoice_route(ALL_403, {}),
     ("POST", "/v1/invoices/{invoice_id}/adjustments"): _invoice_route(

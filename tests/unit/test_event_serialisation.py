@@ -526,6 +526,8 @@ def invoice_samples() -> Iterator[Any]:
         subscription_id=None,
         lines=[INVOICE_LINE, usage],
         vat_rate=Decimal("25"),
+        seller={"name": "Lessor Provider AB", "vat_id": "SE556677889901", "iban": ""},
+        buyer={"name": "Acme AB"},
         cause=cause(),
     )
     book.record_issue(INVOICE, number, cause())

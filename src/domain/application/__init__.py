@@ -59,6 +59,7 @@ class LessorApplication(ApplicationCore):
         payment_gateway: PaymentGateway,
         invoice_drafts: InvoiceDrafts | None = None,
         usage_to_invoice: UsageToInvoice | None = None,
+        invoice_seller: dict[str, str] | None = None,
     ) -> None:
         super().__init__(env=env)
         self.companies = Companies(self, ids)
@@ -75,7 +76,11 @@ class LessorApplication(ApplicationCore):
         self.price_imports = PriceImports(self, self.companies)
         self.tokens = Tokens(self)
         self.invoicing = Invoicing(
-            self, self.companies, invoice_drafts or NoDrafts(), usage_to_invoice or NoUsageYet()
+            self,
+            self.companies,
+            invoice_drafts or NoDrafts(),
+            usage_to_invoice or NoUsageYet(),
+            invoice_seller or {"name": "Lessor"},
         )
 
 

@@ -12,6 +12,7 @@ Two ports, built in api/bootstrap.py:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -75,6 +76,7 @@ class Invoicing:
     companies: Companies
     drafts: InvoiceDrafts
     usage: UsageToInvoice
+    seller: Mapping[str, str]  # the provider as its invoices name it (settings)
 
     # ------------------------------------------------------------------ runs
 
@@ -148,6 +150,8 @@ class Invoicing:
             subscription_id=draft.subscription_id,
             lines=draft.lines,
             vat_rate=draft.vat_rate,
+            seller=dict(self.seller),
+            buyer={"name": company.name},
             cause=ctx.cause,
         )
         book.record_issue(invoice_id, number, ctx.cause)
@@ -191,6 +195,8 @@ class Invoicing:
             lines=lines,
             vat_rate=original.vat_rate,
             credits=original.id,
+            seller=original.seller,
+            buyer=original.buyer,
             cause=ctx.cause,
         )
         book.record_issue(note_id, number, ctx.cause)

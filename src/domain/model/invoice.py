@@ -295,6 +295,8 @@ class Invoice(Aggregate):
         vat: Money
         gross: Money
         credits: UUID | None  # a credit note: the invoice it reverses
+        seller: dict[str, str]  # name, address, vat_id, iban: as printed, frozen here
+        buyer: dict[str, str]  # name
 
     @classmethod
     def issue(
@@ -311,6 +313,8 @@ class Invoice(Aggregate):
         lines: list[InvoiceLine],
         vat_rate: Decimal,
         credits: UUID | None = None,
+        seller: dict[str, str],
+        buyer: dict[str, str],
         cause: Cause,
     ) -> Invoice:
         if not lines:
@@ -335,6 +339,8 @@ class Invoice(Aggregate):
             vat=totals.vat,
             gross=totals.gross,
             credits=credits,
+            seller=dict(seller),
+            buyer=dict(buyer),
             **cause.stamp(company_id),
         )
 
@@ -354,6 +360,8 @@ class Invoice(Aggregate):
         vat: Money,
         gross: Money,
         credits: UUID | None,
+        seller: dict[str, str],
+        buyer: dict[str, str],
         company_id: UUID,
     ) -> None:
         self.kind = kind
@@ -368,6 +376,8 @@ class Invoice(Aggregate):
         self.vat = vat
         self.gross = gross
         self.credits = credits
+        self.seller = dict(seller)
+        self.buyer = dict(buyer)
         self.company_id = company_id
 
     def line(self, line_no: int) -> InvoiceLine:

@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse
 
+from adapters.invoice_documents import invoice_html, invoice_pdf
+from api.bootstrap import Container
 from api.http.commands import App, CommandRoutes, Ctx
 from api.http.deps import CallerDep, ContainerDep, Cursor, Limit, MinPosition
 from api.http.documented import DocumentedRoute
@@ -23,6 +26,9 @@ from api.http.schemas.invoices import (
     InvoiceRun,
 )
 from domain.application import Outcome
+from domain.model.actor import Caller
+from domain.model.errors import NotFound
+from domain.model.invoice import Invoice
 from projections.invoices import InvoiceFilter, invoice_detail, query_invoices
 
 router = APIRouter(tags=["invoices"], route_class=DocumentedRoute)
@@ -64,6 +70,42 @@ def list_invoices(
         ),
     )
     return page.to_json()
+
+
+def _issued(c: Container, who: Caller, invoice_id: UUID) -> tuple[Invoice, str | None]:
+    """The issued invoice's facts, for a caller who may read it (the read model decides)."""
+    detail = invoice_detail(c.db, who, invoice_id)
+    if detail["number"] is None:
+        raise NotFound("Invoice not found.")
+    invoice = c.app.invoicing.get(invoice_id)
+    credited = c.app.invoicing.get(invoice.credits).number if invoice.credits else None
+    return invoice, credited
+
+
+@router.get(
+    INVOICE_PATH + ".pdf",
+    summary="An issued invoice as PDF",
+    response_model=None,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}},
+)
+def pdf(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
+    invoice, credited = _issued(c, who, invoice_id)
+    return Response(
+        invoice_pdf(invoice, credited),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'},
+    )
+
+
+@router.get(
+    INVOICE_PATH + ".html",
+    summary="An issued invoice as HTML (the PDF's source)",
+    response_model=None,
+    responses={200: {"content": {"text/html": {}}, "description": "The HTML"}},
+)
+def html(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> HTMLResponse:
+    invoice, credited = _issued(c, who, invoice_id)
+    return HTMLResponse(invoice_html(invoice, credited))
 
 
 @router.get(
