@@ -29,6 +29,7 @@ from domain.model.due import DEVICE_RULES, DIGEST_RULES, INVOICE_RULES, SUBSCRIP
 from domain.model.errors import DomainError
 from projections.due import DueProjection
 from projections.due.queries import DueJob, digest_candidates, due_jobs
+from projections.invoices import Invoices, open_drafts
 
 log = logging.getLogger("lessor.scheduler")
 MAX_ATTEMPTS = 5
@@ -41,16 +42,25 @@ class TickReport:
     devices_advanced: int = 0
     digests_sent: int = 0
     invoice_runs: int = 0
+    invoices_issued: int = 0
     events: int = 0
     jobs_due: int = 0  # aggregates the due read model named (each touched once)
     failures: list[str] = field(default_factory=list)
 
 
 class Scheduler:
-    def __init__(self, app: LessorApplication, db: Database, projector: Projector) -> None:
+    def __init__(
+        self,
+        app: LessorApplication,
+        db: Database,
+        projector: Projector,
+        *,
+        auto_issue_invoices: bool = False,
+    ) -> None:
         self.app = app
         self.db = db
         self.projector = projector
+        self.auto_issue_invoices = auto_issue_invoices
         self._due = live_names(DueProjection())
 
     def tick(self, now: datetime) -> TickReport:
@@ -87,6 +97,7 @@ class Scheduler:
         if report.subscriptions_advanced:
             self.projector.catch_up(DueProjection.name)
             invoicing = _distinct(j.company_id for j in self.due(now) if j.rule in INVOICE_RULES)
+        ran: list[UUID] = []
         for company_id in invoicing:
             events = self._with_retries(partial(self.app.invoicing.run_due, company_id, now))
             if events is None:
@@ -94,7 +105,25 @@ class Scheduler:
             elif events:
                 report.invoice_runs += 1
                 report.events += events
+                ran.append(company_id)
+        if self.auto_issue_invoices:
+            self._issue(ran, now, report)
         return report
+
+    def _issue(self, company_ids: list[UUID], now: datetime, report: TickReport) -> None:
+        """The provider issues automatically: each draft the runs just made, at once."""
+        if not company_ids:
+            return
+        self.projector.catch_up(Invoices.name)
+        for company_id in company_ids:
+            for invoice_id in open_drafts(self.db, company_id):
+                job = partial(self.app.invoicing.issue_automatically, invoice_id, now)
+                events = self._with_retries(job)
+                if events is None:
+                    report.failures.append(f"invoice {invoice_id}")
+                elif events:
+                    report.invoices_issued += 1
+                    report.events += events
 
     def due(self, now: datetime) -> list[DueJob]:
         """What the `due` read model says is due at `now` (as far as it has folded)."""

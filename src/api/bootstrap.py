@@ -138,7 +138,7 @@ def build(
         db=db,
         projector=projector,
         clock=business_clock,
-        scheduler=Scheduler(app, db, projector),
+        scheduler=Scheduler(app, db, projector, auto_issue_invoices=settings.invoice_auto_issue),
         email_sender=email_sender,
         payment_gateway=gateway,
     )

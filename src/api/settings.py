@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     invoice_seller_address: str = Field(default="", max_length=400)
     invoice_seller_vat_id: str = Field(default="", max_length=30)
     invoice_seller_iban: str = Field(default="", max_length=34)
+    invoice_auto_issue: bool = Field(
+        default=False, description="Issue each run's drafts at once (else an operator issues)"
+    )
 
     # Email (SPEC §2.2): SMTP when a host is set, else .eml files under outbox_dir.
     smtp_host: str | None = Field(

@@ -13,7 +13,9 @@ from uuid import UUID
 
 import pytest
 
-from api.bootstrap import Container
+from adapters.clock import FixedClock
+from api.bootstrap import Container, build, init_database
+from api.settings import Settings
 from domain.model.errors import AlreadyExists, InvalidValue, RuleViolation
 from domain.model.money import Money
 from domain.model.pricing import Term
@@ -253,3 +255,23 @@ def test_a_monthly_seat_removal_shows_on_the_next_months_invoice(shop: Shop) -> 
     [line] = shop.detail(april["invoice_id"])["lines"]
     assert (line["quantity"], minor(line, "amount")) == (3, sek("147.00"))
     assert minor(shop.detail(march["invoice_id"]), "net") == sek("245.00")
+
+
+def test_a_provider_that_issues_automatically_issues_each_run_at_once(
+    settings: Settings, clock: FixedClock
+) -> None:
+    automatic = settings.model_copy(update={"invoice_auto_issue": True})
+    init_database(automatic)
+    container = build(automatic, clock=clock)
+    try:
+        shop = Shop(container)
+        acme, plan = shop.company(), shop.product()
+        shop.subscribe(acme, plan, 5, date(2027, 3, 1), Term.MONTHLY, utc(2027, 2, 20))
+        report = container.scheduler.tick(first_local(2027, 3))
+        assert (report.failures, report.invoice_runs, report.invoices_issued) == ([], 1, 1)
+        [issued] = shop.invoices(acme)
+        assert (issued["status"], issued["number"]) == ("issued", "2027-000001")
+        again = container.scheduler.tick(first_local(2027, 3))
+        assert (again.invoice_runs, again.invoices_issued) == (0, 0)
+    finally:
+        container.close()

@@ -22,7 +22,7 @@ from uuid import UUID
 from domain.application.companies import Companies
 from domain.application.core import SCHEDULER, ApplicationCore, CommandContext, Outcome, command
 from domain.model import text
-from domain.model.actor import Role
+from domain.model.actor import Caller, Role
 from domain.model.company import Company
 from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause
@@ -123,22 +123,41 @@ class Invoicing:
     def issue(self, ctx: CommandContext, invoice_id: UUID) -> Outcome:
         """Freeze a draft as an issued invoice with the next number of the year."""
         ctx.caller.require(Role.OPERATOR)
+        invoice, sequence, book = self._freeze(ctx.caller, invoice_id, ctx.cause)
+        # The book last: a read model that folded its new version has folded the invoice.
+        return self.core.commit(ctx, invoice, sequence, book, created=True)
+
+    def issue_automatically(self, invoice_id: UUID, now: datetime) -> int:
+        """The scheduler's issue of a run's draft, when the provider issues automatically
+        (`LESSOR_INVOICE_AUTO_ISSUE`). Returns the events written (0: already issued)."""
+        if invoice_id in self.core.repository:
+            return 0
+        cause = Cause(actor=SCHEDULER, at=now, correlation_id=f"invoice-issue-{invoice_id}")
+        provider = Caller(actor=SCHEDULER, company_id=None)
+        aggregates = self._freeze(provider, invoice_id, cause)
+        events = sum(len(a.pending_events) for a in aggregates)
+        self.core.save_and_announce(*aggregates)
+        return events
+
+    def _freeze(
+        self, caller: Caller, invoice_id: UUID, cause: Cause
+    ) -> tuple[Invoice, InvoiceSequence, InvoiceBook]:
         if invoice_id in self.core.repository:
             issued = self.core.load(Invoice, invoice_id, "Invoice")
             raise AlreadyExists(f"This invoice is already issued as {issued.number}.")
         draft = self.drafts.draft(invoice_id)
         if draft is None:
             raise NotFound("Invoice not found.")
-        ctx.caller.require_company(draft.company_id, "Invoice")
+        caller.require_company(draft.company_id, "Invoice")
         if draft.status != "draft":
             raise RuleViolation("This draft was superseded by a later run: issue that one.")
         book = self.core.load(InvoiceBook, book_id(draft.company_id), "Invoice book")
         if book.version != draft.book_version:
             raise DraftNotCurrent("The draft is being brought up to date; try again shortly.")
         company = self.core.load(Company, draft.company_id, "Company")
-        issue_date = local_date(ctx.cause.at, company.time_zone)
-        sequence = self._sequence(issue_date.year, ctx.cause)
-        number = sequence.take(invoice_id, ctx.cause)
+        issue_date = local_date(cause.at, company.time_zone)
+        sequence = self._sequence(issue_date.year, cause)
+        number = sequence.take(invoice_id, cause)
         invoice = Invoice.issue(
             invoice_id=invoice_id,
             company_id=draft.company_id,
@@ -152,11 +171,10 @@ class Invoicing:
             vat_rate=draft.vat_rate,
             seller=dict(self.seller),
             buyer={"name": company.name},
-            cause=ctx.cause,
+            cause=cause,
         )
-        book.record_issue(invoice_id, number, ctx.cause)
-        # The book last: a read model that folded its new version has folded the invoice.
-        return self.core.commit(ctx, invoice, sequence, book, created=True)
+        book.record_issue(invoice_id, number, cause)
+        return invoice, sequence, book
 
     @command("issue_credit_note")
     def credit_note(self, ctx: CommandContext, invoice_id: UUID) -> Outcome:
