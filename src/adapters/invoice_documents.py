@@ -8,7 +8,8 @@ happens later (the document's dates are its issue date, not the rendering time).
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Protocol
+from uuid import UUID
 
 from jinja2 import Environment, select_autoescape
 
@@ -115,6 +116,20 @@ def invoice_html(invoice: Invoice, credited_number: str | None = None) -> str:
         money=_money,
         credited=credited_number or "",
     )
+
+
+class IssuedInvoices(Protocol):
+    def get(self, invoice_id: UUID, version: int | None = None) -> Invoice: ...
+
+
+def invoice_attachment(invoices: IssuedInvoices, reference: str) -> tuple[str, bytes]:
+    """An outbox attachment `invoice:<id>` as (file name, PDF bytes)."""
+    kind, _, text = reference.partition(":")
+    if kind != "invoice":
+        raise ValueError(f"unknown attachment {reference!r}")
+    invoice = invoices.get(UUID(text))
+    credited = invoices.get(invoice.credits).number if invoice.credits else None
+    return f"{invoice.number}.pdf", invoice_pdf(invoice, credited)
 
 
 def invoice_pdf(invoice: Invoice, credited_number: str | None = None) -> bytes:

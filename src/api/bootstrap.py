@@ -6,12 +6,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from adapters.clock import Clock, SystemClock
 from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
 from adapters.ids import RandomIds
+from adapters.invoice_documents import invoice_attachment
 from adapters.invoice_drafts import ViewDrafts
 from adapters.projector import Projector
 from adapters.sandbox_clock import SandboxClock, SandboxGateway
@@ -127,6 +129,7 @@ def build(
         email_transport(settings),
         sender=settings.smtp_sender,
         max_age=timedelta(days=settings.email_max_age_days),
+        attachments=partial(invoice_attachment, app.invoicing),
     )
     if create_schema:
         projector.create_schema()

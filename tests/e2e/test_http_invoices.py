@@ -29,8 +29,12 @@ def invoices(api: TestClient, container: Container, secret: str, **params: Any) 
     return list(response.json()["items"])
 
 
-def detail(api: TestClient, secret: str, invoice_id: str) -> dict[str, Any]:
-    response = api.get(f"/v1/invoices/{invoice_id}", headers=auth(secret))
+def detail(api: TestClient, container: Container, secret: str, invoice_id: str) -> dict[str, Any]:
+    response = api.get(
+        f"/v1/invoices/{invoice_id}",
+        params={"min_position": head(container)},
+        headers=auth(secret),
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -59,7 +63,7 @@ def test_the_december_run_drafts_issue_and_read(
     [draft] = invoices(
         api, container, shop.operator, company_id=shop.company_id, status="draft", month="2026-12"
     )
-    lines = detail(api, shop.operator, draft["invoice_id"])["lines"]
+    lines = detail(api, container, shop.operator, draft["invoice_id"])["lines"]
     assert [(li["kind"], li["amount"]["minor"], li["po_reference"]) for li in lines] == [
         ("monthly", 24500, "PO-11"),  # November's fee, charged at 00:00 on 1 November
         ("seats", 4573, "PO-11"),
@@ -88,7 +92,7 @@ def test_the_december_run_drafts_issue_and_read(
 
     [mine] = invoices(api, container, shop.admin)
     assert (mine["number"], mine["status"]) == ("2026-000001", "issued")
-    assert detail(api, shop.admin, draft["invoice_id"])["lines"] == lines
+    assert detail(api, container, shop.admin, draft["invoice_id"])["lines"] == lines
     assert_problem(api.get(f"/v1/invoices/{theirs['invoice_id']}", headers=auth(shop.admin)), 404)
     assert invoices(api, container, shop.operator, number="2026-000002")[0]["company_id"] == (
         other.company_id
@@ -121,7 +125,7 @@ def test_the_december_run_drafts_issue_and_read(
     [january] = invoices(api, container, shop.operator, company_id=shop.company_id, status="draft")
     kinds = [
         (li["kind"], li["amount"]["minor"], li["reference"])
-        for li in detail(api, shop.operator, january["invoice_id"])["lines"]
+        for li in detail(api, container, shop.operator, january["invoice_id"])["lines"]
     ]
     assert kinds == [("adjustment", -4573, "2026-000001#2"), ("monthly", 34300, None)]
 
@@ -133,7 +137,10 @@ def test_the_december_run_drafts_issue_and_read(
         "2027-000001",  # issued in 2027: the year's sequence starts again
         -issued.json()["gross"]["minor"],
     )
-    assert detail(api, shop.admin, draft["invoice_id"])["credited_by"] == note.json()["invoice_id"]
+    assert (
+        detail(api, container, shop.admin, draft["invoice_id"])["credited_by"]
+        == note.json()["invoice_id"]
+    )
 
 
 def test_an_issued_invoice_as_pdf_and_html_whose_bytes_never_change(
@@ -177,5 +184,5 @@ def test_an_issued_invoice_as_pdf_and_html_whose_bytes_never_change(
     other = open_shop(api, container, name="Nosy AB", operator=shop.operator)
     assert_problem(api.get(path + ".pdf", headers=auth(other.admin)), 404)
     [november] = invoices(api, container, shop.operator, status="draft")
-    [seats] = detail(api, shop.operator, november["invoice_id"])["lines"]
+    [seats] = detail(api, container, shop.operator, november["invoice_id"])["lines"]
     assert seats["amount"]["minor"] == 289708

@@ -268,6 +268,11 @@ class Invoicing:
 
     # ------------------------------------------------------------------ reads
 
+    def read(self, caller: Caller, invoice_id: UUID) -> Invoice:
+        """An issued invoice, for operators and the company's admins (else 404 or 403)."""
+        caller.require(Role.OPERATOR, Role.ADMIN)
+        return self.core.load_owned(caller, Invoice, invoice_id, "Invoice")
+
     def get(self, invoice_id: UUID, version: int | None = None) -> Invoice:
         """An issued invoice's facts (for renderers; callers read through the read model)."""
         return self.core.load(Invoice, invoice_id, "Invoice", version)

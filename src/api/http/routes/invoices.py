@@ -27,7 +27,6 @@ from api.http.schemas.invoices import (
 )
 from domain.application import Outcome
 from domain.model.actor import Caller
-from domain.model.errors import NotFound
 from domain.model.invoice import Invoice
 from projections.invoices import InvoiceFilter, invoice_detail, query_invoices
 
@@ -73,11 +72,8 @@ def list_invoices(
 
 
 def _issued(c: Container, who: Caller, invoice_id: UUID) -> tuple[Invoice, str | None]:
-    """The issued invoice's facts, for a caller who may read it (the read model decides)."""
-    detail = invoice_detail(c.db, who, invoice_id)
-    if detail["number"] is None:
-        raise NotFound("Invoice not found.")
-    invoice = c.app.invoicing.get(invoice_id)
+    """The issued invoice's facts (a draft has none: 404), for a caller who may read it."""
+    invoice = c.app.invoicing.read(who, invoice_id)
     credited = c.app.invoicing.get(invoice.credits).number if invoice.credits else None
     return invoice, credited
 
