@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import commands, projector, scheduler
+from benchmarks import commands, invoices, projector, scheduler
 from benchmarks.common import STORE_CHOICES, BenchError, exit_cleanly_on_sigterm
 
 
@@ -56,6 +56,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="M",
         help="today's ticks advance only M devices, scaled by N/M (said in the report)",
     )
+    inv = sub.add_parser("invoices", help="the monthly run and issuing vs single commands")
+    inv.add_argument("--companies", type=_positive, default=10_000, help="companies to bill")
+    inv.add_argument("--store", choices=STORE_CHOICES, default="postgres")
     return top
 
 
@@ -82,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                     baseline_sample=args.baseline_sample,
                 ),
             )
+        elif args.benchmark == "invoices":
+            invoices.run(args.store, invoices.Options(companies=args.companies))
         else:
             commands.run(args.store, commands.Options(n=args.n, repeat=args.repeat))
     except BenchError as error:
