@@ -132,10 +132,12 @@ def invoice_attachment(invoices: IssuedInvoices, reference: str) -> tuple[str, b
     return f"{invoice.number}.pdf", invoice_pdf(invoice, credited)
 
 
-def invoice_pdf(invoice: Invoice, credited_number: str | None = None) -> bytes:
+def invoice_pdf(
+    invoice: Invoice, credited_number: str | None = None, *, variant: str | None = None
+) -> bytes:
     from weasyprint import HTML  # heavy: loaded on the first PDF only
 
     os.environ.setdefault("SOURCE_DATE_EPOCH", REPRODUCIBLE_EPOCH)
 
-    pdf: bytes = HTML(string=invoice_html(invoice, credited_number)).write_pdf()
+    pdf: bytes = HTML(string=invoice_html(invoice, credited_number)).write_pdf(pdf_variant=variant)
     return pdf

@@ -120,7 +120,9 @@ def build(
             "address": settings.invoice_seller_address,
             "vat_id": settings.invoice_seller_vat_id,
             "iban": settings.invoice_seller_iban,
+            "country": settings.invoice_seller_country,
         },
+        require_en16931=settings.invoice_require_en16931,
     )
     projector = Projector(app, db, all_projections())
     drafts.attach(projector)

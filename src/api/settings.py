@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     invoice_seller_address: str = Field(default="", max_length=400)
     invoice_seller_vat_id: str = Field(default="", max_length=30)
     invoice_seller_iban: str = Field(default="", max_length=34)
+    invoice_seller_country: str = Field(default="SE", pattern=r"^([A-Z]{2})?$")
+    invoice_require_en16931: bool = Field(
+        default=False,
+        description="E-invoicing: refuse to issue an invoice Factur-X (EN 16931) cannot carry",
+    )
     invoice_auto_issue: bool = Field(
         default=False, description="Issue each run's drafts at once (else an operator issues)"
     )

@@ -181,6 +181,25 @@ def test_an_issued_invoice_as_pdf_and_html_whose_bytes_never_change(
     again = api.get(path + ".pdf", headers=auth(shop.admin))
     assert again.content == first.content
 
+    # Factur-X needs what EN 16931 needs: a clear refusal, not a broken file.
+    refused = api.get(path + "/facturx.pdf", headers=auth(shop.admin))
+    body = assert_problem(refused, 409)
+    assert "seller VAT id" in body["detail"]
+    assert "buyer VAT id" in body["detail"]
+    details = api.post(
+        f"/v1/companies/{shop.company_id}/billing-details",
+        json={"vat_id": "SE556000000001", "address": "Storgatan 1", "country": "SE"},
+        headers=auth(shop.admin),
+    )
+    assert details.status_code == 200, details.text
+    assert details.json()["billing"]["country"] == "SE"
+    bad = api.post(
+        f"/v1/companies/{shop.company_id}/billing-details",
+        json={"vat_id": "SE 55", "country": "SE"},
+        headers=auth(shop.admin),
+    )
+    assert_problem(bad, 422)
+
     other = open_shop(api, container, name="Nosy AB", operator=shop.operator)
     assert_problem(api.get(path + ".pdf", headers=auth(other.admin)), 404)
     [november] = invoices(api, container, shop.operator, status="draft")

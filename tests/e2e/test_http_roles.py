@@ -626,12 +626,29 @@ MATRIX: list[Cell] = [
         for suffix in ("pdf", "html")
     ),
     Cell(
+        "an unknown invoice as Factur-X",
+        "GET",
+        "/v1/invoices/{invoice_id}/facturx.pdf",
+        lambda w: f"/v1/invoices/{UUID(int=0x1)}/facturx.pdf",
+        lambda w, r: None,
+        {"operator": 404, "admin": 404, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "the company's billing details",
+        "POST",
+        "/v1/companies/{company_id}/billing-details",
+        lambda w: f"/v1/companies/{w.a.company_id}/billing-details",
+        lambda w, r: {"vat_id": "SE556000000001", "country": "SE"},
+        {"operator": 201, "admin": 201, "service": 403, "employee": 403},
+    ),
+    Cell(
         "run a company's invoices",
         "POST",
         "/v1/invoice-runs",
         lambda w: "/v1/invoice-runs",
         lambda w, r: {"company_id": w.a.company_id, "month": "2026-03"},
-        {"operator": 201, "admin": 403, "service": 403, "employee": 403},
+        # The book exists by now: the billing details above opened it.
+        {"operator": 200, "admin": 403, "service": 403, "employee": 403},
     ),
     *(
         Cell(

@@ -68,6 +68,15 @@ ID_ROUTES: dict[tuple[str, str], IdRoute] = {
     ("GET", "/v1/invoices/{invoice_id}.html"): _invoice_route(
         {"admin": 404, "service": 403, "employee": 403}, None
     ),
+    ("GET", "/v1/invoices/{invoice_id}/facturx.pdf"): _invoice_route(
+        {"admin": 404, "service": 403, "employee": 403}, None
+    ),
+    ("POST", "/v1/companies/{company_id}/billing-details"): IdRoute(
+        foreign_id=lambda b: b.company_id,
+        own_kind_id=lambda a: a.device_in_stock,
+        body=lambda w: {"vat_id": "SE556000000001", "country": "SE"},
+        expected={"admin": 404, "service": 404, "employee": 404},
+    ),
     ("POST", "/v1/invoices/{invoice_id}/issue"): _invoice_route(ALL_403, {}),
     ("POST", "/v1/invoices/{invoice_id}/credit-note"): _invoice_route(ALL_403, {}),
     ("POST", "/v1/invoices/{invoice_id}/adjustments"): _invoice_route(

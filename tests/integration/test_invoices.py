@@ -6,17 +6,22 @@ recorded after an issue on the next invoice, an issued invoice that never change
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+import facturx
 import pytest
+from pypdf import PdfReader
 
 from adapters.clock import FixedClock
+from adapters.facturx_document import cii_xml, facturx_pdf
 from api.bootstrap import Container, build, init_database
 from api.settings import Settings
 from domain.model.errors import AlreadyExists, InvalidValue, RuleViolation
+from domain.model.invoice import Invoice
 from domain.model.money import Money
 from domain.model.pricing import Term
 from tests.integration.invoice_world import Shop, at, first_local, minor, sek, utc
@@ -273,5 +278,67 @@ def test_a_provider_that_issues_automatically_issues_each_run_at_once(
         assert (issued["status"], issued["number"]) == ("issued", "2027-000001")
         again = container.scheduler.tick(first_local(2027, 3))
         assert (again.invoice_runs, again.invoices_issued) == (0, 0)
+    finally:
+        container.close()
+
+
+def test_factur_x_carries_the_cii_xml_which_passes_the_xsd(shop: Shop) -> None:
+    acme, plan = shop.company(), shop.product()
+    shop.c.app.invoicing.set_billing_details(
+        at(utc(2027, 2, 1)), acme, vat_id="SE556000000001", address="Storgatan 1", country="SE"
+    )
+    shop.subscribe(acme, plan, 5, date(2027, 3, 1), Term.THREE_YEARS, utc(2027, 2, 20))
+    shop.subscribe(acme, plan, 2, date(2027, 3, 1), Term.MONTHLY, utc(2027, 2, 20), po="PO-7")
+    shop.tick(first_local(2027, 3))
+    [draft] = shop.drafts(acme)
+    invoice_id = UUID(draft["invoice_id"])
+    shop.issue(invoice_id, utc(2027, 3, 6))
+    invoice = shop.c.app.invoicing.get(invoice_id)
+    invoice = replace_seller(invoice)
+    xml = cii_xml(invoice)
+    assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
+    reader = PdfReader(io.BytesIO(facturx_pdf(invoice)))
+    assert reader.attachments["factur-x.xml"] == [xml]
+    assert b"<ram:DuePayableAmount>" + str(invoice.gross.amount).encode() in xml
+
+
+def replace_seller(invoice: Invoice) -> Invoice:
+    """The test store's provider has no VAT id in its settings: give the fact one."""
+    invoice.seller = {**invoice.seller, "vat_id": "SE556677889901", "country": "SE"}
+    return invoice
+
+
+def test_without_what_en16931_needs_there_is_no_factur_x_and_no_issue(
+    settings: Settings, clock: FixedClock
+) -> None:
+    strict = settings.model_copy(
+        update={"invoice_require_en16931": True, "invoice_seller_vat_id": "SE556677889901"}
+    )
+    init_database(strict)
+    container = build(strict, clock=clock)
+    try:
+        shop = Shop(container)
+        acme, plan = shop.company(), shop.product()
+        shop.subscribe(acme, plan, 5, date(2027, 3, 1), Term.MONTHLY, utc(2027, 2, 20))
+        shop.tick(first_local(2027, 3))
+        [draft] = shop.drafts(acme)
+        head = container.app.head()
+        with pytest.raises(RuleViolation, match="buyer VAT id, buyer country"):
+            shop.issue(draft["invoice_id"], utc(2027, 3, 2))
+        assert container.app.head() == head  # nothing written, no number taken
+        container.app.invoicing.set_billing_details(
+            at(utc(2027, 3, 2)), acme, vat_id="SE556000000001", address="", country="SE"
+        )
+        assert shop.issue(draft["invoice_id"], utc(2027, 3, 2)) == "2027-000001"
+        issued = container.app.invoicing.get(UUID(draft["invoice_id"]))
+        assert issued.buyer == {
+            "name": "Acme AB",
+            "vat_id": "SE556000000001",
+            "address": "",
+            "country": "SE",
+        }
+        issued.buyer = {**issued.buyer, "vat_id": ""}
+        with pytest.raises(RuleViolation, match="buyer VAT id"):
+            cii_xml(issued)
     finally:
         container.close()

@@ -539,6 +539,7 @@ def invoice_samples() -> Iterator[Any]:
         reference=f"{number}#1",
     )
     book.record_adjustment(negative, cause())
+    book.set_billing_details("SE556000000001", "Storgatan 1, 111 22 Stockholm", "SE", cause())
     yield from book.collect_events()
     yield from sequence.collect_events()
     yield from invoice.collect_events()

@@ -60,6 +60,7 @@ class LessorApplication(ApplicationCore):
         invoice_drafts: InvoiceDrafts | None = None,
         usage_to_invoice: UsageToInvoice | None = None,
         invoice_seller: dict[str, str] | None = None,
+        require_en16931: bool = False,
     ) -> None:
         super().__init__(env=env)
         self.companies = Companies(self, ids)
@@ -81,6 +82,7 @@ class LessorApplication(ApplicationCore):
             invoice_drafts or NoDrafts(),
             usage_to_invoice or NoUsageYet(),
             invoice_seller or {"name": "Lessor"},
+            require_en16931,
         )
 
 

@@ -36,6 +36,7 @@ from domain.model.invoice import (
     LineKind,
     book_id,
     credit_note_id,
+    en16931_missing,
     month_text,
     parse_month,
     sequence_id,
@@ -77,6 +78,7 @@ class Invoicing:
     drafts: InvoiceDrafts
     usage: UsageToInvoice
     seller: Mapping[str, str]  # the provider as its invoices name it (settings)
+    require_en16931: bool = False  # e-invoicing on: refuse to issue what Factur-X can't carry
 
     # ------------------------------------------------------------------ runs
 
@@ -155,6 +157,11 @@ class Invoicing:
         if book.version != draft.book_version:
             raise DraftNotCurrent("The draft is being brought up to date; try again shortly.")
         company = self.core.load(Company, draft.company_id, "Company")
+        buyer = {"name": company.name, **book.billing}
+        if self.require_en16931 and (missing := en16931_missing(dict(self.seller), buyer)):
+            raise RuleViolation(
+                "EN 16931 needs the " + ", ".join(missing) + " before this invoice is issued."
+            )
         issue_date = local_date(cause.at, company.time_zone)
         sequence = self._sequence(issue_date.year, cause)
         number = sequence.take(invoice_id, cause)
@@ -170,7 +177,7 @@ class Invoicing:
             lines=draft.lines,
             vat_rate=draft.vat_rate,
             seller=dict(self.seller),
-            buyer={"name": company.name},
+            buyer=buyer,
             cause=cause,
         )
         book.record_issue(invoice_id, number, cause)
@@ -240,7 +247,7 @@ class Invoicing:
             raise InvalidValue(f"The adjustment is in {original.currency}, like the invoice.")
         if amount.is_zero:
             raise InvalidValue("An adjustment of zero changes nothing.")
-        what = text.clean_text(description, "The adjustment's description")
+        what = text.clean_text(description, "adjustment's description")
         if len(what) > MAX_ADJUSTMENT_TEXT:
             raise InvalidValue(f"The description has at most {MAX_ADJUSTMENT_TEXT} characters.")
         book = self.core.load(InvoiceBook, book_id(original.company_id), "Invoice book")
@@ -265,6 +272,18 @@ class Invoicing:
             ctx.cause,
         )
         return self.core.commit(ctx, book, created=False)
+
+    @command("set_billing_details")
+    def set_billing_details(
+        self, ctx: CommandContext, company_id: UUID, *, vat_id: str, address: str, country: str
+    ) -> Outcome:
+        """The buyer's VAT id, address and country on the company's next invoices."""
+        self.companies.get(ctx.caller, company_id)
+        ctx.caller.require(Role.OPERATOR, Role.ADMIN)
+        book, created = self._book(company_id, ctx.cause)
+        address = text.clean_text(address, "address") if address.strip() else ""
+        book.set_billing_details(vat_id.strip(), address, country.strip(), ctx.cause)
+        return self.core.commit(ctx, book, created=created)
 
     # ------------------------------------------------------------------ reads
 

@@ -138,6 +138,20 @@ def parse_month(text: str) -> date:
     return first
 
 
+EN16931_PARTY_FIELDS = {"name": "name", "vat_id": "VAT id", "country": "country"}
+
+
+def en16931_missing(seller: dict[str, str], buyer: dict[str, str]) -> list[str]:
+    """What EN 16931 needs of the parties (seller BT-27, BT-31, BT-40; buyer BT-44, BT-48,
+    BT-55) and they lack, e.g. ["buyer VAT id"]; empty when a Factur-X file can be made."""
+    return [
+        f"{who} {label}"
+        for who, party in (("seller", seller), ("buyer", buyer))
+        for key, label in EN16931_PARTY_FIELDS.items()
+        if not party.get(key, "").strip()
+    ]
+
+
 def book_id(company_id: UUID) -> UUID:
     return natural_id("invoice-book", company_id)
 
@@ -183,6 +197,15 @@ class InvoiceBook(Aggregate):
         class_version = 1
         line: InvoiceLine
 
+    class BillingDetailsSet(LessorEvent):
+        """The buyer as its invoices name it (EN 16931: VAT id BT-48, address, country
+        BT-55), frozen on each invoice issued from then on."""
+
+        class_version = 1
+        vat_id: str
+        address: str
+        country: str
+
     @classmethod
     def open(cls, company_id: UUID, cause: Cause) -> InvoiceBook:
         return cls._create(cls.Opened, id=book_id(company_id), **cause.stamp(company_id))
@@ -194,6 +217,7 @@ class InvoiceBook(Aggregate):
         self.months_run: list[str] = []
         self.issued = 0
         self.adjustments = 0
+        self.billing: dict[str, str] = {}
 
     def record_run(
         self,
@@ -238,6 +262,25 @@ class InvoiceBook(Aggregate):
 
     def record_adjustment(self, line: InvoiceLine, cause: Cause) -> None:
         self.trigger_event(self.AdjustmentRecorded, line=line, **cause.stamp(self.company_id))
+
+    def set_billing_details(self, vat_id: str, address: str, country: str, cause: Cause) -> None:
+        if country and (len(country) != 2 or not country.isalpha() or not country.isupper()):
+            raise InvalidValue("The country is an ISO 3166 code of two capitals, e.g. SE.")
+        if len(vat_id) > 30 or not all(c.isalnum() for c in vat_id):
+            raise InvalidValue("A VAT id has at most 30 letters and digits, e.g. SE556677889901.")
+        if len(address) > 300:
+            raise InvalidValue("The address has at most 300 characters.")
+        self.trigger_event(
+            self.BillingDetailsSet,
+            vat_id=vat_id,
+            address=address,
+            country=country,
+            **cause.stamp(self.company_id),
+        )
+
+    @event(BillingDetailsSet)
+    def _billing_details_set(self, *, vat_id: str, address: str, country: str) -> None:
+        self.billing = {"vat_id": vat_id, "address": address, "country": country}
 
     @event(AdjustmentRecorded)
     def _adjustment_recorded(self) -> None:

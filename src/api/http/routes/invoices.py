@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
+from adapters.facturx_document import facturx_pdf
 from adapters.invoice_documents import invoice_html, invoice_pdf
 from api.bootstrap import Container
 from api.http.commands import App, CommandRoutes, Ctx
@@ -20,6 +21,7 @@ from api.http.schemas.invoices import (
     INVOICE,
     INVOICE_BOOK,
     MONTH,
+    BillingDetails,
     InvoiceAdjustment,
     InvoiceOut,
     InvoicePage,
@@ -35,6 +37,14 @@ INVOICE_PATH = "/v1/invoices/{invoice_id}"
 runs = CommandRoutes(router, "/v1/invoice-runs", INVOICE_BOOK)
 invoice = CommandRoutes(router, INVOICE_PATH, INVOICE)
 books = CommandRoutes(router, INVOICE_PATH, INVOICE_BOOK)
+company_books = CommandRoutes(router, "/v1/companies/{company_id}", INVOICE_BOOK)
+
+
+@company_books.post("/billing-details", "The buyer's VAT id, address and country on invoices")
+def billing_details(app: App, ctx: Ctx, company_id: UUID, body: BillingDetails) -> Outcome:
+    return app.invoicing.set_billing_details(
+        ctx, company_id, vat_id=body.vat_id, address=body.address, country=body.country
+    )
 
 
 @runs.post("", "Run a company's invoices for a month now (drafts)")
@@ -90,6 +100,21 @@ def pdf(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
         invoice_pdf(invoice, credited),
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'},
+    )
+
+
+@router.get(
+    INVOICE_PATH + "/facturx.pdf",
+    summary="An issued invoice as Factur-X (EN 16931): PDF/A-3 with its CII XML",
+    response_model=None,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The Factur-X PDF"}},
+)
+def facturx(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
+    invoice, credited = _issued(c, who, invoice_id)
+    return Response(
+        facturx_pdf(invoice, credited),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{invoice.number}-facturx.pdf"'},
     )
 
 

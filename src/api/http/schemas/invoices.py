@@ -19,6 +19,12 @@ class InvoiceRun(Strict):
     month: str = Field(pattern=MONTH, description="YYYY-MM, the company's calendar month")
 
 
+class BillingDetails(Strict):
+    vat_id: str = Field(max_length=30, description="e.g. SE556677889901 (EN 16931 BT-48)")
+    address: str = Field(default="", max_length=300)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. SE")
+
+
 class InvoiceAdjustment(Strict):
     line_no: StrictInt = Field(ge=1, le=1000, description="The issued invoice's line")
     amount: MoneyIn = Field(description="Positive or negative, in the invoice's currency")
@@ -77,6 +83,7 @@ class InvoiceBookOut(Body):
     months_run: list[str]
     issued: int
     adjustments: int = Field(description="corrections recorded for the next invoices")
+    billing: dict[str, str] = Field(description="the buyer's VAT id, address and country")
     version: int
 
 
@@ -131,6 +138,7 @@ def book_out(book: InvoiceBook) -> dict[str, Any]:
         "months_run": list(book.months_run),
         "issued": book.issued,
         "adjustments": book.adjustments,
+        "billing": dict(book.billing),
         "version": book.version,
     }
 
