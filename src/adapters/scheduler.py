@@ -43,6 +43,7 @@ class TickReport:
     digests_sent: int = 0
     invoice_runs: int = 0
     invoices_issued: int = 0
+    invoice_events: int = 0  # of `events`: the runs' and automatic issues'
     events: int = 0
     jobs_due: int = 0  # aggregates the due read model named (each touched once)
     failures: list[str] = field(default_factory=list)
@@ -105,6 +106,7 @@ class Scheduler:
             elif events:
                 report.invoice_runs += 1
                 report.events += events
+                report.invoice_events += events
                 ran.append(company_id)
         if self.auto_issue_invoices:
             self._issue(ran, now, report)
@@ -124,6 +126,7 @@ class Scheduler:
                 elif events:
                     report.invoices_issued += 1
                     report.events += events
+                    report.invoice_events += events
 
     def due(self, now: datetime) -> list[DueJob]:
         """What the `due` read model says is due at `now` (as far as it has folded)."""

@@ -10,7 +10,7 @@ import io
 import threading
 from datetime import date
 from decimal import Decimal
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import facturx
 import pytest
@@ -20,10 +20,12 @@ from adapters.clock import FixedClock
 from adapters.facturx_document import cii_xml, facturx_pdf
 from api.bootstrap import Container, build, init_database
 from api.settings import Settings
-from domain.model.errors import AlreadyExists, InvalidValue, RuleViolation
+from domain.model.actor import Actor, Caller, Role
+from domain.model.errors import AlreadyExists, InvalidValue, NotAllowed, NotFound, RuleViolation
 from domain.model.invoice import Invoice
 from domain.model.money import Money
 from domain.model.pricing import Term
+from projections.invoices import InvoiceFilter, invoice_detail, query_invoices
 from tests.integration.invoice_world import Shop, at, first_local, minor, sek, utc
 
 
@@ -342,3 +344,40 @@ def test_without_what_en16931_needs_there_is_no_factur_x_and_no_issue(
             cii_xml(issued)
     finally:
         container.close()
+
+
+def test_invoice_reads_keep_to_the_tenant(shop: Shop) -> None:
+    plan = shop.product()
+    a, b = shop.company("A AB"), shop.company("B AB")
+    for company in (a, b):
+        shop.subscribe(company, plan, 1, date(2027, 3, 1), Term.MONTHLY, utc(2027, 2, 20))
+    shop.tick(first_local(2027, 3))
+    drafts = {UUID(d["company_id"]): d["invoice_id"] for d in shop.drafts()}
+    shop.issue(drafts[a], utc(2027, 3, 2))
+    shop.issue(drafts[b], utc(2027, 3, 2))
+    shop.tick(first_local(2027, 4))  # April's drafts: the operator's alone
+    shop.c.projector.catch_up()
+    views = shop.c.db
+
+    def admin(company: UUID) -> Caller:
+        return Caller(actor=Actor(f"admin-{company}", Role.ADMIN), company_id=company)
+
+    mine = query_invoices(views, admin(b), InvoiceFilter()).items
+    assert [(i["company_id"], i["status"]) for i in mine] == [(str(b), "issued")]
+    for asked in (a, uuid4()):
+        with pytest.raises(NotFound) as raised:
+            query_invoices(views, admin(b), InvoiceFilter(company_id=asked))
+        assert str(raised.value) == "Company not found."
+    with pytest.raises(NotFound) as foreign:
+        invoice_detail(views, admin(b), UUID(drafts[a]))
+    with pytest.raises(NotFound) as unknown:
+        invoice_detail(views, admin(b), uuid4())
+    assert str(foreign.value) == str(unknown.value)
+    [april_b] = shop.drafts(b)
+    with pytest.raises(NotFound):  # a draft is the provider's, not the admin's
+        invoice_detail(views, admin(b), UUID(april_b["invoice_id"]))
+    service = Caller(actor=Actor("svc", Role.SERVICE), company_id=b)
+    with pytest.raises(NotAllowed):
+        query_invoices(views, service, InvoiceFilter())
+    with pytest.raises(NotAllowed):
+        invoice_detail(views, service, UUID(drafts[b]))

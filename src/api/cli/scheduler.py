@@ -27,7 +27,8 @@ def scheduler_tick(at: AtOption = None) -> None:
         report = container.scheduler.tick(now)
     out.print(
         f"tick at {now.isoformat()}: {report.subscriptions_advanced} subscription(s) advanced,"
-        f" {report.events} event(s)",
+        f" {report.events - report.invoice_events} event(s); {report.invoice_runs} invoice"
+        f" run(s), {report.invoice_events} event(s)",
         highlight=False,
     )
     for failure in report.failures:

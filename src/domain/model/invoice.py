@@ -172,6 +172,8 @@ def credit_note_id(invoice_id: UUID) -> UUID:
 class InvoiceBook(Aggregate):
     """A company's invoicing: its runs, its issues, its pending corrections."""
 
+    class_version = 1
+
     class Opened(LessorCreated):
         class_version = 1
 
@@ -290,6 +292,8 @@ class InvoiceBook(Aggregate):
 class InvoiceSequence(Aggregate):
     """The provider's invoice numbers of one year, gapless from 000001."""
 
+    class_version = 1
+
     class Started(LessorCreated):
         class_version = 1
         year: int
@@ -323,6 +327,8 @@ class InvoiceSequence(Aggregate):
 
 class Invoice(Aggregate):
     """An issued invoice or credit note: a fact that never changes."""
+
+    class_version = 1
 
     class Issued(LessorCreated):
         class_version = 1
