@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import commands, projector, rentals, scheduler, usage
+from benchmarks import commands, invoices, projector, rentals, scheduler, usage
 from benchmarks.common import STORE_CHOICES, BenchError, exit_cleanly_on_sigterm
 
 
@@ -67,6 +67,9 @@ def parser() -> argparse.ArgumentParser:
     ren.add_argument("--rentals", type=_positive, default=10, help="rentals per account")
     ren.add_argument("--baseline", type=_positive, default=1_000, help="baseline commands")
     ren.add_argument("--store", choices=STORE_CHOICES, default="postgres")
+    inv = sub.add_parser("invoices", help="the monthly run and issuing vs single commands")
+    inv.add_argument("--companies", type=_positive, default=10_000, help="companies to bill")
+    inv.add_argument("--store", choices=STORE_CHOICES, default="postgres")
     return top
 
 
@@ -110,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                     accounts=args.accounts, rentals=args.rentals, baseline=args.baseline
                 ),
             )
+        elif args.benchmark == "invoices":
+            invoices.run(args.store, invoices.Options(companies=args.companies))
         else:
             commands.run(args.store, commands.Options(n=args.n, repeat=args.repeat))
     except BenchError as error:

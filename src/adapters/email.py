@@ -65,6 +65,7 @@ class OutgoingEmail:
     subject: str
     body: str
     created_at: str  # fixed-width UTC text (the event's business time)
+    attachment: str | None = None  # e.g. "invoice:<id>": what the sender attaches
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,9 @@ class EmailSender:
     max_retry: timedelta = timedelta(hours=1)
     max_age: timedelta = timedelta(days=7)
     batch_size: int = 100
+    # A message's attachment by reference → (file name, PDF bytes), rendered at sending
+    # from the fact it names, so a rebuild of the outbox never stores or changes it.
+    attachments: Callable[[str], tuple[str, bytes]] | None = None
 
     # ------------------------------------------------------------------ schema
 
@@ -205,6 +209,11 @@ class EmailSender:
         message["Date"] = format_datetime(_parse_utc(email.created_at))
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
         message.set_content(email.body)
+        if email.attachment is not None:
+            if self.attachments is None:
+                raise ValueError(f"no renderer for the attachment {email.attachment}")
+            filename, data = self.attachments(email.attachment)
+            message.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
         return message
 
     def backoff(self, attempts: int) -> timedelta:
@@ -241,7 +250,7 @@ class EmailSender:
     def _due(self, now: datetime) -> list[OutgoingEmail]:
         with self.db.transaction() as tx:
             rows = tx.fetchall(
-                "SELECT m.message_id, m.recipient, m.subject, m.body, m.created_at"
+                "SELECT m.message_id, m.recipient, m.subject, m.body, m.created_at, m.attachment"
                 f" FROM {MESSAGES_TABLE} m"
                 f" LEFT JOIN {DELIVERIES_TABLE} d ON d.message_id = m.message_id"
                 " WHERE d.message_id IS NULL"

@@ -26,10 +26,17 @@ from adapters.loop import run_every
 from adapters.projector import Projector, live_names
 from adapters.sql import Database
 from domain.application import LessorApplication
-from domain.model.due import DEVICE_RULES, DIGEST_RULES, RENTAL_RULES, SUBSCRIPTION_RULES
+from domain.model.due import (
+    DEVICE_RULES,
+    DIGEST_RULES,
+    INVOICE_RULES,
+    RENTAL_RULES,
+    SUBSCRIPTION_RULES,
+)
 from domain.model.errors import DomainError
 from projections.due import DueProjection
 from projections.due.queries import DueJob, digest_candidates, due_jobs
+from projections.invoices import Invoices, open_drafts
 
 log = logging.getLogger("lessor.scheduler")
 MAX_ATTEMPTS = 5
@@ -42,16 +49,27 @@ class TickReport:
     devices_advanced: int = 0
     digests_sent: int = 0
     rental_accounts_charged: int = 0
+    invoice_runs: int = 0
+    invoices_issued: int = 0
+    invoice_events: int = 0  # of `events`: the runs' and automatic issues'
     events: int = 0
     jobs_due: int = 0  # aggregates the due read model named (each touched once)
     failures: list[str] = field(default_factory=list)
 
 
 class Scheduler:
-    def __init__(self, app: LessorApplication, db: Database, projector: Projector) -> None:
+    def __init__(
+        self,
+        app: LessorApplication,
+        db: Database,
+        projector: Projector,
+        *,
+        auto_issue_invoices: bool = False,
+    ) -> None:
         self.app = app
         self.db = db
         self.projector = projector
+        self.auto_issue_invoices = auto_issue_invoices
         self._due = live_names(DueProjection())
 
     def tick(self, now: datetime) -> TickReport:
@@ -71,7 +89,10 @@ class Scheduler:
         companies = _distinct(j.company_id for j in jobs if j.rule in DIGEST_RULES)
         subscriptions = _distinct(j.aggregate_id for j in jobs if j.rule in SUBSCRIPTION_RULES)
         accounts = _distinct(j.aggregate_id for j in jobs if j.rule in RENTAL_RULES)
-        report.jobs_due = len(devices) + len(companies) + len(subscriptions) + len(accounts)
+        invoicing = _distinct(j.company_id for j in jobs if j.rule in INVOICE_RULES)
+        report.jobs_due = (
+            len(devices) + len(companies) + len(subscriptions) + len(accounts) + len(invoicing)
+        )
         self._devices(devices, now, report)
         self._digests(companies, now, report)
         for subscription_id in subscriptions:
@@ -84,7 +105,40 @@ class Scheduler:
                 report.subscriptions_advanced += 1
                 report.events += events
         self._rental_accounts(accounts, now, report)
+        # Last: a run at 00:00 on the 1st collects the charges this tick just made (a first
+        # charge arms its company's run: see it now, not a tick later).
+        if report.subscriptions_advanced:
+            self.projector.catch_up(DueProjection.name)
+            invoicing = _distinct(j.company_id for j in self.due(now) if j.rule in INVOICE_RULES)
+        ran: list[UUID] = []
+        for company_id in invoicing:
+            events = self._with_retries(partial(self.app.invoicing.run_due, company_id, now))
+            if events is None:
+                report.failures.append(f"invoice run {company_id}")
+            elif events:
+                report.invoice_runs += 1
+                report.events += events
+                report.invoice_events += events
+                ran.append(company_id)
+        if self.auto_issue_invoices:
+            self._issue(ran, now, report)
         return report
+
+    def _issue(self, company_ids: list[UUID], now: datetime, report: TickReport) -> None:
+        """The provider issues automatically: each draft the runs just made, at once."""
+        if not company_ids:
+            return
+        self.projector.catch_up(Invoices.name)
+        for company_id in company_ids:
+            for invoice_id in open_drafts(self.db, company_id):
+                job = partial(self.app.invoicing.issue_automatically, invoice_id, now)
+                events = self._with_retries(job)
+                if events is None:
+                    report.failures.append(f"invoice {invoice_id}")
+                elif events:
+                    report.invoices_issued += 1
+                    report.events += events
+                    report.invoice_events += events
 
     def _rental_accounts(self, account_ids: list[UUID], now: datetime, report: TickReport) -> None:
         """00:00 local: each rental account's day (and any missed before it), in order."""

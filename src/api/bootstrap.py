@@ -6,12 +6,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from adapters.clock import Clock, SystemClock
 from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
 from adapters.ids import RandomIds
+from adapters.invoice_documents import invoice_attachment
+from adapters.invoice_drafts import ViewDrafts
 from adapters.licences import LicenceSigner
 from adapters.projector import Projector
 from adapters.sandbox_clock import SandboxClock, SandboxGateway
@@ -102,17 +105,29 @@ def build(
     gateway = gateway or payment_gateway(settings)
     if isinstance(business_clock, SandboxClock):
         gateway = SandboxGateway(gateway, business_clock)
+    drafts = ViewDrafts(db)
     app = LessorApplication(
         env=url.eventsourcing_env(create_table=create_schema),
         ids=ids or RandomIds(),
         payment_gateway=gateway,
+        invoice_drafts=drafts,
+        invoice_seller={
+            "name": settings.invoice_seller_name,
+            "address": settings.invoice_seller_address,
+            "vat_id": settings.invoice_seller_vat_id,
+            "iban": settings.invoice_seller_iban,
+            "country": settings.invoice_seller_country,
+        },
+        require_en16931=settings.invoice_require_en16931,
     )
     projector = Projector(app, db, all_projections())
+    drafts.attach(projector)
     email_sender = EmailSender(
         db,
         email_transport(settings),
         sender=settings.smtp_sender,
         max_age=timedelta(days=settings.email_max_age_days),
+        attachments=partial(invoice_attachment, app.invoicing),
     )
     if create_schema:
         projector.create_schema()
@@ -124,7 +139,7 @@ def build(
         db=db,
         projector=projector,
         clock=business_clock,
-        scheduler=Scheduler(app, db, projector),
+        scheduler=Scheduler(app, db, projector, auto_issue_invoices=settings.invoice_auto_issue),
         email_sender=email_sender,
         payment_gateway=gateway,
         licence_signer=LicenceSigner(

@@ -59,6 +59,20 @@ class Settings(BaseSettings):
         description="Where this API is reached from outside (checkout return, stand-in webhooks);"
         " unset: http://<host>:<port> of this server (127.0.0.1 for a wildcard host)",
     )
+    # The provider as its invoices name it (SPEC §6), frozen on each invoice when issued.
+    invoice_seller_name: str = Field(default="Lessor Provider AB", max_length=200)
+    invoice_seller_address: str = Field(default="", max_length=400)
+    invoice_seller_vat_id: str = Field(default="", max_length=30)
+    invoice_seller_iban: str = Field(default="", max_length=34)
+    invoice_seller_country: str = Field(default="SE", pattern=r"^([A-Z]{2})?$")
+    invoice_require_en16931: bool = Field(
+        default=False,
+        description="E-invoicing: refuse to issue an invoice Factur-X (EN 16931) cannot carry",
+    )
+    invoice_auto_issue: bool = Field(
+        default=False, description="Issue each run's drafts at once (else an operator issues)"
+    )
+
     # Email (SPEC §2.2): SMTP when a host is set, else .eml files under outbox_dir.
     smtp_host: str | None = Field(
         default=None, description="SMTP server; unset: emails are written as .eml files"

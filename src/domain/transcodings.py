@@ -10,6 +10,7 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.model.actor import Actor
+from domain.model.invoice import InvoiceLine
 from domain.model.money import Money
 from domain.model.product import ProductKind
 from domain.model.subscription import ChargeLine, SeatLine
@@ -47,6 +48,17 @@ class AsDict(Transcoding):
         return self.revive(data)
 
 
+class InvoiceLineAsDict(Transcoding):
+    type = InvoiceLine
+    name = "invoice_line"
+
+    def encode(self, obj: InvoiceLine) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> InvoiceLine:
+        return InvoiceLine(**data)
+
+
 def register_lessor_transcodings(transcoder: JSONTranscoder) -> None:
     for transcoding in (
         DateAsISO(),
@@ -55,5 +67,6 @@ def register_lessor_transcodings(transcoder: JSONTranscoder) -> None:
         AsDict(SeatLine, "seat_line", lambda d: SeatLine(**{**d, "kind": ProductKind(d["kind"])})),
         AsDict(ChargeLine, "charge_line"),
         AsDict(UsageChange, "usage_change"),
+        AsDict(InvoiceLine, "invoice_line"),
     ):
         transcoder.register(transcoding)

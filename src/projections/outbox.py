@@ -20,6 +20,7 @@ from typing import Any
 
 from domain.model.company import DEFAULT_SETTINGS, Company
 from domain.model.device import Device
+from domain.model.invoice import Invoice
 from domain.model.member import Member
 from domain.model.money import Money
 from domain.model.time import zone
@@ -35,6 +36,7 @@ class Kind:
     RECEIPT = "buyout_receipt"
     RELEASED = "release_confirmation"
     DIGEST = "release_digest"
+    INVOICE = "invoice"
 
 
 def message_id(event: Any, n: int) -> str:
@@ -49,7 +51,7 @@ def one_line(text: str) -> str:
 
 class Outbox(Projection):
     name = "outbox"
-    version = 1
+    version = 2  # v2: invoice emails to the company's admins, with the invoice's PDF
     tables = {  # noqa: RUF012 (declarative table spec)
         MESSAGES_TABLE: """
             message_id TEXT PRIMARY KEY,
@@ -60,13 +62,15 @@ class Outbox(Projection):
             recipient TEXT NOT NULL,
             subject TEXT NOT NULL,
             body TEXT NOT NULL,
-            created_at TEXT NOT NULL
+            created_at TEXT NOT NULL,
+            attachment TEXT
         """,
         "outbox_members": """
             member_id TEXT PRIMARY KEY,
             company_id TEXT NOT NULL,
             email TEXT NOT NULL,
-            name TEXT NOT NULL
+            name TEXT NOT NULL,
+            role TEXT NOT NULL
         """,
         "outbox_devices": """
             device_id TEXT PRIMARY KEY,
@@ -100,6 +104,7 @@ class Outbox(Projection):
         Device.BuyoutCheckoutStarted,
         Device.BuyoutPaid,
         Device.Released,
+        Invoice.Issued,
     )
     indexes = (
         "CREATE INDEX IF NOT EXISTS {outbox_messages}_by_position ON {outbox_messages} (position)",
@@ -130,9 +135,15 @@ class Outbox(Projection):
                 self._update_company(view, event, "buyout_receipts", receipts_on)
         elif isinstance(event, Member.Registered):
             view.execute(
-                "INSERT INTO {outbox_members} (member_id, company_id, email, name)"
-                " VALUES (?, ?, ?, ?)",
-                (str(event.originator_id), str(event.company_id), event.email, event.name),
+                "INSERT INTO {outbox_members} (member_id, company_id, email, name, role)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    str(event.originator_id),
+                    str(event.company_id),
+                    event.email,
+                    event.name,
+                    str(event.role),
+                ),
             )
         elif isinstance(event, Device.Registered):
             view.execute(
@@ -163,6 +174,8 @@ class Outbox(Projection):
             self._released(event, position, view)
         elif isinstance(event, Company.ReleaseDigestSent):
             self._digest(event, position, view)
+        elif isinstance(event, Invoice.Issued):
+            self._invoice(event, position, view)
 
     # ---------------------------------------------------------------- messages
 
@@ -303,6 +316,40 @@ class Outbox(Projection):
                 body=body + _signature(company),
             )
 
+    def _invoice(self, event: Invoice.Issued, position: int, view: ViewSession) -> None:
+        """An issued invoice (or credit note) to each of the company's admins, its PDF
+        attached by the sender (rendered from the same fact, so the same bytes)."""
+        company = _company(view, event.company_id)
+        if company is None:
+            return
+        admins = view.fetchall(
+            "SELECT email, name FROM {outbox_members} WHERE company_id = ? AND role = ?"
+            " ORDER BY email",
+            (str(event.company_id), "admin"),
+        )
+        title = "Credit note" if event.kind == "credit_note" else "Invoice"
+        seller = event.seller.get("name") or SIGNATURE
+        for n, (email, name) in enumerate(admins):
+            body = (
+                f"Hello {name},\n\n"
+                f"{title} {event.number} of {_day(event.issue_date)} for {company['name']}"
+                f" (billing month {event.month}): net {_money(event.net)}, VAT {event.vat_rate} %"
+                f" {_money(event.vat)}, total {_money(event.gross)}.\n\n"
+                "The document is attached as a PDF.\n"
+            )
+            self._insert(
+                view,
+                event,
+                position,
+                n,
+                kind=Kind.INVOICE,
+                device_id=None,
+                recipient=email,
+                subject=f"{title} {event.number} from {seller}",
+                body=body + _signature(company),
+                attachment=f"invoice:{event.originator_id}",
+            )
+
     # ----------------------------------------------------------------- helpers
 
     def _to_holder(
@@ -341,10 +388,12 @@ class Outbox(Projection):
         recipient: str,
         subject: str,
         body: str,
+        attachment: str | None = None,
     ) -> None:
         view.execute(
             "INSERT INTO {outbox_messages} (message_id, position, company_id, kind, device_id,"
-            " recipient, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " recipient, subject, body, created_at, attachment)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 message_id(event, n),
                 position,
@@ -355,6 +404,7 @@ class Outbox(Projection):
                 one_line(subject),
                 body,
                 utc_text(event.at),
+                attachment,
             ),
         )
 

@@ -8,6 +8,7 @@ from projections.directory import Directory
 from projections.due import DueProjection
 from projections.event_log import EventLog
 from projections.hardware_overview import HardwareOverview
+from projections.invoices import Invoices
 from projections.outbox import Outbox
 from projections.rental_accounts import RentalAccounts
 from projections.subscription_overview import SubscriptionOverview
@@ -25,4 +26,5 @@ def all_projections() -> list[Projection]:
         Directory(),
         UsageProjection(),
         RentalAccounts(),
+        Invoices(),
     ]

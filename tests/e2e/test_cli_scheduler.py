@@ -55,20 +55,23 @@ def test_a_tick_renews_a_due_subscription_once(
 
     early = lessor_cli("scheduler", "tick", "--at", "2026-12-31T22:59:00Z")  # 23:59 local
     assert early.code == 0, early.err
-    assert "0 subscription(s) advanced, 0 event(s)" in early.out
-    assert head(container) == written
+    # Nothing of the subscription's; the company's monthly invoice run, overdue since April
+    # (no tick ran since its first charge), catches up as December's.
+    assert "0 subscription(s) advanced, 0 event(s); 1 invoice run(s), 2 event(s)" in early.out
+    written = head(container)
 
     first = lessor_cli("scheduler", "tick", "--at", "2027-01-01T00:00:00Z")
     assert first.code == 0, first.err
     assert first.err == ""
     assert "tick at 2027-01-01T00:00:00+00:00" in first.out
     assert "1 subscription(s) advanced, 2 event(s)" in first.out  # Renewed, TermCharged
-    assert head(container) == written + 2
+    assert "1 invoice run(s), 1 event(s)" in first.out  # January's, after the charge
+    assert head(container) == written + 3
 
     second = lessor_cli("scheduler", "tick", "--at", "2027-01-01T00:00:00Z")
     assert second.code == 0, second.err
-    assert "0 subscription(s) advanced, 0 event(s)" in second.out
-    assert head(container) == written + 2
+    assert "0 subscription(s) advanced, 0 event(s); 0 invoice run(s)" in second.out
+    assert head(container) == written + 3
 
     # What the renewal did, read back over HTTP.
     with make_client(container) as api:

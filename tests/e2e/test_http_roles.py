@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -693,6 +694,80 @@ MATRIX: list[Cell] = [
         lambda w, r: None,
         ADMINS_200,
         writes=False,
+    ),
+    Cell(
+        "invoices",
+        "GET",
+        "/v1/invoices",
+        lambda w: "/v1/invoices",
+        lambda w, r: None,
+        {"operator": 200, "admin": 200, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "an unknown invoice",
+        "GET",
+        "/v1/invoices/{invoice_id}",
+        lambda w: f"/v1/invoices/{UUID(int=0x1)}",
+        lambda w, r: None,
+        {"operator": 404, "admin": 404, "service": 403, "employee": 403},
+    ),
+    *(
+        Cell(
+            f"an unknown invoice as {suffix}",
+            "GET",
+            "/v1/invoices/{invoice_id}." + suffix,
+            lambda w, suffix=suffix: f"/v1/invoices/{UUID(int=0x1)}.{suffix}",
+            lambda w, r: None,
+            {"operator": 404, "admin": 404, "service": 403, "employee": 403},
+        )
+        for suffix in ("pdf", "html")
+    ),
+    Cell(
+        "an unknown invoice as Factur-X",
+        "GET",
+        "/v1/invoices/{invoice_id}/facturx.pdf",
+        lambda w: f"/v1/invoices/{UUID(int=0x1)}/facturx.pdf",
+        lambda w, r: None,
+        {"operator": 404, "admin": 404, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "the company's billing details",
+        "POST",
+        "/v1/companies/{company_id}/billing-details",
+        lambda w: f"/v1/companies/{w.a.company_id}/billing-details",
+        lambda w, r: {"vat_id": "SE556000000001", "country": "SE"},
+        {"operator": 201, "admin": 201, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "run a company's invoices",
+        "POST",
+        "/v1/invoice-runs",
+        lambda w: "/v1/invoice-runs",
+        lambda w, r: {"company_id": w.a.company_id, "month": "2026-03"},
+        # The book exists by now: the billing details above opened it.
+        {"operator": 200, "admin": 403, "service": 403, "employee": 403},
+    ),
+    *(
+        Cell(
+            f"{tail} an unknown invoice",
+            "POST",
+            "/v1/invoices/{invoice_id}/" + tail,
+            lambda w, tail=tail: f"/v1/invoices/{UUID(int=0x1)}/{tail}",
+            lambda w, r, body=body: body,
+            {"operator": 404, "admin": 403, "service": 403, "employee": 403},
+        )
+        for tail, body in (
+            ("issue", {}),
+            ("credit-note", {}),
+            (
+                "adjustments",
+                {
+                    "line_no": 1,
+                    "amount": {"amount": "1.00", "currency": "SEK"},
+                    "description": "x",
+                },
+            ),
+        )
     ),
     # This container runs in production mode: the sandbox clock does not exist for anyone
     # (tests/e2e/test_sandbox_clock.py has the sandbox's own roles).

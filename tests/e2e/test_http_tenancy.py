@@ -51,7 +51,38 @@ def _subscription_route(body: Callable[[World], dict[str, Any] | None]) -> IdRou
     )
 
 
+def _invoice_route(expected: dict[str, int], body: dict[str, Any] | None) -> IdRoute:
+    """The world has no invoices yet: unknown ids and another kind's id answer alike."""
+    return IdRoute(
+        foreign_id=None, own_kind_id=lambda a: a.company_id, body=lambda w: body, expected=expected
+    )
+
+
 ID_ROUTES: dict[tuple[str, str], IdRoute] = {
+    ("GET", "/v1/invoices/{invoice_id}"): _invoice_route(
+        {"admin": 404, "service": 403, "employee": 403}, None
+    ),
+    ("GET", "/v1/invoices/{invoice_id}.pdf"): _invoice_route(
+        {"admin": 404, "service": 403, "employee": 403}, None
+    ),
+    ("GET", "/v1/invoices/{invoice_id}.html"): _invoice_route(
+        {"admin": 404, "service": 403, "employee": 403}, None
+    ),
+    ("GET", "/v1/invoices/{invoice_id}/facturx.pdf"): _invoice_route(
+        {"admin": 404, "service": 403, "employee": 403}, None
+    ),
+    ("POST", "/v1/companies/{company_id}/billing-details"): IdRoute(
+        foreign_id=lambda b: b.company_id,
+        own_kind_id=lambda a: a.device_in_stock,
+        body=lambda w: {"vat_id": "SE556000000001", "country": "SE"},
+        expected={"admin": 404, "service": 404, "employee": 404},
+    ),
+    ("POST", "/v1/invoices/{invoice_id}/issue"): _invoice_route(ALL_403, {}),
+    ("POST", "/v1/invoices/{invoice_id}/credit-note"): _invoice_route(ALL_403, {}),
+    ("POST", "/v1/invoices/{invoice_id}/adjustments"): _invoice_route(
+        ALL_403,
+        {"line_no": 1, "amount": {"amount": "1.00", "currency": "SEK"}, "description": "x"},
+    ),
     ("GET", "/v1/companies/{company_id}"): IdRoute(
         foreign_id=lambda b: b.company_id,
         own_kind_id=lambda a: a.device_in_stock,

@@ -223,7 +223,8 @@ def test_a_monthly_subscription_is_due_on_its_clamped_anniversaries(acme: Tenant
         on_time, loads = acme.tick(local(day))
         twice, twice_loads = acme.tick(local(day))
 
-        assert (early.events, early_loads[subscription]) == (0, 0), day
+        # The early tick may make the company's monthly invoice run (due on the 1st).
+        assert (early.subscriptions_advanced, early_loads[subscription]) == (0, 0), day
         assert (on_time.subscriptions_advanced, loads[subscription]) == (1, 1), day
         assert on_time.events == (1 if day == date(2028, 1, 31) else 2), day  # renewed + charged
         assert (twice.events, twice_loads[subscription]) == (0, 0), day

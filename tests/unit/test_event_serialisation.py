@@ -33,6 +33,7 @@ from domain.model.end_of_lease import Choice, windows
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.idempotency import IdempotencyRecord
 from domain.model.ids import natural_id
+from domain.model.invoice import Invoice, InvoiceBook, InvoiceKind, InvoiceLine, InvoiceSequence
 from domain.model.management_rights import ManagementRight
 from domain.model.member import Member
 from domain.model.money import CURRENCY_EXPONENTS, Money
@@ -587,11 +588,79 @@ def rental_credit_samples() -> Iterator[Any]:
     yield from account.collect_events()
 
 
+INVOICE = natural_id("invoice", ACME, 1, "SEK", "-")
+INVOICE_LINE = InvoiceLine(
+    source="charge:12:0",
+    kind="seats",
+    description="Workplace Plan – 4 added seat(s), 500/1096 days of 2027-03-01–2030-03-01",
+    quantity=4,
+    unit_price=Money(4900, "SEK"),
+    amount=Money(289708, "SEK"),
+    months=36,
+    discount=Decimal("0.10"),
+    days=500,
+    days_in_term=1096,
+    period_start=date(2028, 10, 17),
+    period_end=date(2030, 3, 1),
+    po_reference="PO-7 Å",
+    subscription_id=SUBSCRIPTION,
+)
+
+
+def invoice_samples() -> Iterator[Any]:
+    """A company's book with a run (one usage line), an issue and an adjustment; the year's
+    sequence with one number taken; the issued invoice and its credit note."""
+    book = InvoiceBook.open(ACME, cause())
+    usage = dataclasses.replace(
+        INVOICE_LINE,
+        source="usage:2028-10:1",
+        kind="usage",
+        days=None,
+        days_in_term=None,
+        po_reference=None,
+        subscription_id=None,
+        period_start=None,
+        period_end=None,
+    )
+    book.record_run("2028-11", Decimal("25"), "2028-10", [usage], cause(SCHEDULER))
+    sequence = InvoiceSequence.start(2028, cause())
+    number = sequence.take(INVOICE, cause())
+    invoice = Invoice.issue(
+        invoice_id=INVOICE,
+        company_id=ACME,
+        kind=InvoiceKind.INVOICE,
+        number=number,
+        issue_date=date(2028, 11, 2),
+        month="2028-11",
+        currency="SEK",
+        subscription_id=None,
+        lines=[INVOICE_LINE, usage],
+        vat_rate=Decimal("25"),
+        seller={"name": "Lessor Provider AB", "vat_id": "SE556677889901", "iban": ""},
+        buyer={"name": "Acme AB"},
+        cause=cause(),
+    )
+    book.record_issue(INVOICE, number, cause())
+    negative = dataclasses.replace(
+        INVOICE_LINE,
+        source="adjustment:1",
+        kind="adjustment",
+        amount=Money(-100, "SEK"),
+        reference=f"{number}#1",
+    )
+    book.record_adjustment(negative, cause())
+    book.set_billing_details("SE556000000001", "Storgatan 1, 111 22 Stockholm", "SE", cause())
+    yield from book.collect_events()
+    yield from sequence.collect_events()
+    yield from invoice.collect_events()
+
+
 SAMPLES = [
     *samples(),
     *price_import_samples(),
     *usage_samples(),
     *rental_credit_samples(),
+    *invoice_samples(),
 ]
 
 
@@ -766,6 +835,9 @@ def aggregates_worth_snapshotting() -> Iterator[Aggregate]:
     renting.activate(DEVICE, 7, date(2021, 3, 3), cause=cause())
     renting.collect_events()
     yield renting
+    yield live[natural_id("invoice-book", ACME)]
+    yield next(a for a in live.values() if isinstance(a, InvoiceSequence))
+    yield live[INVOICE]
 
 
 def aggregate_state(aggregate: Aggregate) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from api.cli.credits import keys_app, rentals_app
 from api.cli.db import db_app
 from api.cli.demo import demo_app
 from api.cli.email import email_app
+from api.cli.invoices import invoices_app
 from api.cli.members import members_app
 from api.cli.projections import projections_app
 from api.cli.scheduler import scheduler_app
@@ -46,6 +47,7 @@ app.add_typer(terms_app, name="terms")
 app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")
 app.add_typer(rentals_app, name="rentals")
+app.add_typer(invoices_app, name="invoices")
 
 
 def main(argv: list[str] | None = None) -> None:

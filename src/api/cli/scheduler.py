@@ -27,7 +27,9 @@ def scheduler_tick(at: AtOption = None) -> None:
         report = container.scheduler.tick(now)
     out.print(
         f"tick at {now.isoformat()}: {report.subscriptions_advanced} subscription(s) advanced,"
-        f" {report.events} event(s); {report.rental_accounts_charged} rental account(s) charged",
+        f" {report.events - report.invoice_events} event(s); {report.rental_accounts_charged}"
+        f" rental account(s) charged; {report.invoice_runs} invoice run(s),"
+        f" {report.invoice_events} event(s)",
         highlight=False,
     )
     for failure in report.failures:

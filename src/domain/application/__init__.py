@@ -23,6 +23,7 @@ from domain.application.core import (
 from domain.application.credits import Credits
 from domain.application.devices import Devices
 from domain.application.end_of_lease import DeviceOptions, EndOfLease
+from domain.application.invoicing import InvoiceDrafts, Invoicing, NoUsageYet, UsageToInvoice
 from domain.application.member_imports import MemberImports
 from domain.application.members import Members
 from domain.application.price_imports import PriceImports
@@ -35,6 +36,7 @@ from domain.application.usage import Usage
 from domain.application.valuation import Valuation
 from domain.model.company import Company
 from domain.model.device import Device
+from domain.model.invoice import Draft, InvoiceBook, InvoiceSequence
 from domain.model.member import Member
 from domain.model.rental_account import RentalAccount
 from domain.model.subscription import Subscription
@@ -53,6 +55,8 @@ class LessorApplication(ApplicationCore):
         Subscription: 50,
         UsageLedger: 50,  # each event is a batch of up to 1,000 changes
         RentalAccount: 50,
+        InvoiceBook: 50,
+        InvoiceSequence: 100,
     }
 
     def __init__(
@@ -62,6 +66,10 @@ class LessorApplication(ApplicationCore):
         ids: IdSource,
         payment_gateway: PaymentGateway,
         issued_months: IssuedMonths | None = None,
+        invoice_drafts: InvoiceDrafts | None = None,
+        usage_to_invoice: UsageToInvoice | None = None,
+        invoice_seller: dict[str, str] | None = None,
+        require_en16931: bool = False,
     ) -> None:
         super().__init__(env=env)
         self.companies = Companies(self, ids)
@@ -83,6 +91,22 @@ class LessorApplication(ApplicationCore):
         self.price_imports = PriceImports(self, self.companies)
         self.tokens = Tokens(self)
         self.usage = Usage(self, self.companies, issued_months or NoIssuedInvoices())
+        self.invoicing = Invoicing(
+            self,
+            self.companies,
+            invoice_drafts or NoDrafts(),
+            usage_to_invoice or NoUsageYet(),
+            invoice_seller or {"name": "Lessor"},
+            require_en16931,
+        )
+
+
+class NoDrafts:
+    """The drafts of an application without read models (in-memory tests): none."""
+
+    def draft(self, invoice_id: object) -> Draft | None:
+        del invoice_id
+        return None
 
 
 __all__ = [

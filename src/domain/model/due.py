@@ -20,7 +20,14 @@ from typing import Protocol
 from domain.model.actor import Actor, Role
 from domain.model.device_lifecycle import IN_LEASE_FLOW, ContractType, holds
 from domain.model.end_of_lease import CHECKOUT_GRACE, Phase, offboarding_release_from, windows
-from domain.model.time import TimeZoneName, local_date, local_instant, local_midnight
+from domain.model.time import (
+    TimeZoneName,
+    add_months,
+    local_date,
+    local_instant,
+    local_midnight,
+    month_start,
+)
 
 # Time rules are recorded as the scheduler's, whether its tick or a command catches them up.
 SCHEDULER = Actor(id="scheduler", role=Role.SYSTEM)
@@ -49,6 +56,7 @@ DEVICE_RULES = (Rule.LEASE_OPTIONS, Rule.LEASE_FINAL, Rule.LEASE_OVERDUE, Rule.C
 SUBSCRIPTION_RULES = (Rule.SUBSCRIPTION_CHARGE, Rule.SUBSCRIPTION_TERM_END)
 DIGEST_RULES = (Rule.RELEASE_DIGEST, Rule.OFFBOARDING_RELEASE)
 RENTAL_RULES = (Rule.RENTAL_CHARGE,)
+INVOICE_RULES = (Rule.INVOICE_RUN,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +172,28 @@ def rental_next_charge_day(
     if rentals == 0 or suspended or charged_through is None:
         return None
     return charged_through + timedelta(days=1)
+
+
+# ------------------------------------------------------------------ the invoice run
+
+
+def next_invoice_month(current: date | None, ran: date) -> date:
+    """The first day of the month whose run is due next, after the run of `ran`'s month
+    (a catch-up run of an earlier month does not bring the next one forward)."""
+    following = add_months(month_start(ran), 1)
+    return following if current is None else max(current, following)
+
+
+def first_invoice_month(charged_on: date) -> date:
+    """A company's runs start with its first charge: the run of the month it is charged in
+    when that is the 1st (the tick charges before it runs), else of the next month."""
+    return charged_on if charged_on.day == 1 else add_months(month_start(charged_on), 1)
+
+
+def invoice_run_due(first_of_month: date, tz: TimeZoneName) -> datetime:
+    """A company's monthly run falls due at 00:00 local on the 1st (after that day's
+    subscription charges, in the same tick)."""
+    return local_midnight(first_of_month, tz)
 
 
 # ------------------------------------------------------------------ the Monday digest

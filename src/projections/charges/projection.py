@@ -7,11 +7,52 @@ ever updated, only inserted."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from domain.model.activation_key import KeyBatch
 from domain.model.subscription import ChargeLine, Subscription
 from projections.base import Projection, ViewSession
+
+CHARGE_EVENTS = (
+    Subscription.TermCharged,
+    Subscription.PastTermsCharged,
+    Subscription.SeatsAdded,
+    KeyBatch.Issued,
+)
+
+
+def charge_lines(event: Any) -> list[tuple[int, ChargeLine, date]]:
+    """The chargeable lines of one event — (line number, line, charge date) — for this read
+    model and for the invoice run (projections/invoices), which bills the same lines."""
+    if isinstance(event, Subscription.TermCharged | Subscription.PastTermsCharged):
+        return [(n, charge, charge.period_start) for n, charge in enumerate(event.charges)]
+    if isinstance(event, Subscription.SeatsAdded) and event.charge is not None:
+        return [(0, event.charge, event.on)]
+    if isinstance(event, KeyBatch.Issued) and event.price is not None:
+        return [(0, key_sale(event), event.at.date())]
+    return []
+
+
+def key_sale(event: KeyBatch.Issued) -> ChargeLine:
+    """Keys sold to a company: one unit at the batch's price, dated the issue (UTC); the
+    batch stands for the product."""
+    assert event.price is not None
+    day = event.at.date()
+    label = f" ({event.label})" if event.label else ""
+    return ChargeLine(
+        kind="activation_keys",
+        product_id=event.originator_id,
+        description=f"Activation keys: {event.count} × {event.credits} credits{label}",
+        quantity=1,
+        unit_price=event.price,
+        months=0,
+        discount=Decimal(0),
+        amount=event.price,
+        period_start=day,
+        period_end=day,
+    )
 
 
 class Charges(Projection):
@@ -40,51 +81,14 @@ class Charges(Projection):
             PRIMARY KEY (position, line_no)
         """,
     }
-    handles = (
-        Subscription.TermCharged,
-        Subscription.PastTermsCharged,
-        Subscription.SeatsAdded,
-        KeyBatch.Issued,
-    )
+    handles = CHARGE_EVENTS
     indexes = (
         "CREATE INDEX IF NOT EXISTS {charges}_by_company ON {charges} (company_id, charge_date)",
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:
-        if isinstance(event, Subscription.TermCharged | Subscription.PastTermsCharged):
-            for line_no, charge in enumerate(event.charges):
-                self._insert(view, event, position, line_no, charge, charge.period_start)
-        elif isinstance(event, Subscription.SeatsAdded) and event.charge is not None:
-            self._insert(view, event, position, 0, event.charge, event.on)
-        elif isinstance(event, KeyBatch.Issued) and event.price is not None:
-            self._key_sale(view, event, position)
-
-    @staticmethod
-    def _key_sale(view: ViewSession, event: KeyBatch.Issued, position: int) -> None:
-        """Keys sold to a company: one line at the batch's price, dated the issue (UTC)."""
-        assert event.price is not None
-        day = event.at.date().isoformat()
-        label = f" ({event.label})" if event.label else ""
-        description = f"Activation keys: {event.count} × {event.credits} credits{label}"
-        view.execute(
-            "INSERT INTO {charges} (position, line_no, company_id, subscription_id, charge_date,"
-            " kind, product_id, description, quantity, unit_price_minor, months, discount,"
-            " amount_minor, currency, po_reference, separate_invoice, period_start, period_end)"
-            " VALUES (?, 0, ?, ?, ?, 'activation_keys', '', ?, 1, ?, 0, '0', ?, ?, NULL, FALSE,"
-            " ?, ?)",
-            (
-                position,
-                str(event.company_id),
-                str(event.originator_id),
-                day,
-                description,
-                event.price.minor,
-                event.price.minor,
-                event.price.currency,
-                day,
-                day,
-            ),
-        )
+        for line_no, charge, on in charge_lines(event):
+            self._insert(view, event, position, line_no, charge, on)
 
     @staticmethod
     def _insert(
@@ -110,8 +114,8 @@ class Charges(Projection):
                 str(charge.discount),
                 charge.amount.minor,
                 charge.amount.currency,
-                event.po_reference,
-                event.separate_invoice,
+                getattr(event, "po_reference", None),  # a key sale has neither
+                getattr(event, "separate_invoice", False),
                 charge.period_start.isoformat(),
                 charge.period_end.isoformat(),
             ),

@@ -21,22 +21,29 @@ from domain.model.company import Company
 from domain.model.device import Device
 from domain.model.due import (
     DEVICE_RULES,
+    INVOICE_RULES,
     RENTAL_RULES,
     SUBSCRIPTION_RULES,
     Due,
     Rule,
     end_of_local_day,
+    first_invoice_month,
+    invoice_run_due,
     local_day_due,
     next_digest_at,
     next_due,
+    next_invoice_month,
     offboarding_digest_at,
     rental_next_charge_day,
     subscription_next_due,
 )
+from domain.model.invoice import InvoiceBook, parse_month
 from domain.model.member import Member
 from domain.model.rental_account import RentalAccount
 from domain.model.subscription import Subscription
+from domain.model.time import local_date
 from projections.base import Projection, ViewSession
+from projections.charges.projection import CHARGE_EVENTS, charge_lines
 from projections.due.device_facts import (
     DEVICE_COLUMNS,
     DeviceFacts,
@@ -69,8 +76,8 @@ RENTAL_EVENTS = (
 
 class DueProjection(Projection):
     name = "due"
-    version = 3  # v2: the device rows carry the lifecycle fields the device's own rules read
-    # v3: rental accounts' daily charge (RENTAL_CHARGE rows, due_rental_accounts)
+    version = 4  # v4: the monthly invoice run; v3: rental accounts' daily charge
+    # (RENTAL_CHARGE rows, due_rental_accounts); v2: device rows carry lifecycle fields
     tables = {  # noqa: RUF012 (declarative table spec)
         "due": """
             aggregate_id TEXT NOT NULL,
@@ -120,6 +127,10 @@ class DueProjection(Projection):
             time_zone TEXT NOT NULL,
             last_digest_week TEXT
         """,
+        "due_invoice_runs": """
+            company_id TEXT PRIMARY KEY,
+            next_month TEXT NOT NULL
+        """,
     }
     indexes = (
         "CREATE INDEX IF NOT EXISTS {due}_by_time ON {due} (due_at)",
@@ -140,13 +151,18 @@ class DueProjection(Projection):
         Device.Event,
         *SUBSCRIPTION_EVENTS,
         *RENTAL_EVENTS,
+        *CHARGE_EVENTS,
+        InvoiceBook.RunRecorded,
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:
         if isinstance(event, Device.Event):
             self._device(event, position, view)
-        elif isinstance(event, SUBSCRIPTION_EVENTS):
-            self._subscription(event, view)
+        elif isinstance(event, (*SUBSCRIPTION_EVENTS, *CHARGE_EVENTS)):
+            if isinstance(event, SUBSCRIPTION_EVENTS):
+                self._subscription(event, view)
+            if isinstance(event, CHARGE_EVENTS) and charge_lines(event):
+                self._first_charge(view, str(event.company_id), event.at)
         elif isinstance(event, RENTAL_EVENTS):
             self._rental_account(event, view)
         elif isinstance(event, Member.Registered | Member.LastEmploymentDaySet):
@@ -157,6 +173,8 @@ class DueProjection(Projection):
                 " VALUES (?, ?, NULL)",
                 (str(event.originator_id), event.time_zone),
             )
+        elif isinstance(event, InvoiceBook.RunRecorded):
+            self._invoice_run(view, str(event.company_id), parse_month(event.month))
         elif isinstance(event, Company.TimeZoneChanged):
             self._time_zone_changed(event, view)
         elif isinstance(event, Company.ReleaseDigestSent):
@@ -383,6 +401,36 @@ class DueProjection(Projection):
         )
         _put(view, account, RENTAL_RULES, company, due)
 
+    # ------------------------------------------------------------- invoice runs
+
+    def _first_charge(self, view: ViewSession, company: str, at: datetime) -> None:
+        """A company with nothing to invoice has no monthly run; its first charge arms it."""
+        row = view.fetchone("SELECT 1 FROM {due_invoice_runs} WHERE company_id = ?", (company,))
+        if row is None:
+            month = first_invoice_month(local_date(at, _time_zone(view, company)))
+            view.execute(
+                "INSERT INTO {due_invoice_runs} (company_id, next_month) VALUES (?, ?)",
+                (company, month.isoformat()),
+            )
+            self._invoice_due(view, company, month)
+
+    def _invoice_run(self, view: ViewSession, company: str, ran: date) -> None:
+        row = view.fetchone(
+            "SELECT next_month FROM {due_invoice_runs} WHERE company_id = ?", (company,)
+        )
+        current = date.fromisoformat(row[0]) if row else None
+        month = next_invoice_month(current, ran)
+        view.execute("DELETE FROM {due_invoice_runs} WHERE company_id = ?", (company,))
+        view.execute(
+            "INSERT INTO {due_invoice_runs} (company_id, next_month) VALUES (?, ?)",
+            (company, month.isoformat()),
+        )
+        self._invoice_due(view, company, month)
+
+    def _invoice_due(self, view: ViewSession, company: str, month: date) -> None:
+        due = Due(Rule.INVOICE_RUN, invoice_run_due(month, _time_zone(view, company)))
+        _put(view, company, INVOICE_RULES, company, due)
+
     # ------------------------------------------------------------- time zones
 
     def _time_zone_changed(self, event: Company.TimeZoneChanged, view: ViewSession) -> None:
@@ -413,6 +461,11 @@ class DueProjection(Projection):
         ):
             self._rental_due(view, account, company)
         self._digest_chance(view, company, event.at)
+        row = view.fetchone(
+            "SELECT next_month FROM {due_invoice_runs} WHERE company_id = ?", (company,)
+        )
+        if row is not None:
+            self._invoice_due(view, company, date.fromisoformat(row[0]))
 
 
 # ------------------------------------------------------------------ helpers
