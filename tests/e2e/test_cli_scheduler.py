@@ -57,7 +57,10 @@ def test_a_tick_renews_a_due_subscription_once(
     assert early.code == 0, early.err
     # Nothing of the subscription's; the company's monthly invoice run, overdue since April
     # (no tick ran since its first charge), catches up as December's.
-    assert "0 subscription(s) advanced, 0 event(s); 1 invoice run(s), 2 event(s)" in early.out
+    assert (
+        "0 subscription(s) advanced, 0 event(s); 0 rental account(s) charged; 1 invoice run(s), 2 event(s)"
+        in early.out
+    )
     written = head(container)
 
     first = lessor_cli("scheduler", "tick", "--at", "2027-01-01T00:00:00Z")
@@ -70,7 +73,10 @@ def test_a_tick_renews_a_due_subscription_once(
 
     second = lessor_cli("scheduler", "tick", "--at", "2027-01-01T00:00:00Z")
     assert second.code == 0, second.err
-    assert "0 subscription(s) advanced, 0 event(s); 0 invoice run(s)" in second.out
+    assert (
+        "0 subscription(s) advanced, 0 event(s); 0 rental account(s) charged; 0 invoice run(s)"
+        in second.out
+    )
     assert head(container) == written + 3
 
     # What the renewal did, read back over HTTP.
