@@ -1,18 +1,22 @@
-"""The application's `InvoiceDrafts` port over the invoices read model.
+"""The application's `InvoiceDrafts` and `IssuedMonths` ports over the invoices read model.
 
-An issue reads its draft here. The read model is first caught up, so a draft just made by
-a run (or changed by an issue a moment ago) is what the command sees; the command still
-checks that the read model has folded the company's latest invoicing fact.
+An issue reads its draft here, and a usage change the months already invoiced. The read
+model is first caught up, so a draft just made by a run (or changed by an issue a moment
+ago) is what the command sees; an issue still checks that the read model has folded the
+company's latest invoicing fact.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from uuid import UUID
 
 from adapters.projector import Projector
 from adapters.sql import Database
 from domain.model.invoice import Draft
-from projections.invoices import Invoices, draft_to_issue
+from domain.model.time import add_months
+from domain.model.usage import month_text, parse_month
+from projections.invoices import Invoices, draft_to_issue, issued_months
 
 
 class ViewDrafts:
@@ -28,3 +32,14 @@ class ViewDrafts:
         if self._projector is not None:
             self._projector.catch_up(Invoices.name)
         return draft_to_issue(self._db, invoice_id)
+
+    def issued(self, company_id: UUID, months: Collection[str]) -> set[str]:
+        """The usage months among `months` an issued invoice billed: month M's invoice bills
+        the usage of M − 1 (SPEC §5). A change there is refused; it is corrected by an
+        adjustment on a later invoice."""
+        if self._projector is not None:
+            self._projector.catch_up(Invoices.name)
+        billed = {
+            month_text(add_months(parse_month(m), -1)) for m in issued_months(self._db, company_id)
+        }
+        return billed & set(months)

@@ -111,6 +111,7 @@ def build(
         ids=ids or RandomIds(),
         payment_gateway=gateway,
         invoice_drafts=drafts,
+        issued_months=drafts,
         invoice_seller={
             "name": settings.invoice_seller_name,
             "address": settings.invoice_seller_address,

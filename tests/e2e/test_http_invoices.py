@@ -205,3 +205,88 @@ def test_an_issued_invoice_as_pdf_and_html_whose_bytes_never_change(
     [november] = invoices(api, container, shop.operator, status="draft")
     [seats] = detail(api, container, shop.operator, november["invoice_id"])["lines"]
     assert seats["amount"]["minor"] == 289708
+
+
+def usage(api: TestClient, secret: str, *changes: tuple[str, str, str, str, str]) -> Any:
+    return api.post(
+        "/v1/usage/changes",
+        json={
+            "changes": [
+                {"change_id": cid, "kind": kind, "entity_id": entity, "action": action, "at": at}
+                for cid, kind, entity, action, at in changes
+            ]
+        },
+        headers=auth(secret),
+    )
+
+
+def test_the_december_run_bills_novembers_usage_and_its_issue_closes_november(
+    api: TestClient, container: Container, clock: FixedClock
+) -> None:
+    # Given a company with usage only: three superusers active at some time in November
+    # (one added and removed mid-month) and one smart module without a price yet
+    shop = open_shop(api, container, name="Reporting AB")
+    set_price = api.post(
+        "/v1/usage/prices/superuser",
+        json={"prices": {"SEK": "149.00"}},
+        headers=auth(shop.operator),
+    )
+    assert set_price.status_code == 200, set_price.text
+    clock.set(utc(2026, 11, 20))
+    recorded = usage(
+        api,
+        shop.service,
+        ("u-1", "superuser", "ann", "activated", "2026-10-01T08:00:00Z"),
+        ("u-2", "superuser", "bob", "activated", "2026-11-03T08:00:00Z"),
+        ("u-3", "superuser", "eve", "activated", "2026-11-10T08:00:00Z"),
+        ("u-4", "superuser", "eve", "deactivated", "2026-11-12T08:00:00Z"),
+        ("u-5", "smart", "module-1", "activated", "2026-11-15T08:00:00Z"),
+    )
+    assert recorded.status_code == 200, recorded.text
+
+    # When the scheduler reaches 00:00 on 1 December: the run is armed by the usage alone,
+    # and refused while a used kind has no price (nothing written, the failure reported)
+    december = local_midnight(date(2026, 12, 1), STOCKHOLM)
+    clock.set(december)
+    before = head(container)
+    report = container.scheduler.tick(december)
+    assert [f for f in report.failures if f.startswith("invoice run")] != []
+    assert head(container) == before
+    # ... and once the operator sets it, the run on demand bills November's usage
+    priced = api.post(
+        "/v1/usage/prices/smart", json={"prices": {"SEK": "990.00"}}, headers=auth(shop.operator)
+    )
+    assert priced.status_code == 200, priced.text
+    ran = api.post(
+        "/v1/invoice-runs",
+        json={"company_id": shop.company_id, "month": "2026-12"},
+        headers=auth(shop.operator),
+    )
+    assert ran.status_code == 201, ran.text  # the company's invoice book starts with it
+
+    # Then the draft has one line per kind: count × the price list's price
+    [draft] = invoices(api, container, shop.operator, company_id=shop.company_id, status="draft")
+    lines = detail(api, container, shop.operator, draft["invoice_id"])["lines"]
+    assert [(li["kind"], li["quantity"], li["amount"]["minor"]) for li in lines] == [
+        ("usage", 3, 3 * 14900),
+        ("usage", 1, 99000),
+    ]
+    assert draft["net"]["minor"] == 3 * 14900 + 99000
+
+    # And once issued, a change dated in November is refused; December stays open
+    clock.set(utc(2026, 12, 2))
+    issued = api.post(
+        f"/v1/invoices/{draft['invoice_id']}/issue", json={}, headers=auth(shop.operator)
+    )
+    assert issued.status_code == 201, issued.text
+    before = head(container)
+    late = usage(
+        api, shop.service, ("u-6", "superuser", "bob", "deactivated", "2026-11-30T08:00:00Z")
+    )
+    assert_problem(late, 409)
+    assert "2026-11" in late.text
+    assert head(container) == before
+    on_time = usage(
+        api, shop.service, ("u-7", "superuser", "bob", "deactivated", "2026-12-01T08:00:00Z")
+    )
+    assert on_time.status_code == 200, on_time.text

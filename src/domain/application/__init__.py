@@ -23,7 +23,7 @@ from domain.application.core import (
 from domain.application.credits import Credits
 from domain.application.devices import Devices
 from domain.application.end_of_lease import DeviceOptions, EndOfLease
-from domain.application.invoicing import InvoiceDrafts, Invoicing, NoUsageYet, UsageToInvoice
+from domain.application.invoicing import InvoiceDrafts, Invoicing, UsageToInvoice
 from domain.application.member_imports import MemberImports
 from domain.application.members import Members
 from domain.application.price_imports import PriceImports
@@ -33,6 +33,7 @@ from domain.application.replacements import Replacements
 from domain.application.subscriptions import Quote, Subscriptions
 from domain.application.tokens import TokenInfo, Tokens
 from domain.application.usage import Usage
+from domain.application.usage_invoicing import LedgerUsage
 from domain.application.valuation import Valuation
 from domain.model.company import Company
 from domain.model.device import Device
@@ -95,7 +96,7 @@ class LessorApplication(ApplicationCore):
             self,
             self.companies,
             invoice_drafts or NoDrafts(),
-            usage_to_invoice or NoUsageYet(),
+            usage_to_invoice or LedgerUsage(self),
             invoice_seller or {"name": "Lessor"},
             require_en16931,
         )

@@ -5,9 +5,8 @@ Two ports, built in api/bootstrap.py:
 - `InvoiceDrafts`: the draft as the invoices read model folded it. The issue trusts it only
   when that read model has folded the company's book at the version loaded here, so every
   earlier issue of the company is already reflected (nothing billed twice).
-- `UsageToInvoice`: the priced usage lines of a company's month, recorded in the run. Its
-  only implementation today (`NoUsageYet`) returns none; the usage ledger (issue 11) plugs
-  its priced lines in here.
+- `UsageToInvoice`: the priced usage lines of a company's month, recorded in the run
+  (`usage_invoicing.LedgerUsage`, from the usage ledger and price list).
 """
 
 from __future__ import annotations
@@ -50,14 +49,6 @@ class UsageToInvoice(Protocol):
     list in `currency`, as invoice lines with sources `usage:<YYYY-MM>:<n>`."""
 
     def priced_usage(self, company_id: UUID, month: date, currency: str) -> list[InvoiceLine]: ...
-
-
-class NoUsageYet:
-    """Until the usage ledger lands (issue 11): no usage lines."""
-
-    def priced_usage(self, company_id: UUID, month: date, currency: str) -> list[InvoiceLine]:
-        del company_id, month, currency
-        return []
 
 
 class InvoiceDrafts(Protocol):

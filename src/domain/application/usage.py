@@ -2,8 +2,9 @@
 
 Customers (admins, integrations) and operators record batches of changes; each batch is one
 event on the company's ledger, in one transaction, all or nothing. Which months are already
-on an issued invoice comes from the `IssuedMonths` port (domain/ports.py); until invoices
-exist it is `NoIssuedInvoices`, which never refuses.
+on an issued invoice comes from the `IssuedMonths` port (domain/ports.py), which the
+invoices read model answers (adapters/invoice_drafts.py); `NoIssuedInvoices` is for an
+application without read models.
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from domain.model.member import Member
 from domain.model.rental_account import RentalAccount
 from domain.model.subscription import Subscription
 from domain.model.time import local_date
+from domain.model.usage_ledger import UsageLedger
 from projections.base import Projection, ViewSession
 from projections.charges.projection import CHARGE_EVENTS, charge_lines
 from projections.due.device_facts import (
@@ -152,6 +153,7 @@ class DueProjection(Projection):
         *SUBSCRIPTION_EVENTS,
         *RENTAL_EVENTS,
         *CHARGE_EVENTS,
+        UsageLedger.ChangesRecorded,
         InvoiceBook.RunRecorded,
     )
 
@@ -165,6 +167,8 @@ class DueProjection(Projection):
                 self._first_charge(view, str(event.company_id), event.at)
         elif isinstance(event, RENTAL_EVENTS):
             self._rental_account(event, view)
+        elif isinstance(event, UsageLedger.ChangesRecorded) and event.changes:
+            self._first_charge(view, str(event.company_id), event.at)  # usage is billed too
         elif isinstance(event, Member.Registered | Member.LastEmploymentDaySet):
             self._member(event, view)
         elif isinstance(event, Company.Registered):

@@ -5,6 +5,7 @@ from projections.invoices.queries import (
     InvoiceFilter,
     draft_to_issue,
     invoice_detail,
+    issued_months,
     open_drafts,
     query_invoices,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "Invoices",
     "draft_to_issue",
     "invoice_detail",
+    "issued_months",
     "open_drafts",
     "query_invoices",
 ]

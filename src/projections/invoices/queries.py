@@ -114,6 +114,17 @@ def draft_to_issue(views: Views, invoice_id: UUID) -> Draft | None:
     )
 
 
+def issued_months(views: Views, company_id: UUID) -> set[str]:
+    """The months ('YYYY-MM') of the company's issued invoices (credit notes aside)."""
+    with views.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT DISTINCT month FROM invoices"
+            " WHERE company_id = ? AND status = 'issued' AND kind = 'invoice'",
+            (str(company_id),),
+        )
+    return {str(r[0]) for r in rows}
+
+
 def open_drafts(views: Views, company_id: UUID | None) -> list[UUID]:
     """The drafts an operator's "issue all" would issue (a company's, or every one)."""
     where = Where()
