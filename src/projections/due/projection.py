@@ -53,6 +53,13 @@ from projections.due.device_facts import (
     registered_facts,
     values,
 )
+from projections.due.rows import (
+    company_row,
+    company_time_zone,
+    device_ids,
+    member_last_day,
+    put_due,
+)
 from projections.jsonable import utc_text
 
 # The facts that move a subscription's next charge or term end.
@@ -210,10 +217,10 @@ class DueProjection(Projection):
                 + " WHERE device_id = ?",
                 (*values(after), device),
             )
-        tz = _time_zone(view, after.company_id)
+        tz = company_time_zone(view, after.company_id)
         due = next_due(after, tz)
         if due != next_due(before, tz):
-            _put(view, device, DEVICE_RULES, after.company_id, due)
+            put_due(view, device, DEVICE_RULES, after.company_id, due)
         if isinstance(event, Device.BuyoutPaid | Device.Released):
             self._offboarding(view, device, after, event.at)
         if after.bought or before.bought:  # anything on a bought device may change readiness
@@ -236,24 +243,26 @@ class DueProjection(Projection):
             "SELECT 1 FROM {due_devices} WHERE company_id = ? AND bought LIMIT 1", (company,)
         )
         if bought is None:
-            _put(view, company, (Rule.RELEASE_DIGEST,), company, None)
+            put_due(view, company, (Rule.RELEASE_DIGEST,), company, None)
             return
-        tz, sent_week = _company(view, company)
+        tz, sent_week = company_row(view, company)
         when = next_digest_at(at, tz, sent_week=sent_week)
         until = end_of_local_day(when, tz)
-        _put(view, company, (Rule.RELEASE_DIGEST,), company, Due(Rule.RELEASE_DIGEST, when), until)
+        put_due(
+            view, company, (Rule.RELEASE_DIGEST,), company, Due(Rule.RELEASE_DIGEST, when), until
+        )
 
     def _offboarding(
         self, view: ViewSession, device: str, facts: DeviceFacts, at: datetime
     ) -> None:
         """05:00 on the buyer's last employment day makes a bought device ready, exactly."""
-        day = _last_day(view, facts.buyer_id) if facts.bought else None
+        day = member_last_day(view, facts.buyer_id) if facts.bought else None
         due = None
         if day is not None:
-            tz, sent_week = _company(view, facts.company_id)
+            tz, sent_week = company_row(view, facts.company_id)
             when = offboarding_digest_at(day, tz, known_at=at, sent_week=sent_week)
             due = Due(Rule.OFFBOARDING_RELEASE, when)
-        _put(view, device, (Rule.OFFBOARDING_RELEASE,), facts.company_id, due)
+        put_due(view, device, (Rule.OFFBOARDING_RELEASE,), facts.company_id, due)
 
     def _digest_sent(self, event: Company.ReleaseDigestSent, view: ViewSession) -> None:
         company = str(event.originator_id)
@@ -261,7 +270,7 @@ class DueProjection(Projection):
             "UPDATE {due_companies} SET last_digest_week = ? WHERE company_id = ?",
             (event.week, company),
         )
-        tz, _ = _company(view, company)
+        tz, _ = company_row(view, company)
         next_week = utc_text(next_digest_at(event.at, tz, sent_week=event.week))
         # Something was ready and nothing has changed since: every Monday until it has.
         view.execute(
@@ -287,7 +296,7 @@ class DueProjection(Projection):
             )
         if isinstance(event, Member.Registered):
             return
-        for device in _devices(view, "buyer_id = ? AND bought", (member,)):
+        for device in device_ids(view, "buyer_id = ? AND bought", (member,)):
             facts = device_facts(view, device)
             assert facts is not None
             self._offboarding(view, device, facts, event.at)
@@ -344,8 +353,8 @@ class DueProjection(Projection):
                 term_end=date.fromisoformat(row[1]),
                 charged_through=date.fromisoformat(row[2]),
             )
-            due = Due(rule, local_day_due(day, _time_zone(view, company)))
-        _put(view, sub, SUBSCRIPTION_RULES, company, due)
+            due = Due(rule, local_day_due(day, company_time_zone(view, company)))
+        put_due(view, sub, SUBSCRIPTION_RULES, company, due)
 
     # ------------------------------------------------------- rental accounts
 
@@ -401,9 +410,9 @@ class DueProjection(Projection):
         due = (
             None
             if day is None
-            else Due(Rule.RENTAL_CHARGE, local_day_due(day, _time_zone(view, company)))
+            else Due(Rule.RENTAL_CHARGE, local_day_due(day, company_time_zone(view, company)))
         )
-        _put(view, account, RENTAL_RULES, company, due)
+        put_due(view, account, RENTAL_RULES, company, due)
 
     # ------------------------------------------------------------- invoice runs
 
@@ -411,7 +420,7 @@ class DueProjection(Projection):
         """A company with nothing to invoice has no monthly run; its first charge arms it."""
         row = view.fetchone("SELECT 1 FROM {due_invoice_runs} WHERE company_id = ?", (company,))
         if row is None:
-            month = first_invoice_month(local_date(at, _time_zone(view, company)))
+            month = first_invoice_month(local_date(at, company_time_zone(view, company)))
             view.execute(
                 "INSERT INTO {due_invoice_runs} (company_id, next_month) VALUES (?, ?)",
                 (company, month.isoformat()),
@@ -432,8 +441,8 @@ class DueProjection(Projection):
         self._invoice_due(view, company, month)
 
     def _invoice_due(self, view: ViewSession, company: str, month: date) -> None:
-        due = Due(Rule.INVOICE_RUN, invoice_run_due(month, _time_zone(view, company)))
-        _put(view, company, INVOICE_RULES, company, due)
+        due = Due(Rule.INVOICE_RUN, invoice_run_due(month, company_time_zone(view, company)))
+        put_due(view, company, INVOICE_RULES, company, due)
 
     # ------------------------------------------------------------- time zones
 
@@ -444,10 +453,10 @@ class DueProjection(Projection):
             "UPDATE {due_companies} SET time_zone = ? WHERE company_id = ?",
             (event.time_zone, company),
         )
-        for device in _devices(view, "company_id = ? AND renewal_date IS NOT NULL", (company,)):
+        for device in device_ids(view, "company_id = ? AND renewal_date IS NOT NULL", (company,)):
             facts = device_facts(view, device)
             assert facts is not None
-            _put(
+            put_due(
                 view,
                 device,
                 DEVICE_RULES,
@@ -470,61 +479,3 @@ class DueProjection(Projection):
         )
         if row is not None:
             self._invoice_due(view, company, date.fromisoformat(row[0]))
-
-
-# ------------------------------------------------------------------ helpers
-
-
-def _devices(view: ViewSession, where: str, params: tuple[Any, ...]) -> list[str]:
-    sql = "SELECT device_id FROM {due_devices} WHERE " + where  # noqa: S608 (our clauses)
-    return [r[0] for r in view.fetchall(sql + " ORDER BY registered_position", params)]
-
-
-def _company(view: ViewSession, company: str) -> tuple[str, str | None]:
-    row = view.fetchone(
-        "SELECT time_zone, last_digest_week FROM {due_companies} WHERE company_id = ?",
-        (company,),
-    )
-    assert row is not None, company  # a company's registration comes before its facts
-    return row[0], row[1]
-
-
-def _time_zone(view: ViewSession, company: str) -> str:
-    return _company(view, company)[0]
-
-
-def _last_day(view: ViewSession, member: str | None) -> date | None:
-    if member is None:
-        return None
-    row = view.fetchone(
-        "SELECT last_employment_day FROM {due_members} WHERE member_id = ?", (member,)
-    )
-    return date.fromisoformat(row[0]) if row else None
-
-
-def _put(
-    view: ViewSession,
-    aggregate: str,
-    rules: tuple[Rule, ...],
-    company: str,
-    due: Due | None,
-    until: datetime | None = None,
-) -> None:
-    """Replace the aggregate's row among `rules` (one at a time is due) with `due`."""
-    marks = ", ".join("?" for _ in rules)
-    view.execute(
-        f"DELETE FROM {{due}} WHERE aggregate_id = ? AND rule IN ({marks})",  # noqa: S608
-        (aggregate, *(r.value for r in rules)),
-    )
-    if due is not None:
-        view.execute(
-            "INSERT INTO {due} (aggregate_id, rule, company_id, due_at, until)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (
-                aggregate,
-                due.rule.value,
-                company,
-                utc_text(due.at),
-                utc_text(until) if until else None,
-            ),
-        )
