@@ -290,3 +290,29 @@ def test_the_december_run_bills_novembers_usage_and_its_issue_closes_november(
         api, shop.service, ("u-7", "superuser", "bob", "deactivated", "2026-12-01T08:00:00Z")
     )
     assert on_time.status_code == 200, on_time.text
+
+
+def test_a_key_sale_is_a_line_on_the_next_invoice_and_an_unpriced_batch_is_not(
+    api: TestClient, container: Container, clock: FixedClock
+) -> None:
+    # Given a batch of keys sold to a company in November, and a free batch
+    shop = open_shop(api, container, name="Rental AB")
+    clock.set(utc(2026, 11, 10))
+    for extra in ({"price": {"amount": "1200.00", "currency": "SEK"}, "label": "Spring"}, {}):
+        sold = api.post(
+            "/v1/activation-keys",
+            json={"credits": 20, "count": 2, "company_id": shop.company_id, **extra},
+            headers=auth(shop.operator),
+        )
+        assert sold.status_code == 201, sold.text
+
+    # When the December run comes
+    tick(container, clock, local_midnight(date(2026, 12, 1), STOCKHOLM))
+
+    # Then the draft bills the sale once, at the batch's price, and nothing for the free one
+    [draft] = invoices(api, container, shop.operator, company_id=shop.company_id, status="draft")
+    lines = detail(api, container, shop.operator, draft["invoice_id"])["lines"]
+    assert [(li["kind"], li["description"], li["amount"]["minor"]) for li in lines] == [
+        ("activation_keys", "Activation keys: 2 × 20 credits (Spring)", 120000),
+    ]
+    assert (draft["net"]["minor"], draft["vat"]["minor"]) == (120000, 30000)
