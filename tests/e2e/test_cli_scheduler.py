@@ -58,8 +58,8 @@ def test_a_tick_renews_a_due_subscription_once(
     # Nothing of the subscription's; the company's monthly invoice run, overdue since April
     # (no tick ran since its first charge), catches up as December's.
     assert (
-        "0 subscription(s) advanced, 0 event(s); 0 rental account(s) charged; 1 invoice run(s), 2 event(s)"
-        in early.out
+        "0 subscription(s) advanced, 0 event(s); 0 rental account(s) charged;"
+        " 1 invoice run(s), 2 event(s)" in early.out
     )
     written = head(container)
 
