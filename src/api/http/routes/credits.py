@@ -40,6 +40,7 @@ from api.http.schemas.credits import (
     key_batch_out,
     no_account_out,
 )
+from api.http.schemas.event_log import EventPage
 from domain.application import Outcome
 from projections.event_log import query_rental_account_history
 from projections.rental_accounts import (
@@ -139,6 +140,7 @@ def get_account(who: CallerDep, c: ContainerDep, company_id: UUID | None = None)
     "/v1/rental-account/history",
     summary="The rental contract's history: what, when, done by, details",
     name="history",
+    response_model=EventPage,
 )
 def history(
     who: CallerDep,

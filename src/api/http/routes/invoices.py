@@ -91,8 +91,13 @@ def _issued(c: Container, who: Caller, invoice_id: UUID) -> tuple[Invoice, str |
 @router.get(
     INVOICE_PATH + ".pdf",
     summary="An issued invoice as PDF",
-    response_model=None,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}},
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The PDF",
+        }
+    },
 )
 def pdf(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
     invoice, credited = _issued(c, who, invoice_id)
@@ -106,8 +111,13 @@ def pdf(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
 @router.get(
     INVOICE_PATH + "/facturx.pdf",
     summary="An issued invoice as Factur-X (EN 16931): PDF/A-3 with its CII XML",
-    response_model=None,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The Factur-X PDF"}},
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The Factur-X PDF",
+        }
+    },
 )
 def facturx(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
     invoice, credited = _issued(c, who, invoice_id)
@@ -121,8 +131,10 @@ def facturx(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
 @router.get(
     INVOICE_PATH + ".html",
     summary="An issued invoice as HTML (the PDF's source)",
-    response_model=None,
-    responses={200: {"content": {"text/html": {}}, "description": "The HTML"}},
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The HTML"}
+    },
 )
 def html(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> HTMLResponse:
     invoice, credited = _issued(c, who, invoice_id)
