@@ -40,14 +40,16 @@ books = CommandRoutes(router, INVOICE_PATH, INVOICE_BOOK)
 company_books = CommandRoutes(router, "/v1/companies/{company_id}", INVOICE_BOOK)
 
 
-@company_books.post("/billing-details", "The buyer's VAT id, address and country on invoices")
+@company_books.post(
+    "/billing-details", "The buyer's VAT id, address and country on invoices", first_use=True
+)
 def billing_details(app: App, ctx: Ctx, company_id: UUID, body: BillingDetails) -> Outcome:
     return app.invoicing.set_billing_details(
         ctx, company_id, vat_id=body.vat_id, address=body.address, country=body.country
     )
 
 
-@runs.post("", "Run a company's invoices for a month now (drafts)")
+@runs.post("", "Run a company's invoices for a month now (drafts)", first_use=True)
 def run(app: App, ctx: Ctx, body: InvoiceRun) -> Outcome:
     return app.invoicing.run(ctx, body.company_id, body.month)
 
@@ -131,7 +133,7 @@ def facturx(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
 @router.get(
     INVOICE_PATH + ".html",
     summary="An issued invoice as HTML (the PDF's source)",
-    response_class=HTMLResponse,
+    response_class=Response,  # not HTMLResponse: that would file its problems as HTML
     responses={
         200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The HTML"}
     },
