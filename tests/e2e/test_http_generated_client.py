@@ -33,7 +33,11 @@ GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 
 def generate(document: str, workdir: Path) -> subprocess.CompletedProcess[str]:
     (workdir / "openapi.json").write_text(document, encoding="utf-8")
-    (workdir / "config.yaml").write_text("post_hooks: []\n", encoding="utf-8")
+    # As the generator's docs advise for a binary type it has no parser for: a PDF is a File.
+    config = (
+        "post_hooks: []\ncontent_type_overrides:\n  application/pdf: application/octet-stream\n"
+    )
+    (workdir / "config.yaml").write_text(config, encoding="utf-8")
     return subprocess.run(  # the generator's own CLI, as its docs tell a user to run it
         [
             str(GENERATOR),

@@ -135,3 +135,18 @@ def test_the_cli_publishes_and_shows_the_terms(
     assert again.code == 2
     assert len(again.err.strip().splitlines()) == 1, again.err
     assert quote(api, shop.admin, plan)["terms_version"] == "2027-01"
+
+
+def test_terms_are_created_then_versioned_and_a_version_is_a_plain_label(
+    api: TestClient, shop: Shop, container: Container
+) -> None:
+    first = publish(api, shop.operator, "0")
+    assert first.status_code == 201, first.text  # the first version creates the terms
+    nxt = publish(api, shop.operator, "1")
+    assert nxt.status_code == 200, nxt.text  # later ones change them
+    before = head(container)
+    for odd in ("+0.0", "\U0001f3fb", "1.", "(1)"):
+        assert_problem(publish(api, shop.operator, odd), 422, "invalid-value")
+    assert_problem(publish(api, shop.operator, "０"), 409, "rule-violation")  # "0" again
+    assert head(container) == before
+    assert api.get("/v1/terms", headers=auth(shop.admin)).json()["versions"] == ["0", "1"]

@@ -769,6 +769,113 @@ MATRIX: list[Cell] = [
             ),
         )
     ),
+    # --- prepaid rental credits (SPEC §4): keys are the operator's; accounts the managers'
+    Cell(
+        "key batches",
+        "GET",
+        "/v1/activation-keys",
+        lambda w: "/v1/activation-keys",
+        lambda w, r: None,
+        {"operator": 200, "admin": 403, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "issue activation keys",
+        "POST",
+        "/v1/activation-keys",
+        lambda w: "/v1/activation-keys",
+        lambda w, r: {"credits": 30, "count": 2, "company_id": w.a.company_id},
+        {"operator": 201, "admin": 403, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "void an unknown key batch",
+        "POST",
+        "/v1/activation-keys/{batch_id}/void",
+        lambda w: f"/v1/activation-keys/{UUID(int=0x1)}/void",
+        lambda w, r: {},
+        {"operator": 404, "admin": 403, "service": 403, "employee": 403},
+    ),
+    Cell(
+        "rental accounts",
+        "GET",
+        "/v1/rental-accounts",
+        lambda w: "/v1/rental-accounts",
+        lambda w, r: None,
+        MANAGERS_200,
+    ),
+    Cell(
+        "the company's rental account",
+        "GET",
+        "/v1/rental-account",
+        lambda w: f"/v1/rental-account?company_id={w.a.company_id}",
+        lambda w, r: None,
+        MANAGERS_200,
+    ),
+    Cell(
+        "another company's rental account",
+        "GET",
+        "/v1/rental-account",
+        lambda w: f"/v1/rental-account?company_id={w.b.company_id}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 404, "service": 404, "employee": 404},
+    ),
+    Cell(
+        "the rental account's history",
+        "GET",
+        "/v1/rental-account/history",
+        lambda w: f"/v1/rental-account/history?company_id={w.a.company_id}",
+        lambda w, r: None,
+        MANAGERS_200,
+    ),
+    Cell(
+        "another company's rental account history",
+        "GET",
+        "/v1/rental-account/history",
+        lambda w: f"/v1/rental-account/history?company_id={w.b.company_id}",
+        lambda w, r: None,
+        {"operator": 200, "admin": 404, "service": 404, "employee": 403},
+    ),
+    Cell(
+        # One answer for an unknown key (nothing learnt, nothing written); employees may not.
+        "redeem an unknown key",
+        "POST",
+        "/v1/rental-account/redemptions",
+        lambda w: "/v1/rental-account/redemptions",
+        lambda w, r: {"code": "ISC-AAAA-AAAA-AAAA", "company_id": w.a.company_id},
+        {"operator": 422, "admin": 422, "service": 422, "employee": 403},
+    ),
+    # The employee's laptop is purchased, not a rental: the managers hit the rule (409).
+    Cell(
+        "rent a purchased device",
+        "POST",
+        "/v1/devices/{device_id}/rental",
+        lambda w: f"/v1/devices/{w.a.device_of_employee}/rental",
+        lambda w, r: {"rate": 3},
+        MANAGERS_409,
+    ),
+    Cell(
+        "swap a device that is not rented",
+        "POST",
+        "/v1/devices/{device_id}/rental/swap",
+        lambda w: f"/v1/devices/{w.a.device_of_employee}/rental/swap",
+        lambda w, r: {"replacement_id": w.a.device_in_stock},
+        MANAGERS_409,
+    ),
+    Cell(
+        "the licence of a device that is not rented",
+        "GET",
+        "/v1/devices/{device_id}/rental/licence",
+        lambda w: f"/v1/devices/{w.a.device_of_employee}/rental/licence",
+        lambda w, r: None,
+        MANAGERS_409,
+    ),
+    Cell(
+        "the licence public keys",
+        "GET",
+        "/v1/rental/licence-keys",
+        lambda w: "/v1/rental/licence-keys",
+        lambda w, r: None,
+        ALL_200,
+    ),
     # This container runs in production mode: the sandbox clock does not exist for anyone
     # (tests/e2e/test_sandbox_clock.py has the sandbox's own roles).
     Cell(
@@ -818,7 +925,12 @@ def test_role_matrix(api: TestClient, world: World, container: Container, role: 
         if expected >= 400 or not cell.writes:
             assert head(container) == before, f"{where}: wrote events"
         if expected >= 400:
-            kind = {403: "forbidden", 404: "not-found", 409: "rule-violation"}[expected]
+            kind = {
+                403: "forbidden",
+                404: "not-found",
+                409: "rule-violation",
+                422: "invalid-value",
+            }[expected]
             assert_problem(response, expected, kind)
         elif cell.method != "GET" and cell.writes:
             _assert_recorded_as(api, world, response, before, secret, role, where)

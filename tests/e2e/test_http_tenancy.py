@@ -83,6 +83,10 @@ ID_ROUTES: dict[tuple[str, str], IdRoute] = {
         ALL_403,
         {"line_no": 1, "amount": {"amount": "1.00", "currency": "SEK"}, "description": "x"},
     ),
+    # Key batches are the provider's (issued by operators): no company's caller touches one.
+    ("POST", "/v1/activation-keys/{batch_id}/void"): IdRoute(
+        foreign_id=None, own_kind_id=lambda a: a.company_id, body=lambda w: {}, expected=ALL_403
+    ),
     ("GET", "/v1/companies/{company_id}"): IdRoute(
         foreign_id=lambda b: b.company_id,
         own_kind_id=lambda a: a.device_in_stock,
@@ -212,6 +216,9 @@ ID_ROUTES: dict[tuple[str, str], IdRoute] = {
             ("POST", "/removal", lambda w: {}),
             ("POST", "/rma-swap", lambda w: {"serial": "HIJACK-2", "model": "X"}),
             ("POST", "/rental-deactivation", lambda w: {}),
+            ("POST", "/rental", lambda w: {"rate": 2}),
+            ("POST", "/rental/swap", lambda w: {"replacement_id": w.a.device_in_stock}),
+            ("GET", "/rental/licence", lambda w: None),
             ("POST", "/buyout-price", lambda w: {"amount": {"amount": "1.00", "currency": "SEK"}}),
             ("POST", "/buyout-availability", lambda w: {"available": False}),
             (
@@ -444,7 +451,7 @@ def test_subscription_lists_and_charges_never_show_another_tenants_rows(
     assert {i["subscription_id"] for i in everything} == {a.subscription, b.subscription}
 
 
-def test_foreign_ids_inside_subscription_bodies_are_404_like_unknown_ones(
+def test_foreign_ids_inside_command_bodies_are_404_like_unknown_ones(
     api: TestClient, world: World, container: Container
 ) -> None:
     a, b = world.a, world.b
@@ -461,6 +468,18 @@ def test_foreign_ids_inside_subscription_bodies_are_404_like_unknown_ones(
             f"/v1/companies/{a.company_id}/default-licence",
             {"subscription_id": b.subscription, "product_id": world.plan},
             {"subscription_id": str(uuid4()), "product_id": world.plan},
+        ),
+        # A's device handing its rental over to B's device.
+        (
+            f"/v1/devices/{a.device_of_employee}/rental/swap",
+            {"replacement_id": b.device_in_stock},
+            {"replacement_id": str(uuid4())},
+        ),
+        # A key redeemed onto B's rental account by A's admin.
+        (
+            "/v1/rental-account/redemptions",
+            {"code": "ISC-AAAA-AAAA-AAAA", "company_id": b.company_id},
+            {"code": "ISC-AAAA-AAAA-AAAA", "company_id": str(uuid4())},
         ),
         # A subscription bought for company B by A's admin.
         (

@@ -12,6 +12,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -33,16 +34,23 @@ from projections.event_log import (
     EventLogFilter,
     query_device_events,
     query_event_log,
+    query_rental_account_history,
     query_subscription_history,
 )
 from projections.hardware_overview import HardwareFilter, query_hardware
 from projections.reading import Page, Views
+from projections.rental_accounts import (
+    RentalAccountFilter,
+    query_key_batches,
+    query_rental_accounts,
+)
 from projections.subscription_overview import (
     SubscriptionFilter,
     company_subscription_ids,
     query_subscriptions,
 )
-from tests.e2e._http import Tenant, World
+from projections.usage import MonthUsage, current_usage, month_usage
+from tests.e2e._http import Tenant, TestClient, World, auth, created, head, settle
 
 # A list query of one read model: (views, caller, the filter's fields) → a page after `after`.
 ListQuery = Callable[[Views, Caller, dict[str, Any], int | None], Page]
@@ -70,6 +78,15 @@ LISTS: dict[str, ListQuery] = {
 ELSEWHERE = {
     "query_invoices",  # tests/integration/test_invoices.py::test_invoice_reads_keep_to_the_tenant
     "invoice_detail",
+}
+# Queries of read models the world leaves empty (rental credits, usage): their tenancy is
+# tested below, on rows made for both companies first.
+OWN_DATA = {
+    "query_rental_accounts",
+    "query_rental_account_history",
+    "query_key_batches",
+    "month_usage",
+    "current_usage",
 }
 # Who may run each list query at all (the others are refused whatever they ask).
 LIST_READERS: dict[str, set[Role]] = {
@@ -152,7 +169,7 @@ def test_every_query_that_takes_a_caller_is_in_these_tables() -> None:
             if public and "caller" in inspect.signature(function).parameters:
                 found.add(name)
     assert "query_hardware" in found  # the scan works at all
-    assert found == LISTS.keys() | ONE.keys() | COMPANY_IDS.keys() | ELSEWHERE
+    assert found == LISTS.keys() | ONE.keys() | COMPANY_IDS.keys() | ELSEWHERE | OWN_DATA
     assert LIST_READERS.keys() == LISTS.keys()
 
 
@@ -290,3 +307,111 @@ def test_the_operator_sees_every_company_or_the_one_asked_for(
         for tenant in (a, b):
             assert run(db, operator, UUID(id_of(tenant))).items, (name, tenant.company_id)
         assert isinstance(refusal(run, db, operator, uuid4()), NotFound), name
+
+
+def _credits_and_usage_for_both(api: TestClient, world: World, container: Container) -> None:
+    """A redeemed key and a usage change in each of A and B, folded by their read models."""
+    for tenant in (world.a, world.b):
+        issued = api.post(
+            "/v1/activation-keys",
+            json={"credits": 5, "count": 1, "company_id": tenant.company_id},
+            headers=auth(world.operator),
+        )
+        [code] = created(issued)["codes"]
+        redeemed = api.post(
+            "/v1/rental-account/redemptions", json={"code": code}, headers=auth(tenant.admin)
+        )
+        assert redeemed.status_code == 201, redeemed.text
+        change = {
+            "company_id": tenant.company_id,
+            "change_id": f"tenancy-{tenant.company_id}",
+            "kind": "superuser",
+            "entity_id": f"user-of-{tenant.company_id}",
+            "action": "activated",
+            "at": MONTH_START.isoformat(),
+        }
+        recorded = api.post("/v1/usage/changes", json=change, headers=auth(tenant.admin))
+        assert recorded.status_code == 200, recorded.text
+    settle(api, container, world.operator)  # the event log among them
+    reached = {"min_position": head(container), "company_id": world.a.company_id}
+    for path in ("/v1/rental-accounts", "/v1/usage/current"):
+        folded = api.get(path, params=reached, headers=auth(world.operator))
+        assert folded.status_code == 200, folded.text
+
+
+MONTH_START = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def _count(usage: MonthUsage) -> int:
+    return {k.kind: k.count for k in usage.kinds}["superuser"]
+
+
+def _same_refusal(run: Callable[..., object], foreign: Any, unknown: Any, *args: Any) -> None:
+    for_a, missing = refusal(run, *args, foreign), refusal(run, *args, unknown)
+    assert isinstance(for_a, NotFound)
+    assert (type(for_a), str(for_a)) == (type(missing), str(missing))
+    assert str(foreign) not in str(for_a)
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.SERVICE])
+def test_rental_credit_and_usage_queries_keep_to_the_callers_company(
+    api: TestClient, world: World, container: Container, role: Role
+) -> None:
+    _credits_and_usage_for_both(api, world, container)
+    a, b, db = world.a, world.b, container.db
+    who = caller(role, b)
+    # The accounts: B's only; naming A's company answers like a company that does not exist.
+    accounts = query_rental_accounts(db, who, RentalAccountFilter()).items
+    assert [i["company_id"] for i in accounts] == [b.company_id]
+    for_a = refusal(query_rental_accounts, db, who, RentalAccountFilter(UUID(a.company_id)))
+    unknown = refusal(query_rental_accounts, db, who, RentalAccountFilter(uuid4()))
+    assert isinstance(for_a, NotFound)
+    assert (type(for_a), str(for_a)) == (type(unknown), str(unknown))
+    # The account's history: B's own events; A's company is not found.
+    own = query_rental_account_history(db, who, UUID(b.company_id)).items
+    assert own
+    assert {i["company_id"] for i in own} == {b.company_id}
+    assert {i["aggregate_id"] for i in own} == {accounts[0]["account_id"]}
+    _same_refusal(query_rental_account_history, UUID(a.company_id), uuid4(), db, who)
+    # Usage: B's month and running count; A's company is not found.
+    march = date(2026, 3, 1)
+    assert month_usage(db, who, None, march).to_json()["company_id"] == b.company_id
+    assert _count(month_usage(db, who, None, march)) == 1
+    assert current_usage(db, who, None, MONTH_START).company_id == UUID(b.company_id)
+    for run in (
+        lambda company: month_usage(db, who, company, march),
+        lambda company: current_usage(db, who, company, MONTH_START),
+    ):
+        _same_refusal(run, UUID(a.company_id), uuid4())
+    # Key batches are the provider's: no company's caller lists them.
+    assert isinstance(refusal(query_key_batches, db, who), NotAllowed)
+
+
+def test_rental_credit_and_usage_queries_for_employees_and_the_operator(
+    api: TestClient, world: World, container: Container
+) -> None:
+    _credits_and_usage_for_both(api, world, container)
+    a, b, db = world.a, world.b, container.db
+    employee = caller(Role.EMPLOYEE, a, a.employee_member)
+    march = date(2026, 3, 1)
+    for run in (
+        lambda: query_rental_accounts(db, employee, RentalAccountFilter()),
+        lambda: query_rental_account_history(db, employee, UUID(a.company_id)),
+        lambda: query_key_batches(db, employee),
+        lambda: month_usage(db, employee, None, march),
+        lambda: current_usage(db, employee, None, MONTH_START),
+    ):
+        assert isinstance(refusal(run), NotAllowed)
+    operator = caller(Role.OPERATOR)
+    listed = query_rental_accounts(db, operator, RentalAccountFilter()).items
+    assert {i["company_id"] for i in listed} >= {a.company_id, b.company_id}
+    only_a = query_rental_accounts(db, operator, RentalAccountFilter(UUID(a.company_id))).items
+    assert [i["company_id"] for i in only_a] == [a.company_id]
+    batches = query_key_batches(db, operator).items
+    assert {i["company_id"] for i in batches} >= {a.company_id, b.company_id}
+    for tenant in (a, b):
+        history = query_rental_account_history(db, operator, UUID(tenant.company_id)).items
+        assert {i["company_id"] for i in history} == {tenant.company_id}
+        usage = month_usage(db, operator, UUID(tenant.company_id), march)
+        assert usage.company_id == UUID(tenant.company_id)
+        assert _count(usage) == 1

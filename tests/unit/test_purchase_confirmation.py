@@ -252,6 +252,30 @@ def test_only_operators_publish_terms_and_a_version_is_published_once(
     assert app.terms.current_version() == "2026-11"
 
 
+@pytest.mark.parametrize("version", ["+0.0", "0.", "-1", "\U0001f3fb", "v1 (draft)", "2026/12!"])
+def test_a_terms_version_is_a_plain_label(
+    app: LessorApplication, acme: Tenant, version: str
+) -> None:
+    before = head(app)
+    with pytest.raises(InvalidValue, match="letters and digits"):
+        app.terms.publish(ctx(OPERATOR), version)
+    assert head(app) == before
+
+
+def test_a_version_differing_only_in_case_or_width_was_published_already(
+    app: LessorApplication, acme: Tenant
+) -> None:
+    before = head(app)
+    for same in ("2026-11", "２０２６-１１", " 2026-11 "):
+        with pytest.raises(RuleViolation, match="published already"):
+            app.terms.publish(ctx(OPERATOR), same)
+    app.terms.publish(ctx(OPERATOR), "2026-12 rev. B")
+    with pytest.raises(RuleViolation, match="published already"):
+        app.terms.publish(ctx(OPERATOR), "2026-12 REV. b")
+    assert head(app) == before + 1
+    assert app.terms.current_version() == "2026-12 rev. B"
+
+
 def test_without_published_terms_a_quote_is_confirmed_without_accepting_any() -> None:
     app = in_memory_app()
     acme = a_tenant(app, "Acme AB")

@@ -55,10 +55,19 @@ class CommandRoutes:
         *,
         status_code: int = 200,
         responses: dict[int | str, dict[str, Any]] | None = None,
+        first_use: bool = False,
     ) -> Callable[[Run], Run]:
         """Register `POST {self.path}{path}` for the decorated call; 201 documents a command
-        that creates (its answer is 201 with a Location when it did); `responses` adds what
-        only this command answers (api/http/documented.py)."""
+        that creates (its answer is 201 with a Location when it did); `first_use`, one that
+        creates its subject the first time and changes it after, so answers both;
+        `responses` adds what only this command answers (api/http/documented.py)."""
+        if first_use:
+            other = 200 if status_code == 201 else 201
+            why = "An existing one changed" if other == 200 else "Created by its first use"
+            responses = {
+                other: {"model": self.resource.model, "description": why},
+                **(responses or {}),
+            }
         return self._route("POST", path, summary, status_code, responses)
 
     def patch(self, path: str, summary: str) -> Callable[[Run], Run]:

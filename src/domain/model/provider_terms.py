@@ -18,10 +18,23 @@ MAX_VERSION_CHARS: Final = 40
 MAX_SUMMARY_CHARS: Final = 500
 
 
+# Between a version's first and last letter or digit: spaces and a few separators only.
+VERSION_SEPARATORS: Final = frozenset(" .-_/")
+
+
 def _version(value: str) -> str:
+    """A label a buyer quotes back exactly (`accept_terms`): letters, digits and the
+    separators, beginning and ending with a letter or digit — so no `+0.0` beside `0`, no
+    lone symbol or emoji modifier that renders as nothing much."""
     version = clean_text(value, "terms version")
     if not version or len(version) > MAX_VERSION_CHARS:
         raise InvalidValue(f"A terms version has 1 to {MAX_VERSION_CHARS} characters.")
+    shaped = version[0].isalnum() and version[-1].isalnum()
+    if not shaped or not all(c.isalnum() or c in VERSION_SEPARATORS for c in version):
+        raise InvalidValue(
+            "A terms version is letters and digits, with spaces or . - _ / between them"
+            f" (e.g. 2026-12): not '{version}'."
+        )
     return version
 
 
@@ -65,7 +78,7 @@ class ProviderTerms(Aggregate):
     def publish(self, version: str, summary: str, *, cause: Cause) -> None:
         """A new version replaces the current one; a version is never published twice."""
         version = _version(version)
-        if version in self.versions:
+        if version.casefold() in {v.casefold() for v in self.versions}:
             raise RuleViolation(f"Terms version '{version}' was published already.")
         self.trigger_event(
             self.Published, version=version, summary=_summary(summary), **cause.stamp(None)

@@ -19,7 +19,7 @@ from api.http.deps import (
     MinPosition,
     company_for,
 )
-from api.http.documented import DocumentedRoute
+from api.http.documented import DocumentedRoute, problem_response
 from api.http.problems import Problem
 from api.http.reads import views_after
 from api.http.schemas import NoBody
@@ -40,6 +40,7 @@ from api.http.schemas.credits import (
     key_batch_out,
     no_account_out,
 )
+from api.http.schemas.event_log import EventPage
 from domain.application import Outcome
 from projections.event_log import query_rental_account_history
 from projections.rental_accounts import (
@@ -139,6 +140,7 @@ def get_account(who: CallerDep, c: ContainerDep, company_id: UUID | None = None)
     "/v1/rental-account/history",
     summary="The rental contract's history: what, when, done by, details",
     name="history",
+    response_model=EventPage,
 )
 def history(
     who: CallerDep,
@@ -153,7 +155,13 @@ def history(
     return query_rental_account_history(views, who, company, after=cursor, limit=limit).to_json()
 
 
-@account.post("/redemptions", "Redeem an activation key", status_code=201, responses=THROTTLED)
+@account.post(
+    "/redemptions",
+    "Redeem an activation key (the first redemption opens the account)",
+    status_code=201,
+    responses=THROTTLED,
+    first_use=True,
+)
 def redeem(app: App, ctx: Ctx, body: Redemption) -> Outcome:
     company = company_for(ctx.caller, body.company_id)
     return app.credits.redeem(ctx, company_id=company, code=body.code)
@@ -173,6 +181,12 @@ def swap_rental(app: App, ctx: Ctx, device_id: UUID, body: RentalSwap) -> Outcom
     "/v1/devices/{device_id}/rental/licence",
     summary="The rented device's signed licence, valid to the end of its last paid day",
     name="licence",
+    responses={
+        409: {
+            **problem_response(409),
+            "description": "No active rental (none, ended, or suspended): no licence",
+        }
+    },
 )
 def licence(device_id: UUID, who: CallerDep, c: ContainerDep) -> LicenceOut:
     facts = c.app.credits.licence(who, device_id, c.clock.now())

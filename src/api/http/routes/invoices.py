@@ -40,14 +40,16 @@ books = CommandRoutes(router, INVOICE_PATH, INVOICE_BOOK)
 company_books = CommandRoutes(router, "/v1/companies/{company_id}", INVOICE_BOOK)
 
 
-@company_books.post("/billing-details", "The buyer's VAT id, address and country on invoices")
+@company_books.post(
+    "/billing-details", "The buyer's VAT id, address and country on invoices", first_use=True
+)
 def billing_details(app: App, ctx: Ctx, company_id: UUID, body: BillingDetails) -> Outcome:
     return app.invoicing.set_billing_details(
         ctx, company_id, vat_id=body.vat_id, address=body.address, country=body.country
     )
 
 
-@runs.post("", "Run a company's invoices for a month now (drafts)")
+@runs.post("", "Run a company's invoices for a month now (drafts)", first_use=True)
 def run(app: App, ctx: Ctx, body: InvoiceRun) -> Outcome:
     return app.invoicing.run(ctx, body.company_id, body.month)
 
@@ -91,8 +93,13 @@ def _issued(c: Container, who: Caller, invoice_id: UUID) -> tuple[Invoice, str |
 @router.get(
     INVOICE_PATH + ".pdf",
     summary="An issued invoice as PDF",
-    response_model=None,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}},
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The PDF",
+        }
+    },
 )
 def pdf(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
     invoice, credited = _issued(c, who, invoice_id)
@@ -106,8 +113,13 @@ def pdf(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
 @router.get(
     INVOICE_PATH + "/facturx.pdf",
     summary="An issued invoice as Factur-X (EN 16931): PDF/A-3 with its CII XML",
-    response_model=None,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The Factur-X PDF"}},
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The Factur-X PDF",
+        }
+    },
 )
 def facturx(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
     invoice, credited = _issued(c, who, invoice_id)
@@ -121,8 +133,10 @@ def facturx(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
 @router.get(
     INVOICE_PATH + ".html",
     summary="An issued invoice as HTML (the PDF's source)",
-    response_model=None,
-    responses={200: {"content": {"text/html": {}}, "description": "The HTML"}},
+    response_class=Response,  # not HTMLResponse: that would file its problems as HTML
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The HTML"}
+    },
 )
 def html(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> HTMLResponse:
     invoice, credited = _issued(c, who, invoice_id)

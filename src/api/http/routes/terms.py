@@ -17,7 +17,12 @@ router = APIRouter(prefix="/v1/terms", tags=["terms"], route_class=DocumentedRou
 terms = CommandRoutes(router, "", TERMS)
 
 
-@terms.post("", "Publish a new version of the provider's terms (operator)", status_code=201)
+@terms.post(
+    "",
+    "Publish a new version of the provider's terms (operator); the first creates them",
+    status_code=201,
+    first_use=True,
+)
 def publish(app: App, ctx: Ctx, body: TermsPublish) -> Outcome:
     return app.terms.publish(ctx, body.version, body.summary)
 
