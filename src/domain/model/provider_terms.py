@@ -8,10 +8,10 @@ from typing import Final
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.errors import InvalidValue, RuleViolation
+from domain.model.errors import RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.ids import natural_id
-from domain.model.text import clean_text
+from domain.model.text import bounded_text
 
 PROVIDER_TERMS_ID: Final = natural_id("provider-terms")
 MAX_VERSION_CHARS: Final = 40
@@ -19,17 +19,11 @@ MAX_SUMMARY_CHARS: Final = 500
 
 
 def _version(value: str) -> str:
-    version = clean_text(value, "terms version")
-    if not version or len(version) > MAX_VERSION_CHARS:
-        raise InvalidValue(f"A terms version has 1 to {MAX_VERSION_CHARS} characters.")
-    return version
+    return bounded_text(value, "terms version", MAX_VERSION_CHARS, required=True)
 
 
 def _summary(value: str) -> str:
-    summary = clean_text(value, "terms summary")
-    if len(summary) > MAX_SUMMARY_CHARS:
-        raise InvalidValue(f"A terms summary has at most {MAX_SUMMARY_CHARS} characters.")
-    return summary
+    return bounded_text(value, "terms summary", MAX_SUMMARY_CHARS)
 
 
 class ProviderTerms(Aggregate):
