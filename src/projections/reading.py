@@ -105,3 +105,19 @@ def fetch_page(
         [*select_params, *where.params, limit + 1],
     )
     return rows[:limit], len(rows) > limit
+
+
+def rows_by_key(
+    tx: ViewReads, select: str, key: str, ids: Sequence[str], order_by: str
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of `select` (a child table; its first column is `key`) that belong to `ids`,
+    a page's items, in `order_by` order and grouped by `key`: every id has its list."""
+    grouped: dict[str, list[tuple[Any, ...]]] = {i: [] for i in ids}
+    if ids:
+        marks = ", ".join("?" for _ in ids)
+        for row in tx.fetchall(
+            f"{select} WHERE {key} IN ({marks}) ORDER BY {order_by}",
+            list(ids),
+        ):
+            grouped[row[0]].append(row)
+    return grouped

@@ -4,12 +4,11 @@ company (operators: every company's, or the one asked for); the key batches, for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from domain.model.actor import Caller, Role
 from projections.jsonable import money_json
-from projections.reading import MANAGERS, Page, Views, Where, fetch_page
+from projections.reading import MANAGERS, Page, Views, Where, fetch_page, rows_by_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +36,13 @@ def query_rental_accounts(views: Views, caller: Caller, f: RentalAccountFilter) 
             "opened_position",
             f.limit,
         )
-        ids = [r[0] for r in rows]
-        rentals: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-        if ids:
-            marks = ", ".join("?" for _ in ids)
-            for r in tx.fetchall(
-                "SELECT account_id, device_id, rate, since, paid_through"
-                f" FROM rental_account_rentals WHERE account_id IN ({marks})"
-                " ORDER BY since, device_id",
-                ids,
-            ):
-                rentals[r[0]].append(
-                    {"device_id": r[1], "rate": r[2], "since": r[3], "paid_through": r[4]}
-                )
+        rentals = rows_by_key(
+            tx,
+            "SELECT account_id, device_id, rate, since, paid_through FROM rental_account_rentals",
+            "account_id",
+            [r[0] for r in rows],
+            "since, device_id",
+        )
     items = [
         {
             "account_id": r[0],
@@ -60,7 +53,14 @@ def query_rental_accounts(views: Views, caller: Caller, f: RentalAccountFilter) 
             "suspended_since": r[6],
             "version": r[7],
             "rentals": [
-                {**rental, "status": "suspended" if r[6] else "active"} for rental in rentals[r[0]]
+                {
+                    "device_id": rental[1],
+                    "rate": rental[2],
+                    "since": rental[3],
+                    "paid_through": rental[4],
+                    "status": "suspended" if r[6] else "active",
+                }
+                for rental in rentals[r[0]]
             ],
         }
         for r in rows
