@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.model.actor import Role
+from domain.model.actor import Caller, Role
 
 MAX_PAGE = 500
 # Those who manage a company: they read its event log and its subscriptions.
@@ -78,6 +78,15 @@ class Where:
         if value is not None:
             self.clauses.append(clause)
             self.params.append(value)
+
+    @classmethod
+    def in_scope(cls, caller: Caller, requested: UUID | None, column: str = "company_id") -> Where:
+        """Conditions that start with the caller's tenancy: its own company's rows, or
+        (operators) the company asked for, or every company's (`Caller.scope`)."""
+        where = cls()
+        company_id = caller.scope(requested)
+        where.add(f"{column} = ?", str(company_id) if company_id else None)
+        return where
 
     def add_each(self, clause: str, values: Sequence[Any]) -> None:
         """A condition with one placeholder per value, e.g. `x NOT IN (?, ?)`."""

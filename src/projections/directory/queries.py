@@ -35,9 +35,7 @@ def query_members(views: Views, caller: Caller, f: MemberFilter) -> Page:
     """A company's people with their email and last employment day: its admins see their
     own company's, operators any company's (or every company's)."""
     caller.require(*MEMBER_READERS)
-    company_id = caller.scope(f.company_id)
-    where = Where()
-    where.add("company_id = ?", str(company_id) if company_id else None)
+    where = Where.in_scope(caller, f.company_id)
     where.add("role = ?", f.role)
     return _page(views, "directory_members", MEMBER_COLUMNS, where, f.after, f.limit)
 

@@ -48,11 +48,9 @@ CLOSED = tuple(str(status) for status in TERMINAL_STATUSES)
 
 
 def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
-    company_id = caller.scope(f.company_id)
+    where = Where.in_scope(caller, f.company_id, "h.company_id")
     # Employees see their own devices only, whoever they ask about.
     assignee_id = caller.member_id if caller.role == Role.EMPLOYEE else f.assignee_id
-    where = Where()
-    where.add("h.company_id = ?", str(company_id) if company_id else None)
     where.add("h.status = ?", f.status)
     if f.status is None and not f.include_closed:
         where.add_each(f"h.status NOT IN ({', '.join('?' * len(CLOSED))})", CLOSED)

@@ -52,9 +52,7 @@ class InvoiceFilter:
 
 def query_invoices(views: Views, caller: Caller, f: InvoiceFilter) -> Page:
     caller.require(*INVOICE_READERS)
-    company_id = caller.scope(f.company_id)
-    where = Where()
-    where.add("company_id = ?", str(company_id) if company_id else None)
+    where = Where.in_scope(caller, f.company_id)
     where.add("month = ?", f.month)
     where.add("status = ?", f.status)
     where.add("number = ?", f.number)

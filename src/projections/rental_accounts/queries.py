@@ -21,9 +21,7 @@ class RentalAccountFilter:
 
 def query_rental_accounts(views: Views, caller: Caller, f: RentalAccountFilter) -> Page:
     caller.require(*MANAGERS)
-    company_id = caller.scope(f.company_id)
-    where = Where()
-    where.add("company_id = ?", str(company_id) if company_id else None)
+    where = Where.in_scope(caller, f.company_id)
     if f.suspended is not None:
         where.add_each(f"suspended_since IS {'NOT ' if f.suspended else ''}NULL", [])
     where.add("opened_position > ?", f.after)

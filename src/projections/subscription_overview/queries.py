@@ -38,9 +38,7 @@ class SubscriptionFilter(ListFilter):
 
 def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> Page:
     caller.require(*MANAGERS)
-    company_id = caller.scope(f.company_id)
-    where = Where()
-    where.add("company_id = ?", str(company_id) if company_id else None)
+    where = Where.in_scope(caller, f.company_id)
     where.add("status = ?", f.status)
     where.add("subscription_id = ?", str(f.subscription_id) if f.subscription_id else None)
     where.add("created_position > ?", f.after)
