@@ -72,13 +72,8 @@ class Subscription(Aggregate):
         separate_invoice: bool
         renewal_option: RenewalOption
 
-    class TermCharged(LessorEvent):
-        class_version = 1
-        period_start: date
-        period_end: date
-        charges: list[ChargeLine]
-        po_reference: str | None
-        separate_invoice: bool
+    class TermCharged(catch_up.PeriodCharged):
+        class_version = 1  # its fields: subscription_catch_up.PeriodCharged
 
     class PastTermsCharged(catch_up.PastTermsCharged): ...  # its fields: subscription_catch_up
 
