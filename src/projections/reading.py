@@ -104,14 +104,18 @@ def fetch_page(
     order_by: str,
     limit: int,
     *,
+    after: int | None = None,
     select_params: Sequence[Any] = (),
 ) -> tuple[list[tuple[Any, ...]], bool]:
     """The first `limit` rows (at most MAX_PAGE) of `select` with `where`, in `order_by`
-    order, and whether more follow: one row more is read to tell."""
+    order, after the cursor `after` (a value of `order_by`, the previous page's last), and
+    whether more follow: one row more is read to tell."""
     limit = min(limit, MAX_PAGE)
+    page = Where([*where.clauses], [*where.params])
+    page.add(f"{order_by} > ?", after)
     rows = tx.fetchall(
-        f"{select}{where.sql()} ORDER BY {order_by} LIMIT ?",
-        [*select_params, *where.params, limit + 1],
+        f"{select}{page.sql()} ORDER BY {order_by} LIMIT ?",
+        [*select_params, *page.params, limit + 1],
     )
     return rows[:limit], len(rows) > limit
 

@@ -62,7 +62,6 @@ def _page(
     limit: int,
 ) -> Page:
     """One page of a directory table in registration order; the cursor is the position."""
-    where.add("registered_position > ?", after)
     with views.transaction() as tx:
         rows, more = fetch_page(
             tx,
@@ -70,6 +69,7 @@ def _page(
             where,
             "registered_position",
             limit,
+            after=after,
         )
     items = [dict(zip(columns, r[1:], strict=True)) for r in rows]
     return Page(items=items, next_cursor=rows[-1][0] if more else None)

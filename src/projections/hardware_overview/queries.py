@@ -66,7 +66,6 @@ def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
     now_text = utc_text(f.now) if f.now else "9999"
     if f.ready_to_release is not None:
         where.add(READY if f.ready_to_release else f"NOT {READY}", now_text)
-    where.add("h.registered_position > ?", f.after)
     with views.transaction() as tx:
         rows, more = fetch_page(
             tx,
@@ -80,6 +79,7 @@ def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
             where,
             "h.registered_position",
             f.limit,
+            after=f.after,
             select_params=[now_text],
         )
     items = [

@@ -24,7 +24,6 @@ def query_rental_accounts(views: Views, caller: Caller, f: RentalAccountFilter) 
     where = Where.in_scope(caller, f.company_id)
     if f.suspended is not None:
         where.add_each(f"suspended_since IS {'NOT ' if f.suspended else ''}NULL", [])
-    where.add("opened_position > ?", f.after)
     with views.transaction() as tx:
         rows, more = fetch_page(
             tx,
@@ -33,6 +32,7 @@ def query_rental_accounts(views: Views, caller: Caller, f: RentalAccountFilter) 
             where,
             "opened_position",
             f.limit,
+            after=f.after,
         )
         rentals = rows_by_key(
             tx,
@@ -72,7 +72,6 @@ def query_key_batches(
     """Every batch (never a code), oldest first, with how many of its keys were redeemed."""
     caller.require(Role.OPERATOR)
     where = Where()
-    where.add("issued_position > ?", after)
     with views.transaction() as tx:
         rows, more = fetch_page(
             tx,
@@ -81,6 +80,7 @@ def query_key_batches(
             where,
             "issued_position",
             limit,
+            after=after,
         )
     items = [
         {

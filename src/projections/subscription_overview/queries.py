@@ -41,7 +41,6 @@ def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> 
     where = Where.in_scope(caller, f.company_id)
     where.add("status = ?", f.status)
     where.add("subscription_id = ?", str(f.subscription_id) if f.subscription_id else None)
-    where.add("created_position > ?", f.after)
     with views.transaction() as tx:
         rows, more = fetch_page(
             tx,
@@ -52,6 +51,7 @@ def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> 
             where,
             "created_position",
             f.limit,
+            after=f.after,
         )
         found = rows_by_key(
             tx,
