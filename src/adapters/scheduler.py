@@ -93,86 +93,63 @@ class Scheduler:
         report.jobs_due = (
             len(devices) + len(companies) + len(subscriptions) + len(accounts) + len(invoicing)
         )
-        self._devices(devices, now, report)
-        self._digests(companies, now, report)
-        for subscription_id in subscriptions:
-            events = self._with_retries(
-                partial(self.app.subscriptions.advance, subscription_id, now)
-            )
-            if events is None:
-                report.failures.append(f"subscription {subscription_id}")
-            elif events:
-                report.subscriptions_advanced += 1
-                report.events += events
-        self._rental_accounts(accounts, now, report)
+        report.devices_advanced += len(
+            self._each("device", devices, self.app.end_of_lease.advance, now, report)
+        )
+        report.digests_sent += len(
+            self._each("digest", companies, self._send_digest, now, report, writes_events=False)
+        )
+        report.subscriptions_advanced += len(
+            self._each("subscription", subscriptions, self.app.subscriptions.advance, now, report)
+        )
+        report.rental_accounts_charged += len(
+            self._each("rental account", accounts, self.app.credits.advance, now, report)
+        )
         # Last: a run at 00:00 on the 1st collects the charges this tick just made (a first
         # charge arms its company's run: see it now, not a tick later).
         if report.subscriptions_advanced:
             self.projector.catch_up(DueProjection.name)
             invoicing = _distinct(j.company_id for j in self.due(now) if j.rule in INVOICE_RULES)
-        ran: list[UUID] = []
-        for company_id in invoicing:
-            events = self._with_retries(partial(self.app.invoicing.run_due, company_id, now))
-            if events is None:
-                report.failures.append(f"invoice run {company_id}")
-            elif events:
-                report.invoice_runs += 1
-                report.events += events
-                report.invoice_events += events
-                ran.append(company_id)
-        if self.auto_issue_invoices:
-            self._issue(ran, now, report)
+        ran = self._each("invoice run", invoicing, self.app.invoicing.run_due, now, report)
+        report.invoice_runs += len(ran)
+        report.invoice_events += sum(ran.values())
+        if self.auto_issue_invoices and ran:
+            self.projector.catch_up(Invoices.name)
+            drafts = [i for company_id in ran for i in open_drafts(self.db, company_id)]
+            # The provider issues automatically: each draft the runs just made, at once.
+            issue = self.app.invoicing.issue_automatically
+            issued = self._each("invoice", drafts, issue, now, report)
+            report.invoices_issued += len(issued)
+            report.invoice_events += sum(issued.values())
         return report
-
-    def _issue(self, company_ids: list[UUID], now: datetime, report: TickReport) -> None:
-        """The provider issues automatically: each draft the runs just made, at once."""
-        if not company_ids:
-            return
-        self.projector.catch_up(Invoices.name)
-        for company_id in company_ids:
-            for invoice_id in open_drafts(self.db, company_id):
-                job = partial(self.app.invoicing.issue_automatically, invoice_id, now)
-                events = self._with_retries(job)
-                if events is None:
-                    report.failures.append(f"invoice {invoice_id}")
-                elif events:
-                    report.invoices_issued += 1
-                    report.events += events
-                    report.invoice_events += events
-
-    def _rental_accounts(self, account_ids: list[UUID], now: datetime, report: TickReport) -> None:
-        """00:00 local: each rental account's day (and any missed before it), in order."""
-        for account_id in account_ids:
-            events = self._with_retries(partial(self.app.credits.advance, account_id, now))
-            if events is None:
-                report.failures.append(f"rental account {account_id}")
-            elif events:
-                report.rental_accounts_charged += 1
-                report.events += events
 
     def due(self, now: datetime) -> list[DueJob]:
         """What the `due` read model says is due at `now` (as far as it has folded)."""
         with self.db.transaction() as tx:
             return due_jobs(tx.with_names(self._due), now)
 
-    def _devices(self, device_ids: list[UUID], now: datetime, report: TickReport) -> None:
-        """R − 3 months, R − 1 month (the final-decision email), R (overdue), lapsed checkouts."""
-        for device_id in device_ids:
-            events = self._with_retries(partial(self.app.end_of_lease.advance, device_id, now))
-            if events is None:
-                report.failures.append(f"device {device_id}")
-            elif events:
-                report.devices_advanced += 1
-                report.events += events
-
-    def _digests(self, company_ids: list[UUID], now: datetime, report: TickReport) -> None:
-        """Monday 09:00 local, per company: devices ready to release, once per week."""
-        for company_id in company_ids:
-            sent = self._with_retries(partial(self._send_digest, company_id, now))
-            if sent is None:
-                report.failures.append(f"digest {company_id}")
-            elif sent:
-                report.digests_sent += 1
+    def _each(
+        self,
+        label: str,
+        ids: Iterable[UUID],
+        job: Callable[[UUID, datetime], int],
+        now: datetime,
+        report: TickReport,
+        *,
+        writes_events: bool = True,
+    ) -> dict[UUID, int]:
+        """`job(id, now)` for each id, with retries; a refusal is a failure named `label id`.
+        Returns the ids whose job did something, with what it returned (events written)."""
+        done: dict[UUID, int] = {}
+        for aggregate_id in ids:
+            result = self._with_retries(partial(job, aggregate_id, now))
+            if result is None:
+                report.failures.append(f"{label} {aggregate_id}")
+            elif result:
+                done[aggregate_id] = result
+                if writes_events:
+                    report.events += result
+        return done
 
     def _send_digest(self, company_id: UUID, now: datetime) -> int:
         with self.db.transaction() as tx:

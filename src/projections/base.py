@@ -43,3 +43,13 @@ class Projection(ABC):
     @abstractmethod
     def apply(self, event: Any, position: int, view: ViewSession) -> None:
         """Fold one event (at its log position) into the view."""
+
+
+def update_row(view: ViewSession, table: str, key: str, event: Any, **values: Any) -> None:
+    """Set columns of the row of `table` whose `key` column is the event's aggregate id.
+    Table and column names come from the calling projection, never from the event."""
+    columns = ", ".join(f"{column} = ?" for column in values)
+    view.execute(
+        f"UPDATE {{{table}}} SET {columns} WHERE {key} = ?",  # noqa: S608
+        (*values.values(), str(event.originator_id)),
+    )

@@ -24,7 +24,7 @@ from domain.model.invoice import Invoice
 from domain.model.member import Member
 from domain.model.money import Money
 from domain.model.time import zone
-from projections.base import Projection, ViewSession
+from projections.base import Projection, ViewSession, update_row
 from projections.jsonable import utc_text
 
 MESSAGES_TABLE = "outbox_messages"
@@ -126,13 +126,15 @@ class Outbox(Projection):
                 ),
             )
         elif isinstance(event, Company.Renamed):
-            self._update_company(view, event, "name", event.name)
+            update_row(view, "outbox_companies", "company_id", event, name=event.name)
         elif isinstance(event, Company.TimeZoneChanged):
-            self._update_company(view, event, "time_zone", event.time_zone)
+            update_row(view, "outbox_companies", "company_id", event, time_zone=event.time_zone)
         elif isinstance(event, Company.SettingsChanged):
             if "buyout_receipts" in event.changes:
                 receipts_on = int(bool(event.changes["buyout_receipts"]))
-                self._update_company(view, event, "buyout_receipts", receipts_on)
+                update_row(
+                    view, "outbox_companies", "company_id", event, buyout_receipts=receipts_on
+                )
         elif isinstance(event, Member.Registered):
             view.execute(
                 "INSERT INTO {outbox_members} (member_id, company_id, email, name, role)"
@@ -158,11 +160,11 @@ class Outbox(Projection):
                 ),
             )
         elif isinstance(event, Device.SerialRecorded):
-            self._update_device(view, event, "serial", event.serial)
+            update_row(view, "outbox_devices", "device_id", event, serial=event.serial)
         elif isinstance(event, Device.Assigned):
-            self._update_device(view, event, "assignee_id", str(event.member_id))
+            update_row(view, "outbox_devices", "device_id", event, assignee_id=str(event.member_id))
         elif isinstance(event, Device.Unassigned):
-            self._update_device(view, event, "assignee_id", None)
+            update_row(view, "outbox_devices", "device_id", event, assignee_id=None)
         # --- the messages
         elif isinstance(event, Device.FinalDecisionRequested):
             self._final_decision(event, position, view)
@@ -406,20 +408,6 @@ class Outbox(Projection):
                 utc_text(event.at),
                 attachment,
             ),
-        )
-
-    @staticmethod
-    def _update_company(view: ViewSession, event: Any, column: str, value: Any) -> None:
-        view.execute(
-            f"UPDATE {{outbox_companies}} SET {column} = ? WHERE company_id = ?",  # noqa: S608
-            (value, str(event.originator_id)),
-        )
-
-    @staticmethod
-    def _update_device(view: ViewSession, event: Any, column: str, value: Any) -> None:
-        view.execute(
-            f"UPDATE {{outbox_devices}} SET {column} = ? WHERE device_id = ?",  # noqa: S608
-            (value, str(event.originator_id)),
         )
 
 

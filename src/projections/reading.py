@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.model.actor import Role
+from domain.model.actor import Caller, Role
 
 MAX_PAGE = 500
 # Those who manage a company: they read its event log and its subscriptions.
@@ -79,6 +79,15 @@ class Where:
             self.clauses.append(clause)
             self.params.append(value)
 
+    @classmethod
+    def in_scope(cls, caller: Caller, requested: UUID | None, column: str = "company_id") -> Where:
+        """Conditions that start with the caller's tenancy: its own company's rows, or
+        (operators) the company asked for, or every company's (`Caller.scope`)."""
+        where = cls()
+        company_id = caller.scope(requested)
+        where.add(f"{column} = ?", str(company_id) if company_id else None)
+        return where
+
     def add_each(self, clause: str, values: Sequence[Any]) -> None:
         """A condition with one placeholder per value, e.g. `x NOT IN (?, ?)`."""
         self.clauses.append(clause)
@@ -95,13 +104,33 @@ def fetch_page(
     order_by: str,
     limit: int,
     *,
+    after: int | None = None,
     select_params: Sequence[Any] = (),
 ) -> tuple[list[tuple[Any, ...]], bool]:
     """The first `limit` rows (at most MAX_PAGE) of `select` with `where`, in `order_by`
-    order, and whether more follow: one row more is read to tell."""
+    order, after the cursor `after` (a value of `order_by`, the previous page's last), and
+    whether more follow: one row more is read to tell."""
     limit = min(limit, MAX_PAGE)
+    page = Where([*where.clauses], [*where.params])
+    page.add(f"{order_by} > ?", after)
     rows = tx.fetchall(
-        f"{select}{where.sql()} ORDER BY {order_by} LIMIT ?",
-        [*select_params, *where.params, limit + 1],
+        f"{select}{page.sql()} ORDER BY {order_by} LIMIT ?",
+        [*select_params, *page.params, limit + 1],
     )
     return rows[:limit], len(rows) > limit
+
+
+def rows_by_key(
+    tx: ViewReads, select: str, key: str, ids: Sequence[str], order_by: str
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of `select` (a child table; its first column is `key`) that belong to `ids`,
+    a page's items, in `order_by` order and grouped by `key`: every id has its list."""
+    grouped: dict[str, list[tuple[Any, ...]]] = {i: [] for i in ids}
+    if ids:
+        marks = ", ".join("?" for _ in ids)
+        for row in tx.fetchall(
+            f"{select} WHERE {key} IN ({marks}) ORDER BY {order_by}",
+            list(ids),
+        ):
+            grouped[row[0]].append(row)
+    return grouped

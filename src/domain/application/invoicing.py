@@ -153,25 +153,17 @@ class Invoicing:
             raise RuleViolation(
                 "EN 16931 needs the " + ", ".join(missing) + " before this invoice is issued."
             )
-        issue_date = local_date(cause.at, company.time_zone)
-        sequence = self._sequence(issue_date.year, cause)
-        number = sequence.take(invoice_id, cause)
-        invoice = Invoice.issue(
-            invoice_id=invoice_id,
-            company_id=draft.company_id,
-            kind=InvoiceKind.INVOICE,
-            number=number,
-            issue_date=issue_date,
-            month=draft.month,
-            currency=draft.currency,
-            subscription_id=draft.subscription_id,
-            lines=draft.lines,
-            vat_rate=draft.vat_rate,
+        invoice, sequence = self._numbered(
+            invoice_id,
+            InvoiceKind.INVOICE,
+            draft,
+            draft.lines,
+            company,
+            book,
+            cause,
             seller=dict(self.seller),
             buyer=buyer,
-            cause=cause,
         )
-        book.record_issue(invoice_id, number, cause)
         return invoice, sequence, book
 
     @command("issue_credit_note")
@@ -185,10 +177,7 @@ class Invoicing:
         if note_id in self.core.repository:
             raise AlreadyExists(f"Invoice {original.number} already has a credit note.")
         company = self.core.load(Company, original.company_id, "Company")
-        issue_date = local_date(ctx.cause.at, company.time_zone)
         book = self.core.load(InvoiceBook, book_id(original.company_id), "Invoice book")
-        sequence = self._sequence(issue_date.year, ctx.cause)
-        number = sequence.take(note_id, ctx.cause)
         lines = [
             replace(
                 line,
@@ -199,23 +188,18 @@ class Invoicing:
             )
             for n, line in enumerate(original.lines, start=1)
         ]
-        note = Invoice.issue(
-            invoice_id=note_id,
-            company_id=original.company_id,
-            kind=InvoiceKind.CREDIT_NOTE,
-            number=number,
-            issue_date=issue_date,
-            month=original.month,
-            currency=original.currency,
-            subscription_id=original.subscription_id,
-            lines=lines,
-            vat_rate=original.vat_rate,
-            credits=original.id,
+        note, sequence = self._numbered(
+            note_id,
+            InvoiceKind.CREDIT_NOTE,
+            original,
+            lines,
+            company,
+            book,
+            ctx.cause,
             seller=original.seller,
             buyer=original.buyer,
-            cause=ctx.cause,
+            credits=original.id,
         )
-        book.record_issue(note_id, number, ctx.cause)
         return self.core.commit(ctx, note, sequence, book, created=True)
 
     @command("record_invoice_adjustment")
@@ -294,6 +278,44 @@ class Invoicing:
             return self.core.load(InvoiceBook, book_id(company_id), ""), False
         except NotFound:
             return InvoiceBook.open(company_id, cause), True
+
+    def _numbered(
+        self,
+        invoice_id: UUID,
+        kind: InvoiceKind,
+        basis: Draft | Invoice,
+        lines: list[InvoiceLine],
+        company: Company,
+        book: InvoiceBook,
+        cause: Cause,
+        *,
+        seller: dict[str, str],
+        buyer: dict[str, str],
+        credits: UUID | None = None,
+    ) -> tuple[Invoice, InvoiceSequence]:
+        """Issue `lines` (month, currency, subscription and VAT rate as in `basis`) under the
+        next number of the year of its issue date in the company's zone; the book records it."""
+        issue_date = local_date(cause.at, company.time_zone)
+        sequence = self._sequence(issue_date.year, cause)
+        number = sequence.take(invoice_id, cause)
+        invoice = Invoice.issue(
+            invoice_id=invoice_id,
+            company_id=company.id,
+            kind=kind,
+            number=number,
+            issue_date=issue_date,
+            month=basis.month,
+            currency=basis.currency,
+            subscription_id=basis.subscription_id,
+            lines=lines,
+            vat_rate=basis.vat_rate,
+            credits=credits,
+            seller=seller,
+            buyer=buyer,
+            cause=cause,
+        )
+        book.record_issue(invoice_id, number, cause)
+        return invoice, sequence
 
     def _sequence(self, year: int, cause: Cause) -> InvoiceSequence:
         try:

@@ -26,7 +26,7 @@ from domain.model.errors import InvalidValue, RuleViolation, Throttled
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.ids import natural_id
 from domain.model.money import Money
-from domain.model.text import clean_text
+from domain.model.text import bounded_text
 
 ALPHABET: Final = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32: no 0/O, no 1/I
 PREFIX: Final = "ISC"
@@ -113,10 +113,7 @@ def key_count(value: object) -> int:
 
 
 def batch_label(value: str) -> str:
-    label = clean_text(value, "batch label")
-    if len(label) > MAX_LABEL:
-        raise InvalidValue(f"A batch label has at most {MAX_LABEL} characters.")
-    return label
+    return bounded_text(value, "batch label", MAX_LABEL)
 
 
 class KeyStatus(StrEnum):

@@ -243,6 +243,19 @@ class Money:
         return other.minor
 
 
+def minor_prices(prices: Mapping[str, int]) -> dict[str, int]:
+    """A price per currency (product list prices, usage prices): each a known currency and a
+    whole number of minor units from 0 to MAX_MINOR, or InvalidValue naming the currency."""
+    for currency, minor in prices.items():
+        exponent(currency)
+        if isinstance(minor, bool) or not isinstance(minor, int) or not 0 <= minor <= MAX_MINOR:
+            raise InvalidValue(
+                f"The {currency} price must be a non-negative amount of at most"
+                f" {Money(MAX_MINOR, currency)}."
+            )
+    return dict(prices)
+
+
 def _too_large(amount: Decimal, currency: str) -> InvalidValue:
     largest = _shift(Decimal(MAX_MINOR), -exponent(currency))
     shown = f"{amount:f}" if amount.adjusted() < 40 else f"{amount:.3E}"  # never a megabyte

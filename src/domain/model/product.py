@@ -7,10 +7,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.bounds import MAX_MINOR
 from domain.model.errors import InvalidValue
 from domain.model.events import Cause, LessorCreated, LessorEvent
-from domain.model.money import Money, exponent
+from domain.model.money import Money, minor_prices
 from domain.model.text import clean_text
 
 
@@ -39,14 +38,7 @@ def _check_free(kind: ProductKind, prices: dict[str, int]) -> dict[str, int]:
 def _check_prices(prices: dict[str, int]) -> dict[str, int]:
     if not prices:
         raise InvalidValue("A product needs a list price in at least one currency.")
-    for currency, minor in prices.items():
-        exponent(currency)
-        if isinstance(minor, bool) or not isinstance(minor, int) or not 0 <= minor <= MAX_MINOR:
-            raise InvalidValue(
-                f"The {currency} price must be a non-negative amount of at most"
-                f" {Money(MAX_MINOR, currency)}."
-            )
-    return dict(prices)
+    return minor_prices(prices)
 
 
 class Product(Aggregate):

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.ids import natural_id
-from domain.model.text import clean_text
+from domain.model.text import bounded_text
 
 PROVIDER_TERMS_ID: Final = natural_id("provider-terms")
 MAX_VERSION_CHARS: Final = 40
@@ -26,9 +26,7 @@ def _version(value: str) -> str:
     """A label a buyer quotes back exactly (`accept_terms`): letters, digits and the
     separators, beginning and ending with a letter or digit — so no `+0.0` beside `0`, no
     lone symbol or emoji modifier that renders as nothing much."""
-    version = clean_text(value, "terms version")
-    if not version or len(version) > MAX_VERSION_CHARS:
-        raise InvalidValue(f"A terms version has 1 to {MAX_VERSION_CHARS} characters.")
+    version = bounded_text(value, "terms version", MAX_VERSION_CHARS, required=True)
     shaped = version[0].isalnum() and version[-1].isalnum()
     if not shaped or not all(c.isalnum() or c in VERSION_SEPARATORS for c in version):
         raise InvalidValue(
@@ -39,10 +37,7 @@ def _version(value: str) -> str:
 
 
 def _summary(value: str) -> str:
-    summary = clean_text(value, "terms summary")
-    if len(summary) > MAX_SUMMARY_CHARS:
-        raise InvalidValue(f"A terms summary has at most {MAX_SUMMARY_CHARS} characters.")
-    return summary
+    return bounded_text(value, "terms summary", MAX_SUMMARY_CHARS)
 
 
 class ProviderTerms(Aggregate):

@@ -21,7 +21,7 @@ from domain.model import bounds
 from domain.model.errors import InvalidValue, RuleViolation
 from domain.model.events import LessorEvent
 from domain.model.money import Money
-from domain.model.subscription_lines import SeatLine, added_seats_charge
+from domain.model.subscription_lines import SeatLine
 
 if TYPE_CHECKING:
     from domain.model.subscription import Subscription
@@ -141,14 +141,5 @@ def added_seats_amount(
     """What `Subscription.add_seats` charges for `seats` today: pro rata once the current
     term is charged, nothing before (the first term's charge covers them)."""
     bounds.seats(seats, "The seats to add")
-    if subscription.charged_through <= subscription.term_start:
-        return Money.zero(unit_price.currency)
-    return added_seats_charge(
-        line,
-        seats,
-        unit_price,
-        subscription.term,
-        term_start=subscription.term_start,
-        term_end=subscription.term_end,
-        on=today,
-    ).amount
+    charge = subscription.charge_for_added_seats(line, seats, unit_price, today)
+    return Money.zero(unit_price.currency) if charge is None else charge.amount

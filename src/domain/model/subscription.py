@@ -72,13 +72,8 @@ class Subscription(Aggregate):
         separate_invoice: bool
         renewal_option: RenewalOption
 
-    class TermCharged(LessorEvent):
-        class_version = 1
-        period_start: date
-        period_end: date
-        charges: list[ChargeLine]
-        po_reference: str | None
-        separate_invoice: bool
+    class TermCharged(catch_up.PeriodCharged):
+        class_version = 1  # its fields: subscription_catch_up.PeriodCharged
 
     class PastTermsCharged(catch_up.PastTermsCharged): ...  # its fields: subscription_catch_up
 
@@ -330,19 +325,7 @@ class Subscription(Aggregate):
         started = self.charged_through > self.term_start  # the current term is charged
         days_in_term = (self.term_end - self.term_start).days
         days_remaining = (self.term_end - max(today, self.term_start)).days if started else 0
-        charge = (
-            added_seats_charge(
-                line,
-                seats,
-                unit_price,
-                self.term,
-                term_start=self.term_start,
-                term_end=self.term_end,
-                on=today,
-            )
-            if started
-            else None  # the first term's charge, still to come, covers them
-        )
+        charge = self.charge_for_added_seats(line, seats, unit_price, today)
         self._record(
             self.SeatsAdded,
             cause,
@@ -355,6 +338,23 @@ class Subscription(Aggregate):
             charge=charge,
             po_reference=self.po_reference,
             separate_invoice=self.separate_invoice,
+        )
+
+    def charge_for_added_seats(
+        self, line: SeatLine, seats: int, unit_price: Money, today: date
+    ) -> ChargeLine | None:
+        """What adding `seats` to `line` today charges: pro rata for the rest of the current
+        term once it is charged; None before (the first term's charge, to come, covers them)."""
+        if self.charged_through <= self.term_start:
+            return None
+        return added_seats_charge(
+            line,
+            seats,
+            unit_price,
+            self.term,
+            term_start=self.term_start,
+            term_end=self.term_end,
+            on=today,
         )
 
     def remove_seats(self, product_id: UUID, seats: int, *, cause: Cause) -> None:

@@ -30,7 +30,19 @@ if TYPE_CHECKING:
 CATCH_UP_AFTER: Final = 12
 
 
-class PastTermsCharged(LessorEvent):
+class PeriodCharged(LessorEvent):
+    """The fields of a charge for a period (`Subscription.TermCharged`, and the catch-up
+    `PastTermsCharged` that charges many terms at once): the charge lines and what the
+    invoice run copies from the subscription."""
+
+    period_start: date
+    period_end: date
+    charges: list[ChargeLine]
+    po_reference: str | None
+    separate_invoice: bool
+
+
+class PastTermsCharged(PeriodCharged):
     """The terms of a long backdated start that were over when it was sold, charged at once.
 
     `Subscription` nests a subclass of the same name: record and match
@@ -39,11 +51,6 @@ class PastTermsCharged(LessorEvent):
     """
 
     class_version = 1
-    period_start: date
-    period_end: date
-    charges: list[ChargeLine]
-    po_reference: str | None
-    separate_invoice: bool
     term: Term  # of the last past term
     term_start: date
     months_to_term_start: int

@@ -18,7 +18,7 @@ from domain.model.errors import InvalidValue
 from domain.model.money import Money
 from domain.model.pricing import Term, prorated_price, term_price
 from domain.model.product import ProductKind
-from domain.model.text import clean_text
+from domain.model.text import bounded_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +131,6 @@ def repriced(lines: Iterable[SeatLine], list_prices: Mapping[UUID, Money]) -> li
 def clean_po_reference(po_reference: str | None) -> str | None:
     """A PO reference as stored: in normal form (domain/model/text.py), None when blank, at
     most 100 characters."""
-    cleaned = clean_text(po_reference, "PO reference") if po_reference is not None else ""
-    if not cleaned:
+    if po_reference is None:
         return None
-    if len(cleaned) > 100:
-        raise InvalidValue("A PO reference has at most 100 characters.")
-    return cleaned
+    return bounded_text(po_reference, "PO reference", 100) or None

@@ -47,3 +47,13 @@ def clean_text(value: str, what: str) -> str:
                 f"U+{ord(char):04X}{' ' + name if name else ''}."
             )
     return " ".join(normal.split())
+
+
+def bounded_text(value: str, what: str, most: int, *, required: bool = False) -> str:
+    """`clean_text(value, what)` of at most `most` characters (and not empty if `required`),
+    or InvalidValue saying so: "A {what} has at most N characters" / "has 1 to N"."""
+    text = clean_text(value, what)
+    if len(text) > most or (required and not text):
+        span = f"1 to {most}" if required else f"at most {most}"
+        raise InvalidValue(f"A {what} has {span} characters.")
+    return text

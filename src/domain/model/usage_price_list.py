@@ -9,27 +9,15 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model.bounds import MAX_MINOR
 from domain.model.errors import InvalidValue
 from domain.model.events import Cause, LessorCreated, LessorEvent
 from domain.model.ids import natural_id
-from domain.model.money import Money, exponent
+from domain.model.money import Money, minor_prices
 from domain.model.text import clean_text
 from domain.model.usage import DEFAULT_DESCRIPTIONS, UsageKind
 
 PRICE_LIST_ID = natural_id("usage-price-list")
 MAX_DESCRIPTION = 100
-
-
-def _checked_prices(prices: dict[str, int]) -> dict[str, int]:
-    for currency, minor in prices.items():
-        exponent(currency)
-        if isinstance(minor, bool) or not isinstance(minor, int) or not 0 <= minor <= MAX_MINOR:
-            raise InvalidValue(
-                f"The {currency} price must be a non-negative amount of at most"
-                f" {Money(MAX_MINOR, currency)}."
-            )
-    return dict(prices)
 
 
 class UsagePriceList(Aggregate):
@@ -72,7 +60,7 @@ class UsagePriceList(Aggregate):
         description."""
         if kind not in set(UsageKind):
             raise InvalidValue(f"Unknown usage kind {kind!r}.")
-        merged = {**self.prices.get(kind, {}), **_checked_prices(prices)}
+        merged = {**self.prices.get(kind, {}), **minor_prices(prices)}
         text = self.description(kind)
         if description is not None:
             text = clean_text(description, "description")

@@ -34,9 +34,7 @@ LINES_PER_EVENT = 10_000
 
 def query_charges(views: Views, caller: Caller, f: ChargeFilter) -> Page:
     caller.require(*CHARGE_READERS)
-    company_id = caller.scope(f.company_id)
-    where = Where()
-    where.add("company_id = ?", str(company_id) if company_id else None)
+    where = Where.in_scope(caller, f.company_id)
     where.add("subscription_id = ?", str(f.subscription_id) if f.subscription_id else None)
     where.add("charge_date >= ?", f.charged_from.isoformat() if f.charged_from else None)
     where.add("charge_date < ?", f.charged_to.isoformat() if f.charged_to else None)

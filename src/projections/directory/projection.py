@@ -13,7 +13,7 @@ from typing import Any
 from domain.model.api_token import ApiToken
 from domain.model.company import Company
 from domain.model.member import Member
-from projections.base import Projection, ViewSession
+from projections.base import Projection, ViewSession, update_row
 from projections.jsonable import day_text, utc_text
 
 
@@ -77,9 +77,9 @@ class Directory(Projection):
                 ),
             )
         elif isinstance(event, Company.Renamed):
-            self._set(view, "directory_companies", "company_id", event, name=event.name)
+            update_row(view, "directory_companies", "company_id", event, name=event.name)
         elif isinstance(event, Company.TimeZoneChanged):
-            self._set(view, "directory_companies", "company_id", event, time_zone=event.time_zone)
+            update_row(view, "directory_companies", "company_id", event, time_zone=event.time_zone)
         elif isinstance(event, Member.Registered):
             view.execute(
                 "INSERT INTO {directory_members} (member_id, company_id, registered_position,"
@@ -98,7 +98,7 @@ class Directory(Projection):
             )
         elif isinstance(event, Member.LastEmploymentDaySet):
             day = day_text(event.last_employment_day)
-            self._set(view, "directory_members", "member_id", event, last_employment_day=day)
+            update_row(view, "directory_members", "member_id", event, last_employment_day=day)
         elif isinstance(event, ApiToken.Issued):
             view.execute(
                 "INSERT INTO {directory_tokens} (token_id, company_id, role, member_id, label,"
@@ -113,13 +113,4 @@ class Directory(Projection):
                 ),
             )
         elif isinstance(event, ApiToken.Revoked):
-            self._set(view, "directory_tokens", "token_id", event, revoked=True)
-
-    @staticmethod
-    def _set(view: ViewSession, table: str, key: str, event: Any, **values: Any) -> None:
-        """Set columns (names from this module, never from the event) of the event's row."""
-        columns = ", ".join(f"{column} = ?" for column in values)
-        view.execute(
-            f"UPDATE {{{table}}} SET {columns} WHERE {key} = ?",  # noqa: S608
-            (*values.values(), str(event.originator_id)),
-        )
+            update_row(view, "directory_tokens", "token_id", event, revoked=True)

@@ -35,9 +35,7 @@ def query_members(views: Views, caller: Caller, f: MemberFilter) -> Page:
     """A company's people with their email and last employment day: its admins see their
     own company's, operators any company's (or every company's)."""
     caller.require(*MEMBER_READERS)
-    company_id = caller.scope(f.company_id)
-    where = Where()
-    where.add("company_id = ?", str(company_id) if company_id else None)
+    where = Where.in_scope(caller, f.company_id)
     where.add("role = ?", f.role)
     return _page(views, "directory_members", MEMBER_COLUMNS, where, f.after, f.limit)
 
@@ -64,7 +62,6 @@ def _page(
     limit: int,
 ) -> Page:
     """One page of a directory table in registration order; the cursor is the position."""
-    where.add("registered_position > ?", after)
     with views.transaction() as tx:
         rows, more = fetch_page(
             tx,
@@ -72,6 +69,7 @@ def _page(
             where,
             "registered_position",
             limit,
+            after=after,
         )
     items = [dict(zip(columns, r[1:], strict=True)) for r in rows]
     return Page(items=items, next_cursor=rows[-1][0] if more else None)

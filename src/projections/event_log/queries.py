@@ -117,7 +117,6 @@ def _page(tx: ViewReads, caller: Caller, f: EventLogFilter) -> Page:
         where.add("operation = ?", f.operation)
     where.add("occurred_at >= ?", utc_text(f.occurred_from) if f.occurred_from else None)
     where.add("occurred_at < ?", utc_text(f.occurred_to) if f.occurred_to else None)
-    where.add("position > ?", f.after)
     rows, more = fetch_page(
         tx,
         "SELECT position, company_id, aggregate_type, aggregate_id, aggregate_version,"
@@ -126,6 +125,7 @@ def _page(tx: ViewReads, caller: Caller, f: EventLogFilter) -> Page:
         where,
         "position",
         f.limit,
+        after=f.after,
     )
     # Who is behind each actor id, from the directory, in the same transaction.
     actors = named_actors(tx, caller, ((r[7], r[8]) for r in rows))

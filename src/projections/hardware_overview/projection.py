@@ -19,7 +19,7 @@ from domain.model.device import Device
 from domain.model.device_lifecycle import registered
 from domain.model.end_of_lease import offboarding_release_from
 from domain.model.member import Member
-from projections.base import Projection, ViewSession
+from projections.base import Projection, ViewSession, update_row
 from projections.hardware_overview.rules_sql import transition_sql
 from projections.jsonable import day_text, utc_text
 
@@ -85,9 +85,8 @@ class HardwareOverview(Projection):
                 (str(event.originator_id), event.time_zone),
             )
         elif isinstance(event, Company.TimeZoneChanged):
-            view.execute(
-                "UPDATE {hardware_overview_companies} SET time_zone = ? WHERE company_id = ?",
-                (event.time_zone, str(event.originator_id)),
+            update_row(
+                view, "hardware_overview_companies", "company_id", event, time_zone=event.time_zone
             )
         elif isinstance(event, Member.Registered):
             view.execute(
@@ -101,10 +100,9 @@ class HardwareOverview(Projection):
                 ),
             )
         elif isinstance(event, Member.LastEmploymentDaySet):
-            view.execute(
-                "UPDATE {hardware_overview_members} SET last_employment_day = ?"
-                " WHERE member_id = ?",
-                (day_text(event.last_employment_day), str(event.originator_id)),
+            day = day_text(event.last_employment_day)
+            update_row(
+                view, "hardware_overview_members", "member_id", event, last_employment_day=day
             )
             # The buyer's offboarding moves the release time of what they bought.
             view.execute(

@@ -48,11 +48,9 @@ CLOSED = tuple(str(status) for status in TERMINAL_STATUSES)
 
 
 def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
-    company_id = caller.scope(f.company_id)
+    where = Where.in_scope(caller, f.company_id, "h.company_id")
     # Employees see their own devices only, whoever they ask about.
     assignee_id = caller.member_id if caller.role == Role.EMPLOYEE else f.assignee_id
-    where = Where()
-    where.add("h.company_id = ?", str(company_id) if company_id else None)
     where.add("h.status = ?", f.status)
     if f.status is None and not f.include_closed:
         where.add_each(f"h.status NOT IN ({', '.join('?' * len(CLOSED))})", CLOSED)
@@ -68,7 +66,6 @@ def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
     now_text = utc_text(f.now) if f.now else "9999"
     if f.ready_to_release is not None:
         where.add(READY if f.ready_to_release else f"NOT {READY}", now_text)
-    where.add("h.registered_position > ?", f.after)
     with views.transaction() as tx:
         rows, more = fetch_page(
             tx,
@@ -82,6 +79,7 @@ def query_hardware(views: Views, caller: Caller, f: HardwareFilter) -> Page:
             where,
             "h.registered_position",
             f.limit,
+            after=f.after,
             select_params=[now_text],
         )
     items = [

@@ -52,13 +52,10 @@ class InvoiceFilter:
 
 def query_invoices(views: Views, caller: Caller, f: InvoiceFilter) -> Page:
     caller.require(*INVOICE_READERS)
-    company_id = caller.scope(f.company_id)
-    where = Where()
-    where.add("company_id = ?", str(company_id) if company_id else None)
+    where = Where.in_scope(caller, f.company_id)
     where.add("month = ?", f.month)
     where.add("status = ?", f.status)
     where.add("number = ?", f.number)
-    where.add("position > ?", f.after)
     if caller.role != Role.OPERATOR:
         where.add("status = ?", "issued")
     with views.transaction() as tx:
@@ -68,6 +65,7 @@ def query_invoices(views: Views, caller: Caller, f: InvoiceFilter) -> Page:
             where,
             "position",
             f.limit,
+            after=f.after,
         )
     items = [_summary(r) for r in rows]
     return Page(items=items, next_cursor=rows[-1][16] if more else None)

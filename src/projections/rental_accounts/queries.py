@@ -4,12 +4,11 @@ company (operators: every company's, or the one asked for); the key batches, for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from domain.model.actor import Caller, Role
 from projections.jsonable import money_json
-from projections.reading import MANAGERS, Page, Views, Where, fetch_page
+from projections.reading import MANAGERS, Page, Views, Where, fetch_page, rows_by_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,12 +21,9 @@ class RentalAccountFilter:
 
 def query_rental_accounts(views: Views, caller: Caller, f: RentalAccountFilter) -> Page:
     caller.require(*MANAGERS)
-    company_id = caller.scope(f.company_id)
-    where = Where()
-    where.add("company_id = ?", str(company_id) if company_id else None)
+    where = Where.in_scope(caller, f.company_id)
     if f.suspended is not None:
         where.add_each(f"suspended_since IS {'NOT ' if f.suspended else ''}NULL", [])
-    where.add("opened_position > ?", f.after)
     with views.transaction() as tx:
         rows, more = fetch_page(
             tx,
@@ -36,20 +32,15 @@ def query_rental_accounts(views: Views, caller: Caller, f: RentalAccountFilter) 
             where,
             "opened_position",
             f.limit,
+            after=f.after,
         )
-        ids = [r[0] for r in rows]
-        rentals: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-        if ids:
-            marks = ", ".join("?" for _ in ids)
-            for r in tx.fetchall(
-                "SELECT account_id, device_id, rate, since, paid_through"
-                f" FROM rental_account_rentals WHERE account_id IN ({marks})"
-                " ORDER BY since, device_id",
-                ids,
-            ):
-                rentals[r[0]].append(
-                    {"device_id": r[1], "rate": r[2], "since": r[3], "paid_through": r[4]}
-                )
+        rentals = rows_by_key(
+            tx,
+            "SELECT account_id, device_id, rate, since, paid_through FROM rental_account_rentals",
+            "account_id",
+            [r[0] for r in rows],
+            "since, device_id",
+        )
     items = [
         {
             "account_id": r[0],
@@ -60,7 +51,14 @@ def query_rental_accounts(views: Views, caller: Caller, f: RentalAccountFilter) 
             "suspended_since": r[6],
             "version": r[7],
             "rentals": [
-                {**rental, "status": "suspended" if r[6] else "active"} for rental in rentals[r[0]]
+                {
+                    "device_id": rental[1],
+                    "rate": rental[2],
+                    "since": rental[3],
+                    "paid_through": rental[4],
+                    "status": "suspended" if r[6] else "active",
+                }
+                for rental in rentals[r[0]]
             ],
         }
         for r in rows
@@ -74,7 +72,6 @@ def query_key_batches(
     """Every batch (never a code), oldest first, with how many of its keys were redeemed."""
     caller.require(Role.OPERATOR)
     where = Where()
-    where.add("issued_position > ?", after)
     with views.transaction() as tx:
         rows, more = fetch_page(
             tx,
@@ -83,6 +80,7 @@ def query_key_batches(
             where,
             "issued_position",
             limit,
+            after=after,
         )
     items = [
         {

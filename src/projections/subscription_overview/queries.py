@@ -22,6 +22,7 @@ from projections.reading import (
     Where,
     every_item,
     fetch_page,
+    rows_by_key,
 )
 from projections.subscription_overview.projection import ENDED_STATUSES as ENDED
 
@@ -37,12 +38,9 @@ class SubscriptionFilter(ListFilter):
 
 def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> Page:
     caller.require(*MANAGERS)
-    company_id = caller.scope(f.company_id)
-    where = Where()
-    where.add("company_id = ?", str(company_id) if company_id else None)
+    where = Where.in_scope(caller, f.company_id)
     where.add("status = ?", f.status)
     where.add("subscription_id = ?", str(f.subscription_id) if f.subscription_id else None)
-    where.add("created_position > ?", f.after)
     with views.transaction() as tx:
         rows, more = fetch_page(
             tx,
@@ -53,30 +51,33 @@ def query_subscriptions(views: Views, caller: Caller, f: SubscriptionFilter) -> 
             where,
             "created_position",
             f.limit,
+            after=f.after,
         )
-        ids = [r[0] for r in rows]
-        lines: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-        if ids:
-            marks = ", ".join("?" for _ in ids)
-            for r in tx.fetchall(
-                "SELECT subscription_id, product_id, product_name, kind, seats, assigned,"
-                " pending_removal, unit_price_minor, currency FROM subscription_lines"
-                f" WHERE subscription_id IN ({marks}) ORDER BY product_name, product_id",
-                ids,
-            ):
-                lines[r[0]].append(
-                    {
-                        "product_id": r[1],
-                        "product_name": r[2],
-                        "kind": r[3],
-                        "group": PRODUCT_GROUPS[ProductKind(r[3])],
-                        "seats": r[4],
-                        "assigned": r[5],
-                        "free": max(r[4] - r[6] - r[5], 0),
-                        "pending_removal": r[6],
-                        "unit_price": money_json(r[7], r[8]),
-                    }
-                )
+        found = rows_by_key(
+            tx,
+            "SELECT subscription_id, product_id, product_name, kind, seats, assigned,"
+            " pending_removal, unit_price_minor, currency FROM subscription_lines",
+            "subscription_id",
+            [r[0] for r in rows],
+            "product_name, product_id",
+        )
+        lines = {
+            subscription_id: [
+                {
+                    "product_id": r[1],
+                    "product_name": r[2],
+                    "kind": r[3],
+                    "group": PRODUCT_GROUPS[ProductKind(r[3])],
+                    "seats": r[4],
+                    "assigned": r[5],
+                    "free": max(r[4] - r[6] - r[5], 0),
+                    "pending_removal": r[6],
+                    "unit_price": money_json(r[7], r[8]),
+                }
+                for r in found_lines
+            ]
+            for subscription_id, found_lines in found.items()
+        }
         deployed = _deployed_devices(tx, {r[1] for r in rows})
     items = [
         {

@@ -18,7 +18,7 @@ from domain.model.time import DEFAULT_TIME_ZONE
 from domain.model.usage import ActiveInterval, UsageChange, intervals, months_touched
 from domain.model.usage_ledger import UsageLedger
 from domain.model.usage_price_list import UsagePriceList
-from projections.base import Projection, ViewSession
+from projections.base import Projection, ViewSession, update_row
 from projections.jsonable import utc_text
 
 _IN_LIST = 500  # entity ids per read of their marks
@@ -98,12 +98,8 @@ class UsageProjection(Projection):
                 (str(event.originator_id), event.time_zone, event.currency),
             )
         elif isinstance(event, Company.TimeZoneChanged):
-            company = str(event.originator_id)
-            view.execute(
-                "UPDATE {usage_companies} SET time_zone = ? WHERE company_id = ?",
-                (event.time_zone, company),
-            )
-            self._remonth(view, company, event.time_zone)
+            update_row(view, "usage_companies", "company_id", event, time_zone=event.time_zone)
+            self._remonth(view, str(event.originator_id), event.time_zone)
 
     def _changes(self, view: ViewSession, company: str, changes: list[UsageChange]) -> None:
         tz = _zone(view, company)
