@@ -73,6 +73,7 @@ OPERATION_IDS = [
     "end_of_lease_remove",
     "end_of_lease_rma_swap",
     "end_of_lease_deactivate_rental",
+    "end_of_lease_deactivate_rental_earlier_path",
     "end_of_lease_buyout_price",
     "end_of_lease_buyout_availability",
     "end_of_lease_valuation_chart",

@@ -297,4 +297,4 @@ def test_if_match_is_declared_exactly_on_the_commands_that_take_an_expected_vers
             names = {p["name"] for p in operation.get("parameters", [])}
             assert ("If-Match" in names) == takes_version, (method, route.path)
         checked += takes_version
-    assert checked == 35
+    assert checked == 36

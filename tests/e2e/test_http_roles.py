@@ -523,6 +523,14 @@ MATRIX: list[Cell] = [
             (
                 "deactivate rental",
                 "POST",
+                "/rental/deactivation",
+                lambda w, r: {},
+                MANAGERS_409,
+                False,
+            ),
+            (
+                "deactivate rental (earlier path)",
+                "POST",
                 "/rental-deactivation",
                 lambda w, r: {},
                 MANAGERS_409,

@@ -216,6 +216,7 @@ ID_ROUTES: dict[tuple[str, str], IdRoute] = {
             ("POST", "/removal", lambda w: {}),
             ("POST", "/rma-swap", lambda w: {"serial": "HIJACK-2", "model": "X"}),
             ("POST", "/rental-deactivation", lambda w: {}),
+            ("POST", "/rental/deactivation", lambda w: {}),
             ("POST", "/rental", lambda w: {"rate": 2}),
             ("POST", "/rental/swap", lambda w: {"replacement_id": w.a.device_in_stock}),
             ("GET", "/rental/licence", lambda w: None),

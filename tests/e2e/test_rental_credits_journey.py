@@ -162,6 +162,27 @@ def test_top_up_rent_charge_daily_suspend_and_resume(
     rebuilt_equals_live(container)
 
 
+def test_a_deactivated_rental_is_charged_no_more_and_its_licence_is_not_renewed(
+    api: TestClient, container: Container, shop: Shop
+) -> None:
+    # Given a phone rented at 7 a day, its first day paid
+    phone = renting(api, shop, 100, 7, "PH-1")
+    assert account(api, shop.admin, container)["balance"] == 93
+
+    # When the admin ends the rental the same day (through the path under /rental)
+    ended = post(api, shop.admin, f"/v1/devices/{phone}/rental/deactivation", {})
+    assert ended.status_code == 200, ended.text
+
+    # Then no later midnight charges it, the paid day is not refunded, and no licence is given
+    move_to(api, container, shop, midnight(date(2026, 3, 5)))
+    body = account(api, shop.admin, container)
+    assert (body["balance"], body["rentals"]) == (93, [])
+    assert_problem(licence_of(api, shop.admin, phone), 409)
+    # And ending it again is a clear refusal (the earlier path answers the same)
+    assert_problem(post(api, shop.admin, f"/v1/devices/{phone}/rental-deactivation", {}), 409)
+    rebuilt_equals_live(container)
+
+
 def licence_of(api: TestClient, secret: str, device: str) -> Any:
     return api.get(f"/v1/devices/{device}/rental/licence", headers=auth(secret))
 

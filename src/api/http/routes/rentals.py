@@ -22,6 +22,12 @@ def rma_swap(app: App, ctx: Ctx, device_id: UUID, body: SwapIn) -> Outcome:
     return app.rentals.swap(ctx, device_id, serial=body.serial, model=body.model)
 
 
-@device.post("/rental-deactivation", "Stop the device's rental")
+@device.post("/rental/deactivation", "Stop the device's rental")
 def deactivate_rental(app: App, ctx: Ctx, device_id: UUID, _: NoBody) -> Outcome:
+    return app.rentals.deactivate(ctx, device_id)
+
+
+@device.post("/rental-deactivation", "Stop the device's rental (the earlier path, kept)")
+def deactivate_rental_earlier_path(app: App, ctx: Ctx, device_id: UUID, _: NoBody) -> Outcome:
+    """The path before the rental routes were grouped under /rental (issue 10)."""
     return app.rentals.deactivate(ctx, device_id)
