@@ -9,6 +9,7 @@ from uuid import UUID
 import typer
 
 from api.bootstrap import Container
+from api.cli.replay import views_database
 from api.cli.shared import CLI_ACTOR, UsageProblem, cli_cause, opened, out
 from domain.application import CommandContext
 from domain.model.actor import Caller
@@ -74,6 +75,9 @@ def invoices_list(
     month: Annotated[str | None, typer.Option(help="YYYY-MM")] = None,
     status: Annotated[str | None, typer.Option(help="draft | issued | superseded")] = None,
     number: Annotated[str | None, typer.Option(help="An invoice number")] = None,
+    views: Annotated[
+        str | None, typer.Option(help="Read these read models (from `lessor replay`)")
+    ] = None,
 ) -> None:
     """Invoices, one line each: id, status, number, month, gross."""
     f = InvoiceFilter(
@@ -83,9 +87,13 @@ def invoices_list(
         number=number,
         limit=500,
     )
-    with opened() as container:
-        container.projector.catch_up()
-        items = query_invoices(container.db, OPERATOR, f).items
+    if views is not None:
+        with views_database(views) as db:
+            items = query_invoices(db, OPERATOR, f).items
+    else:
+        with opened() as container:
+            container.projector.catch_up()
+            items = query_invoices(container.db, OPERATOR, f).items
     for item in items:
         out.print(
             f"{item['invoice_id']}  {item['status']:<10} {item['number'] or '-':<12}"

@@ -20,6 +20,7 @@ from api.cli.email import email_app
 from api.cli.invoices import invoices_app
 from api.cli.members import members_app
 from api.cli.projections import projections_app
+from api.cli.replay import replay_command
 from api.cli.scheduler import scheduler_app
 from api.cli.serve import serve
 from api.cli.shared import UsageProblem
@@ -34,6 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(serve)
+app.command("replay")(replay_command)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(projections_app, name="projections")
