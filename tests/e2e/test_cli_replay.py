@@ -32,7 +32,7 @@ def _live_views(container: Container) -> dict[str, list[tuple[Any, ...]]]:
         table for p in container.projector.projections.values() for table in p.tables
     ]
     with container.db.transaction() as tx:
-        return {t: sorted(map(repr, tx.fetchall(f"SELECT * FROM {t}"))) for t in tables}  # noqa: S608
+        return {t: sorted(map(repr, tx.fetchall(f"SELECT * FROM {t}"))) for t in tables}
 
 
 def _replayed(run: Run) -> str:
