@@ -82,7 +82,7 @@ def replay(
             events = pages.after(tx, position, batch_size, stop=stop)
         if not events:
             break
-        kept, ended = _within(app, events, cut)
+        kept, ended = within(app, events, cut)
         with target.transaction() as tx:
             targets = [(p, tx.with_names(live_names(p), batched=True)) for p in projections]
             folder._fold(targets, kept)
@@ -101,7 +101,7 @@ def replay(
     return ReplayResult(position=position, folded=folded)
 
 
-def _within(
+def within(
     app: LessorApplication, events: Sequence[LoggedEvent], cut: Cut
 ) -> tuple[list[LoggedEvent], bool]:
     """The events of a page inside the cut, and whether the cut ends in this page.

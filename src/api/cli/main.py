@@ -20,6 +20,7 @@ from api.cli.email import email_app
 from api.cli.invoices import invoices_app
 from api.cli.members import members_app
 from api.cli.projections import projections_app
+from api.cli.reconcile import reconcile_command
 from api.cli.replay import replay_command
 from api.cli.scheduler import scheduler_app
 from api.cli.serve import serve
@@ -36,6 +37,7 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.command("replay")(replay_command)
+app.command("reconcile")(reconcile_command)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(projections_app, name="projections")

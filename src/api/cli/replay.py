@@ -20,7 +20,7 @@ from api.cli.shared import UsageProblem, opened, out
 from domain.model.errors import DomainError
 
 
-def _instant(text: str) -> datetime:
+def parse_instant(text: str) -> datetime:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
@@ -92,7 +92,7 @@ def replay_command(
         raise UsageProblem("Give exactly one of --at and --position.")
     if business_time and at is None:
         raise UsageProblem("--business-time goes with --at.")
-    cut = Cut(position=position, at=_instant(at) if at else None, business_time=business_time)
+    cut = Cut(position=position, at=parse_instant(at) if at else None, business_time=business_time)
     with opened() as container:
         head = container.projector.head()
         if position is not None and position > head:

@@ -1,0 +1,58 @@
+"""`lessor reconcile`: recompute from the facts and name every disagreement; exit 1 when
+there is one (docs/adr/0040-replay.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from rich.table import Table
+
+from adapters.reconcile import reconcile
+from adapters.replay import Cut
+from api.cli.replay import parse_instant
+from api.cli.shared import UsageProblem, opened, out
+
+
+def reconcile_command(
+    at: Annotated[
+        str | None, typer.Option("--at", help="Check the facts recorded up to this instant")
+    ] = None,
+    company: Annotated[str | None, typer.Option("--company", help="One company's id")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON")] = False,
+) -> None:
+    """Rental balances and issued invoices against the facts; exit 1 on any discrepancy."""
+    cut = None
+    if at is not None:
+        instant = parse_instant(at)
+        if instant > datetime.now(UTC):
+            raise UsageProblem(f"--at {at} is in the future")
+        cut = Cut(at=instant)
+    try:
+        company_id = UUID(company) if company is not None else None
+    except ValueError:
+        raise UsageProblem(f"--company: not a company id: {company!r}") from None
+    with opened() as container:
+        container.projector.catch_up()
+        report = reconcile(container.app, container.db, cut=cut, company_id=company_id)
+    if company_id is not None and not report.company_seen:
+        raise UsageProblem(f"unknown company {company_id}")
+    if as_json:
+        body = {"agrees": report.agrees, "checks": [asdict(c) for c in report.checks]}
+        print(json.dumps(body, default=str, indent=2))
+    else:
+        table = Table("check", "checked", "discrepancies")
+        for check in report.checks:
+            table.add_row(check.name, str(check.checked), str(len(check.discrepancies)))
+        out.print(table)
+        for check in report.checks:
+            for d in check.discrepancies:
+                out.print(
+                    f"{check.name}: {d.subject}: {d.problem}", highlight=False, soft_wrap=True
+                )
+    if not report.agrees:
+        raise typer.Exit(1)

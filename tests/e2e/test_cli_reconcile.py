@@ -1,0 +1,140 @@
+"""`lessor reconcile` finds what it claims to check: a clean store agrees (exit 0); a
+hand-tampered read-model row, or a charge written through the library around the command,
+is named with its ids and amounts (exit 1). Bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from adapters.clock import FixedClock
+from api.bootstrap import Container
+from api.cli.shared import operator_context
+from domain.model.rental_account import RentalAccount, account_id_for
+from tests.e2e._cli import Run, cli_runner
+from tests.e2e._http import head, make_client
+from tests.e2e._subscriptions import add_product, buy, open_shop
+from tests.e2e.test_cli_credits import redeem_and_rent
+from tests.rental_devices import register_device
+
+
+@pytest.fixture
+def lessor_cli(database_url: str, tmp_path: Path) -> Callable[..., Run]:
+    return cli_runner(database_url, tmp_path)
+
+
+def _report(lessor_cli: Callable[..., Run], *args: str) -> tuple[int, dict[str, Any]]:
+    done = lessor_cli("reconcile", "--json", *args)
+    assert done.code in (0, 1), done.err
+    return done.code, {c["name"]: c for c in json.loads(done.out)["checks"]}
+
+
+def _problems(report: dict[str, Any], check: str) -> list[str]:
+    return [f"{d['subject']}: {d['problem']}" for d in report[check]["discrepancies"]]
+
+
+def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
+    container: Container,
+    clock: FixedClock,
+    lessor_cli: Callable[..., Run],
+    database_url: str,
+) -> None:
+    del clock
+    with make_client(container) as api:
+        shop = open_shop(api, container, name="Reconcile AB")
+        plan = add_product(api, shop.operator, "WP", "Workplace Plan", "plan", {"SEK": "49.00"})
+        buy(api, shop.admin, [(plan, 5)], start_date="2026-03-01", term="monthly")
+    company = shop.company_id
+    assert lessor_cli("invoices", "run", "--month", "2026-03", "--company", company).code == 0
+    assert lessor_cli("invoices", "issue", "--all").code == 0
+    phone = register_device(container.app, operator_context(container), UUID(company), "PH-1")
+    keys = lessor_cli("keys", "issue", "--credits", "50", "--company", company)
+    assert keys.code == 0, keys.err
+    [code] = [line for line in keys.out.splitlines() if line.startswith("ISC-")]
+    redeem_and_rent(database_url, UUID(company), phone, code)  # 50 in, 7 charged at once
+
+    agreed, report = _report(lessor_cli)
+    assert agreed == 0, report
+    assert report["rental credit balances"]["checked"] == 1
+    assert report["issued invoices"]["checked"] == 1
+    table = lessor_cli("reconcile")
+    assert table.code == 0, table.err
+    assert "rental credit balances" in table.out
+
+    account = str(account_id_for(UUID(company)))
+    [invoice_id] = _column(container, "SELECT invoice_id FROM invoices WHERE status = 'issued'")
+
+    # 1. A read-model balance edited by hand.
+    _execute(container, "UPDATE rental_accounts SET balance = balance + 5")
+    code_1, report = _report(lessor_cli)
+    assert code_1 == 1
+    assert _problems(report, "rental credit balances") == [
+        f"account {account}: the read model shows a balance of 48; the facts 43"
+    ]
+    _execute(container, "UPDATE rental_accounts SET balance = balance - 5")
+
+    # 2. An issued invoice's stored row edited by hand.
+    _execute(container, "UPDATE invoices SET gross_minor = gross_minor + 100")
+    code_2, report = _report(lessor_cli, "--company", company)
+    assert code_2 == 1
+    [problem] = _problems(report, "issued invoices")
+    assert problem.startswith(f"invoice {invoice_id} (")
+    assert "30725" in problem  # the edited row
+    assert "30625" in problem  # the facts: 245.00 + 25 % VAT = 306.25 SEK
+    _execute(container, "UPDATE invoices SET gross_minor = gross_minor - 100")
+    assert _report(lessor_cli)[0] == 0
+
+    # 3. The same rental day charged again, written through the library around the command.
+    time.sleep(0.05)
+    before_the_charge = datetime.now(UTC)
+    time.sleep(0.05)
+    rented = container.app.repository.get(account_id_for(UUID(company)))
+    day = rented.rentals[str(phone)]["paid_through"]
+    rented.trigger_event(
+        RentalAccount.DayCharged,
+        day=day,
+        lines={str(phone): 7},
+        total=7,
+        balance=rented.balance - 7,
+        runway=None,
+        **operator_context(container).cause.stamp(UUID(company)),
+    )
+    container.app.save(rented)
+    code_3, report = _report(lessor_cli)
+    assert code_3 == 1
+    assert _problems(report, "rental credit balances") == [
+        f"account {account}, device {phone}: the rental day {day} is charged a second time"
+    ]
+    assert report["rental credit balances"]["discrepancies"][0]["amounts"] == {"credits": 7}
+    # The facts as recorded before the second charge still agree.
+    assert _report(lessor_cli, "--at", before_the_charge.isoformat())[0] == 0
+
+    written = head(container)
+    for bad in (
+        ["--company", "not-an-id"],
+        ["--company", "00000000-0000-4000-8000-000000000000"],  # unknown
+        ["--at", (datetime.now(UTC) + timedelta(days=1)).isoformat()],  # the future
+        ["--at", "2026-03-02T12:00:00"],  # naive
+    ):
+        refused = lessor_cli("reconcile", *bad)
+        assert refused.code == 2, (bad, refused.out, refused.err)
+        assert refused.err.startswith("error: "), refused.err
+        assert refused.err.count("\n") == 1, refused.err
+    assert head(container) == written
+
+
+def _execute(container: Container, sql: str) -> None:
+    with container.db.transaction() as tx:
+        tx.execute(sql)
+
+
+def _column(container: Container, sql: str) -> list[str]:
+    with container.db.transaction() as tx:
+        return [str(r[0]) for r in tx.fetchall(sql)]
