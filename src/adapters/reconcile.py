@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
 
 from adapters.event_pages import EventPages
-from adapters.replay import Cut, within
+from adapters.replay import Cut, decode, within
 from adapters.sql import Database
 from domain.application import LessorApplication
 from domain.model.invoice import Invoice, invoice_totals
@@ -102,14 +101,7 @@ def _facts(app: LessorApplication, db: Database, cut: Cut | None) -> Iterator[An
             if logged.topic not in wanted:
                 wanted[logged.topic] = issubclass(resolve_topic(logged.topic), _CHECKED)
             if wanted[logged.topic]:
-                yield app.mapper.to_domain_event(
-                    StoredEvent(
-                        originator_id=logged.originator_id,
-                        originator_version=logged.originator_version,
-                        topic=logged.topic,
-                        state=logged.state,
-                    )
-                )
+                yield decode(app, logged)
         if ended:
             return
         position = events[-1].position

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
@@ -101,6 +102,18 @@ def replay(
     return ReplayResult(position=position, folded=folded)
 
 
+def decode(app: LessorApplication, logged: LoggedEvent) -> Any:
+    """The domain event a stored row holds."""
+    return app.mapper.to_domain_event(
+        StoredEvent(
+            originator_id=logged.originator_id,
+            originator_version=logged.originator_version,
+            topic=logged.topic,
+            state=logged.state,
+        )
+    )
+
+
 def within(
     app: LessorApplication, events: Sequence[LoggedEvent], cut: Cut
 ) -> tuple[list[LoggedEvent], bool]:
@@ -114,14 +127,7 @@ def within(
     until = cut.at
     kept: list[LoggedEvent] = []
     for logged in events:
-        event = app.mapper.to_domain_event(
-            StoredEvent(
-                originator_id=logged.originator_id,
-                originator_version=logged.originator_version,
-                topic=logged.topic,
-                state=logged.state,
-            )
-        )
+        event = decode(app, logged)
         recorded: datetime = getattr(event, "timestamp")  # noqa: B009 (not in the protocol)
         if cut.business_time:
             if getattr(event, "at", recorded) <= until:
