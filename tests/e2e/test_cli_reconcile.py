@@ -10,13 +10,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from adapters.clock import FixedClock
 from api.bootstrap import Container
 from api.cli.shared import operator_context
+from domain.model.invoice import Invoice
+from domain.model.money import Money
 from domain.model.rental_account import RentalAccount, account_id_for
 from tests.e2e._cli import Run, cli_runner
 from tests.e2e._http import head, make_client
@@ -115,6 +117,38 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
     assert report["rental credit balances"]["discrepancies"][0]["amounts"] == {"credits": 7}
     # The facts as recorded before the second charge still agree.
     assert _report(lessor_cli, "--at", before_the_charge.isoformat())[0] == 0
+
+    # 4. An invoice written through the library around the command: a number already
+    #    taken, and VAT that is not its lines' VAT rounded once.
+    original = container.app.repository.get(UUID(invoice_id))
+    forged_id = uuid4()
+    forged = Invoice._create(
+        Invoice.Issued,
+        id=forged_id,
+        kind=original.kind,
+        number=original.number,
+        issue_date=original.issue_date,
+        month=original.month,
+        currency=original.currency,
+        subscription_id=original.subscription_id,
+        lines=original.lines,
+        vat_rate=original.vat_rate,
+        net=original.net,
+        vat=original.vat + Money(1, "SEK"),
+        gross=original.gross + Money(1, "SEK"),
+        credits=None,
+        seller=original.seller,
+        buyer=original.buyer,
+        **operator_context(container).cause.stamp(UUID(company)),
+    )
+    container.app.save(forged)
+    code_4, report = _report(lessor_cli)
+    assert code_4 == 1
+    assert _problems(report, "issued invoices") == [
+        f"invoice {forged_id} ({original.number}): net/VAT/gross (24500, 6126, 30626)"
+        " do not match its lines: (24500, 6125, 30625)",
+        f"number {original.number}: two issued invoices carry this number",
+    ]
 
     written = head(container)
     for bad in (
