@@ -90,16 +90,21 @@ def _issued(c: Container, who: Caller, invoice_id: UUID) -> tuple[Invoice, str |
     return invoice, credited
 
 
+def file_answer(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI of a 200 that is a document (only its media type), not a JSON body."""
+    schema = (
+        {"type": "string"}
+        if media_type.startswith("text/")
+        else {"type": "string", "format": "binary"}
+    )
+    return {200: {"content": {media_type: {"schema": schema}}, "description": description}}
+
+
 @router.get(
     INVOICE_PATH + ".pdf",
     summary="An issued invoice as PDF",
     response_class=Response,
-    responses={
-        200: {
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "The PDF",
-        }
-    },
+    responses=file_answer("application/pdf", "The PDF"),
 )
 def pdf(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
     invoice, credited = _issued(c, who, invoice_id)
@@ -114,12 +119,7 @@ def pdf(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
     INVOICE_PATH + "/facturx.pdf",
     summary="An issued invoice as Factur-X (EN 16931): PDF/A-3 with its CII XML",
     response_class=Response,
-    responses={
-        200: {
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "The Factur-X PDF",
-        }
-    },
+    responses=file_answer("application/pdf", "The Factur-X PDF"),
 )
 def facturx(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
     invoice, credited = _issued(c, who, invoice_id)
@@ -134,9 +134,7 @@ def facturx(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
     INVOICE_PATH + ".html",
     summary="An issued invoice as HTML (the PDF's source)",
     response_class=Response,  # not HTMLResponse: that would file its problems as HTML
-    responses={
-        200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The HTML"}
-    },
+    responses=file_answer("text/html", "The HTML"),
 )
 def html(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> HTMLResponse:
     invoice, credited = _issued(c, who, invoice_id)
