@@ -1,9 +1,11 @@
 """Count what a command sends to the database: a count, never a time (docs/benchmarks.md).
 
-PostgreSQL: a TCP proxy between the application and the server reads the wire protocol and
-counts the server's ReadyForQuery messages — one per round trip, whatever the driver does
-(a simple query, an extended-protocol Sync, a pool's pre-ping, BEGIN and COMMIT) — and the
-client's statements (Query and Execute messages). It refuses TLS, so it can read the stream.
+PostgreSQL: a TCP proxy between the application and the server reads the wire protocol. A
+round trip is a turn of one connection: the server answers after the client has sent
+something since the server's last answer — whatever the driver does (a simple query, an
+extended-protocol Sync, a pool's pre-ping, BEGIN and COMMIT); several statements sent in one
+pipeline before the client waits are one round trip. Statements are the client's Query and
+Execute messages. The proxy refuses TLS, so it can read the stream.
 
 SQLite: there is no wire, so every statement the library's connections run is counted
 (sqlite3's trace callback), BEGIN and COMMIT included.
@@ -16,7 +18,7 @@ import sqlite3
 import struct
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -28,12 +30,15 @@ _NEGOTIATIONS = {80877103, 80877104}  # SSLRequest, GSSENCRequest: answered 'N' 
 class Counts:
     round_trips: int = 0
     statements: int = 0
+    trace: list[str] = field(default_factory=list)  # what was sent, in order (to debug)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, *, round_trips: int = 0, statements: int = 0) -> None:
+    def add(self, *, round_trips: int = 0, statements: int = 0, sent: str = "") -> None:
         with self._lock:
             self.round_trips += round_trips
             self.statements += statements
+            if sent:
+                self.trace.append(sent)
 
     def snapshot(self) -> tuple[int, int]:
         with self._lock:
@@ -59,20 +64,18 @@ def _messages(sock: socket.socket) -> Iterator[tuple[bytes, bytes]]:
 
 
 def _pump(
-    source: socket.socket, sink: socket.socket, count: Callable[[bytes], None]
+    source: socket.socket, sink: socket.socket, count: Callable[[bytes, bytes], None]
 ) -> None:
     try:
         for kind, message in _messages(source):
-            count(kind)
+            count(kind, message)
             sink.sendall(message)
     except (ConnectionError, OSError):
         pass
     finally:
         for sock in (source, sink):
-            try:
+            with suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class WireCounter:
@@ -103,13 +106,20 @@ class WireCounter:
         server = socket.create_connection(self.upstream)
         server.sendall(startup)
 
-        def from_client(kind: bytes) -> None:
+        spoke = threading.Event()  # the client sent something the server has not answered
+
+        def from_client(kind: bytes, message: bytes) -> None:
+            spoke.set()
             if kind in (b"Q", b"E"):
                 self.counts.add(statements=1)
+            if kind in (b"Q", b"P"):  # a simple query, or a statement parsed: its text
+                text = message[5:].split(b"\0")[1 if kind == b"P" else 0]
+                self.counts.add(sent=text.decode("utf-8", "replace")[:120])
 
-        def from_server(kind: bytes) -> None:
-            if kind == b"Z":
-                self.counts.add(round_trips=1)
+        def from_server(_kind: bytes, _message: bytes) -> None:
+            if spoke.is_set():
+                spoke.clear()
+                self.counts.add(round_trips=1, sent="<answer>")
 
         threading.Thread(target=_pump, args=(client, server, from_client), daemon=True).start()
         _pump(server, client, from_server)
@@ -156,7 +166,9 @@ def counting_sqlite() -> Iterator[Counts]:
 
     def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
         conn = original(*args, **kwargs)
-        conn.set_trace_callback(lambda _statement: counts.add(round_trips=1, statements=1))
+        conn.set_trace_callback(
+            lambda statement: counts.add(round_trips=1, statements=1, sent=statement[:120])
+        )
         return conn
 
     sqlite3.connect = connect  # type: ignore[assignment]

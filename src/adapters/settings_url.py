@@ -7,6 +7,14 @@ from urllib.parse import unquote, urlsplit
 
 from domain.model.errors import InvalidValue
 
+# The recorder that saves in one round trip (adapters/one_trip_recorder.py), named as a
+# topic: the library imports it only when the store is PostgreSQL.
+ONE_TRIP_RECORDER = "adapters.one_trip_recorder:OneTripRecorder"
+
+
+POOL_SIZE = 5  # the event store's connections kept open (more on demand, up to 15)
+AGGREGATE_CACHE_SIZE = 10_000  # aggregates per process (LRU); each a few kB
+
 
 @dataclass(frozen=True, slots=True)
 class DatabaseUrl:
@@ -45,7 +53,14 @@ class DatabaseUrl:
 
     def eventsourcing_env(self, *, create_table: bool) -> dict[str, str]:
         """The explicit env for the eventsourcing Application (no stray shell variables)."""
-        env = {"CREATE_TABLE": "y" if create_table else "n", "IS_SNAPSHOTTING_ENABLED": "y"}
+        env = {
+            "CREATE_TABLE": "y" if create_table else "n",
+            "IS_SNAPSHOTTING_ENABLED": "y",
+            # Loaded aggregates stay in memory; a load then reads only the events after the
+            # cached version (one SELECT, fresh across processes): ADR 0049.
+            "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE_SIZE),
+            "AGGREGATE_CACHE_FASTFORWARD": "y",
+        }
         if self.is_postgres:
             p = self.parts
             env |= {
@@ -56,9 +71,12 @@ class DatabaseUrl:
                 "POSTGRES_PASSWORD": p["password"],
                 "POSTGRES_DBNAME": p["dbname"],
                 "POSTGRES_LOCK_TIMEOUT": "5",
-                "POSTGRES_POOL_SIZE": "5",
+                "POSTGRES_POOL_SIZE": str(POOL_SIZE),
                 "POSTGRES_MAX_OVERFLOW": "10",
-                "POSTGRES_PRE_PING": "y",
+                # No pre-ping per checkout: the recorder retries a broken connection itself
+                # (InterfaceError, OperationalError), so a ping is a round trip for nothing.
+                "POSTGRES_PRE_PING": "n",
+                "APPLICATION_RECORDER_TOPIC": ONE_TRIP_RECORDER,
             }
         else:
             env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": self.sqlite_path}

@@ -23,6 +23,7 @@ from adapters.settings_url import DatabaseUrl
 from adapters.sql import Database, open_database
 from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_standin import StandInGateway, StripeStandIn
+from adapters.token_watch import WATCH_INTERVAL_S, watch_tokens
 from api.settings import DEV_WEBHOOK_SECRET, Settings
 from domain.application import LessorApplication
 from domain.ports import IdSource, PaymentGateway
@@ -52,6 +53,12 @@ class Container:
             self._stop,
             poll_interval_s=self.settings.projector_poll_s,
         )
+
+    def start_token_watch(self, interval_s: float = WATCH_INTERVAL_S) -> None:
+        """Authenticate from memory, kept in step with the log (the default inside `lessor
+        serve`): the first catch-up notes the log's head, then the watcher runs on."""
+        self.app.tokens.catch_up()
+        self._start("lessor-token-watch", watch_tokens, self.app.tokens, self._stop, interval_s)
 
     def start_scheduler(self) -> None:
         """Run the time rules every `scheduler_interval_s` (the default inside `lessor serve`)."""

@@ -145,14 +145,19 @@ def create_app(
     *,
     start_projector: bool | None = None,
     start_scheduler: bool = False,
+    watch_tokens: bool = True,
 ) -> FastAPI:
     """The app over a built container. `lessor serve` starts the projector and scheduler
-    threads; tests start the projector and drive the scheduler with a fixed clock."""
+    threads; tests start the projector and drive the scheduler with a fixed clock. The
+    token watcher keeps authentication in memory (ADR 0050); without it (or before the
+    lifespan starts) every request reads its token from the store."""
     run_projector = container.settings.run_projector if start_projector is None else start_projector
     run_scheduler = start_scheduler
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if watch_tokens:
+            container.start_token_watch()
         if run_projector:
             container.start_projector()
         if run_scheduler:

@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from uuid import UUID
@@ -90,6 +91,11 @@ class Outcome:
         return self.subject
 
 
+class ReclaimNeeded(Exception):
+    """A claim created first collided with a released one: run the command again, and its
+    claim() reclaims the key (nothing was written)."""
+
+
 class LostRace(VersionConflict):
     """Another request committed to the subject between this command's load and its commit:
     nothing of this one was written."""
@@ -104,6 +110,7 @@ class LostRace(VersionConflict):
 COMMAND_ATTEMPTS = 5
 _RETRY_BASE_S = 0.005  # the first pause is up to 5 ms, each next one up to twice as long
 _RETRY_TURNSTILES = 64  # in-process retries of one aggregate take turns (striped by id)
+_RELEASED_CLAIMS_KEPT = 1024  # claims known released, until a command reclaims each
 
 
 def pause_before_retry(retry: int) -> None:
@@ -174,7 +181,10 @@ def command(
         def run(service: S, ctx: CommandContext, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
             def attempt() -> Outcome:
                 try:
-                    return named(service, ctx, *args, **kwargs)
+                    try:
+                        return named(service, ctx, *args, **kwargs)
+                    except ReclaimNeeded:  # claim() now knows the key is released
+                        return named(service, ctx, *args, **kwargs)
                 except DomainError:
                     if (replay := service.core.replay(ctx, name)) is not None:
                         return replay
@@ -208,6 +218,9 @@ class ApplicationCore(Application[UUID]):
         self.committed_listeners: list[Callable[[int], None]] = []
         self.pause_before_retry: Callable[[int], None] = pause_before_retry
         self._turnstiles = tuple(threading.Lock() for _ in range(_RETRY_TURNSTILES))
+        # Claims found released at a commit: the next claim() of one reclaims it (bounded).
+        self._released_claims: dict[UUID, bool] = {}
+        self.saved_listeners: list[Callable[[tuple[Aggregate, ...]], None]] = []
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -268,10 +281,15 @@ class ApplicationCore(Application[UUID]):
     def claim(
         self, kind: str, company_id: UUID, value: str, owner_id: UUID, cause: Cause
     ) -> UniqueClaim:
-        """Reserve a natural key for `owner_id`; a held key is AlreadyExists, a released one
-        is taken again. Saved with its owner, so a concurrent twin collides on commit."""
+        """Reserve a natural key for `owner_id`, saved with its owner.
+
+        Created first, without reading: a key already claimed collides on commit, which
+        then answers AlreadyExists (held) or runs the command again (released: this time
+        it is read and reclaimed). A released key is rare (a device replaced or removed),
+        a free one is the common case, so the common case costs no read
+        (docs/adr/0049-command-round-trips.md)."""
         existing_id = claim_id(kind, company_id, value)
-        if existing_id in self.repository:
+        if self._released_claims.pop(existing_id, False):
             existing = self.load(UniqueClaim, existing_id, "")
             if existing.is_held:
                 raise AlreadyExists(
@@ -359,11 +377,8 @@ class ApplicationCore(Application[UUID]):
             if (replay := self.replay(ctx, operation)) is not None:
                 return replay
             for other in others:
-                if isinstance(other, UniqueClaim) and self._held_claim_conflicts(other):
-                    kind = other.kind.replace("-", " ")
-                    raise AlreadyExists(
-                        f"The {kind} '{other.value}' is already registered."
-                    ) from None
+                if isinstance(other, UniqueClaim):
+                    self._check_claim_after_collision(other)
             current = (
                 self.repository.get(subject.id).version if subject.id in self.repository else None
             )
@@ -376,6 +391,9 @@ class ApplicationCore(Application[UUID]):
 
     def save_and_announce(self, *aggregates: Aggregate) -> int:
         recordings = self.save(*aggregates)
+        self._keep_in_cache(aggregates)
+        for saved in self.saved_listeners:
+            saved(aggregates)
         if not recordings:  # nothing changed: the caller has read everything up to the head
             return self.head()
         position = max(r.notification.id for r in recordings)
@@ -383,8 +401,26 @@ class ApplicationCore(Application[UUID]):
             listener(position)
         return position
 
-    def _held_claim_conflicts(self, claim: UniqueClaim) -> bool:
+    def _keep_in_cache(self, aggregates: tuple[Aggregate, ...]) -> None:
+        """Cache what was just saved, at the version saved, so that the next command on it
+        reads only newer events (the library caches loads, not saves, when it fast-forwards).
+        A copy: the caller still holds the original, to answer with."""
+        cache = self.repository.cache
+        if cache is not None:
+            for aggregate in aggregates:
+                cache.put(aggregate.id, deepcopy(aggregate))
+
+    def _check_claim_after_collision(self, claim: UniqueClaim) -> None:
+        """AlreadyExists if another owner holds the key; ReclaimNeeded if this command
+        created a claim first that is stored, released; else nothing (a version race)."""
         if claim.id not in self.repository:
-            return False
+            return
         stored = self.load(UniqueClaim, claim.id, "")
-        return stored.is_held and stored.owner_id != claim.owner_id
+        if stored.is_held and stored.owner_id != claim.owner_id:
+            kind = claim.kind.replace("-", " ")
+            raise AlreadyExists(f"The {kind} '{claim.value}' is already registered.") from None
+        if not stored.is_held and claim.version == 1:
+            if len(self._released_claims) >= _RELEASED_CLAIMS_KEPT:
+                self._released_claims.clear()
+            self._released_claims[claim.id] = True
+            raise ReclaimNeeded

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
 from domain.application.core import ApplicationCore
+from domain.application.token_cache import CATCH_UP_PAGE, WATCHED_TOPICS, Credential, TokenCache
 from domain.model.actor import Actor, Caller, Role
 from domain.model.api_token import ApiToken, token_id_for
 from domain.model.company import Company
@@ -30,6 +32,10 @@ class Tokens:
     """Tokens are issued by operators at the console (the CLI), not through the API."""
 
     core: ApplicationCore
+    cache: TokenCache = field(default_factory=TokenCache)
+
+    def __post_init__(self) -> None:
+        self.core.saved_listeners.append(self.cache.saved)
 
     def issue(
         self,
@@ -65,32 +71,60 @@ class Tokens:
 
     def authenticate(self, token_hash: str, at: datetime) -> Caller | None:
         """The caller a presented token stands for at `at`, or None: unknown, revoked, or
-        its member's employment has ended (docs/adr/0015-credentials-and-names.md)."""
+        its member's employment has ended (docs/adr/0015-credentials-and-names.md).
+
+        Served from this process's cache once read (docs/adr/0050-token-cache.md)."""
+        return self.cache.authenticate(token_hash, at, lambda: self._credential(token_hash))
+
+    def catch_up(self) -> None:
+        """Evict the cached credentials whose token, member or company changed in the log
+        since the last call (another process revoked, say). Run at least every second."""
+        self.cache.catch_up(self.core.head(), self._changed)
+        self.cache.watching = True
+
+    def _changed(self, after: int, head: int) -> Iterator[UUID]:
+        start = after + 1
+        while True:
+            page = self.core.recorder.select_notifications(
+                start=start, limit=CATCH_UP_PAGE, stop=head, topics=WATCHED_TOPICS
+            )
+            for notification in page:
+                yield notification.originator_id
+            if len(page) < CATCH_UP_PAGE:
+                return
+            start = page[-1].id + 1
+
+    def _credential(self, token_hash: str) -> Credential | None:
         try:
             token = self.core.load(ApiToken, token_id_for(token_hash), "Token")
         except NotFound:
             return None
+        ids = (token.id, *(i for i in (token.member_id, token.company_id) if i is not None))
         if not token.is_active:
-            return None
-        if token.member_id is not None and not self._employed(token.member_id, at):
-            return None
-        return Caller(
+            return Credential(caller=None, ends_at=None, ids=ids)
+        ends_at = None
+        if token.member_id is not None:
+            found, ends_at = self._employment(token.member_id)
+            if not found:
+                return None
+        caller = Caller(
             actor=Actor(id=str(token.id), role=token.role),
             company_id=token.company_id,
             member_id=token.member_id,
         )
+        return Credential(caller=caller, ends_at=ends_at, ids=ids)
 
-    def _employed(self, member_id: UUID, at: datetime) -> bool:
-        """A member's token costs one more read per request (the member, from its snapshot
-        onwards); the company's time zone is read only for a member with a last day."""
+    def _employment(self, member_id: UUID) -> tuple[bool, datetime | None]:
+        """(the member exists, when their employment ends); the company's time zone is read
+        only for a member with a last day."""
         try:
             member = self.core.load(Member, member_id, "Member")
         except NotFound:
-            return False
+            return False, None
         if member.last_employment_day is None:
-            return True
+            return True, None
         company = self.core.load(Company, member.company_id, "Company")
-        return member.is_employed_at(at, company.time_zone)
+        return True, member.employment_ends_at(company.time_zone)
 
     def issued(self) -> list[TokenInfo]:
         """Every token ever issued, from the log (a handful per company; no view needed)."""
