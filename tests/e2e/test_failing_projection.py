@@ -126,23 +126,26 @@ def test_read_models_that_cannot_fold_an_event_are_isolated_reported_and_recover
     at = position(later)
     names = sorted(p.name for p in broken)  # type: ignore[attr-defined]
 
-    # The other read models reach the head; /healthz names the parked ones
+    # The other read models reach the head; /readyz is 503 and names the parked ones
     def health() -> dict[str, Any]:
-        response = api.get("/healthz")
-        assert response.status_code == 200
+        response = api.get("/readyz")
+        assert response.status_code in (200, 503), response.text
+        assert api.get("/healthz").status_code == 200  # alive all the while
         return dict(response.json())
 
     def failing() -> list[str]:
         return sorted(n for n, p in health()["projections"].items() if "failure" in p)
 
-    _until(lambda: failing() == names, "/healthz reports both failures")
+    _until(lambda: failing() == names, "/readyz reports both failures")
     _until(
         lambda: all(p["lag"] == 0 for n, p in health()["projections"].items() if n not in names),
         "the other read models reach the head",
     )
     report = health()
-    assert report["status"] == "degraded"
+    assert report["status"] == 503
+    assert report["type"].endswith("/not-ready")
     for name in names:
+        assert f"{name} is parked at event" in report["detail"]
         parked = report["projections"][name]
         assert parked["failure"]["error"] == "OverflowError"
         assert before_bad < parked["failure"]["position"] <= position(bad)
@@ -174,7 +177,7 @@ def test_read_models_that_cannot_fold_an_event_are_isolated_reported_and_recover
     for projection in broken:
         projection.fixed = True
     assert container.projector.catch_up() == []
-    assert health()["status"] == "ok"
+    assert health()["status"] == "ready"
     fixed = api.get("/v1/devices", params={"min_position": head(container)}, headers=operator)
     assert fixed.status_code == 200, fixed.text
     assert sorted(d["serial"] for d in fixed.json()["items"]) == [BAD, "SN-OTHER-1", "SN-OTHER-2"]

@@ -115,8 +115,11 @@ def test_every_v1_route_demands_a_token(api: TestClient) -> None:
 def test_health_and_docs_are_public(api: TestClient) -> None:
     health = api.get("/healthz")
     assert health.status_code == 200
-    assert health.json()["status"] == "ok"
-    projections = health.json()["projections"]
+    assert health.json() == {"status": "ok"}
+    ready = api.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "ready"
+    projections = ready.json()["projections"]
     assert {"event_log", "hardware_overview"} <= set(projections)
     for state in projections.values():
         assert state["lag"] >= 0

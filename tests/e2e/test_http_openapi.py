@@ -102,6 +102,7 @@ OPERATION_IDS = [
     "sandbox_move_clock",
     "webhooks_stripe",
     "health_status",
+    "health_ready",
 ]
 
 # Routes whose 422 lists more than refused fields (a price file's errors, by line).
@@ -231,6 +232,7 @@ def test_an_unknown_query_parameter_is_refused_like_an_unknown_body_field(
     declared = api.get("/v1/devices", params={"status": "active"}, headers=auth(world.a.admin))
     assert declared.status_code == 200
     assert api.get("/healthz", params={"verbose": "1"}).status_code == 422
+    assert api.get("/readyz", params={"verbose": "1"}).status_code == 422
 
 
 INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")

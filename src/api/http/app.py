@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Literal
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from pydantic import Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.projector import ProjectionStatus
 from api.bootstrap import Container
 from api.http.auth import Authenticate
 from api.http.docs import install_docs
@@ -27,6 +24,7 @@ from api.http.routes import (
     devices,
     end_of_lease,
     event_log,
+    health,
     invoices,
     member_imports,
     members,
@@ -40,7 +38,6 @@ from api.http.routes import (
     usage,
     valuation,
 )
-from api.http.schemas.common import Body
 
 
 class BodySizeLimit:
@@ -100,36 +97,6 @@ class BodySizeLimit:
             instance=scope.get("path"),
         )
         await response(scope, receive, send)
-
-
-class ProjectionFailureOut(Body):
-    position: int = Field(description="the event it is parked at")
-    error: str = Field(description="the error's class")
-    attempts: int
-
-
-class ProjectionHealthOut(Body):
-    position: int
-    lag: int
-    failure: ProjectionFailureOut | None = None
-
-
-class HealthOut(Body):
-    status: Literal["ok", "degraded"]
-    projections: dict[str, ProjectionHealthOut]
-
-
-def _health(status: ProjectionStatus) -> ProjectionHealthOut:
-    failure = status.failure
-    return ProjectionHealthOut(
-        position=status.position,
-        lag=status.lag,
-        failure=None
-        if failure is None
-        else ProjectionFailureOut(
-            position=failure.position, error=failure.error_type, attempts=failure.attempts
-        ),
-    )
 
 
 def operation_id(route: APIRoute) -> str:
@@ -203,25 +170,9 @@ def create_app(
         usage.router,
         sandbox.router,
         stripe_webhooks.router,
+        health.router,
     ):
         app.include_router(router)
-
-    @app.get(
-        "/healthz",
-        tags=["health"],
-        summary="Liveness, projection lag and failures",
-        name="status",
-        response_model_exclude_none=True,  # `failure` only on a parked projection
-    )
-    def healthz() -> HealthOut:
-        """`degraded` while a read model is parked at an event it cannot fold: the others
-        serve as usual. Only the error's class is shown here (unauthenticated); operators
-        see the message with `lessor projections status`."""
-        statuses = container.projector.status()
-        return HealthOut(
-            status="degraded" if any(s.failure for s in statuses) else "ok",
-            projections={s.name: _health(s) for s in statuses},
-        )
 
     # Added last runs first: the size limit guards everything, then authentication.
     app.add_middleware(Authenticate, container=container)

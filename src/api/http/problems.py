@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.stripe_gateway import StripeGatewayError
 from api.http.preconditions import if_match_sent
+from api.http.schemas.health import ProjectionHealthOut
 from api.http.schemas.subscriptions import QuoteOut, quote_out
 from domain.model.errors import (
     DomainError,
@@ -42,6 +43,9 @@ class Problem(BaseModel):
         default=None, description="409 version-conflict and 412: the version it is at now"
     )
     quote: QuoteOut | None = Field(default=None, description="409 stale-quote: the quote now")
+    projections: dict[str, ProjectionHealthOut] | None = Field(
+        default=None, description="503 not-ready (/readyz): each read model's position and lag"
+    )
 
 
 class FieldError(BaseModel):

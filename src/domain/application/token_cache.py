@@ -74,6 +74,12 @@ class TokenCache:
         # and a load begun before it is not kept either (it may predate that position).
         self.watching = False
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, token_hash: object) -> bool:
+        return token_hash in self._entries
+
     def authenticate(
         self, token_hash: str, at: datetime, load: Callable[[], Credential | None]
     ) -> Caller | None:
