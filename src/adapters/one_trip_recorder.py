@@ -30,7 +30,8 @@ class OneTripRecorder(PostgresApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         if not stored_events or self.datastore.enable_db_functions:
-            return super().insert_events(stored_events, **kwargs)
+            library: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return library
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             assert conn.autocommit  # BEGIN and COMMIT are ours to send
             try:
@@ -42,4 +43,7 @@ class OneTripRecorder(PostgresApplicationRecorder):
                 if conn.info.transaction_status != pq.TransactionStatus.IDLE:
                     conn.execute(_ROLLBACK)  # the aborted transaction, before the pool
                 raise
-            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            ids: Sequence[int] | None = self._fetch_ids_after_insert_events(
+                curs, stored_events, **kwargs
+            )
+            return ids

@@ -89,7 +89,7 @@ class Tokens:
                 start=start, limit=CATCH_UP_PAGE, stop=head, topics=WATCHED_TOPICS
             )
             for notification in page:
-                yield notification.originator_id
+                yield UUID(str(notification.originator_id))
             if len(page) < CATCH_UP_PAGE:
                 return
             start = page[-1].id + 1
