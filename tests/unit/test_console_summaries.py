@@ -36,7 +36,8 @@ def test_a_summary_reads_as_a_sentence_of_who_did_what(event: Any) -> None:
     line = summary_of(item_of(event))
     assert line.startswith("Erik Lind")
     assert type(event).__qualname__ not in line  # not a class name
-    assert "{" not in line and "None" not in line, line
+    assert "{" not in line, line
+    assert "None" not in line, line
 
 
 def test_the_preliminary_choice_reads_as_the_issue_says() -> None:
