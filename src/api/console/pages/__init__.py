@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console.pages import audit_log, device_placeholder
+from api.console.pages import audit_log, company_choice, device_placeholder
 
 # Where signing in lands, and where /console leads.
 HOME = "/console/audit-log"
 
 PAGE_ROUTERS: list[APIRouter] = [
+    company_choice.router,
     audit_log.router,
     device_placeholder.router,  # until console-pages brings the device page
 ]
