@@ -162,8 +162,10 @@ def test_an_events_details_and_the_links_to_its_entity_and_back(
     page = client.get(f"/console/events/{position}")
     assert page.status_code == 200
     assert f"<h1>{line}</h1>" in page.text
-    assert "ThinkPad T14" in page.text and "SN-0001" in page.text  # the details
-    assert "Admin A" in page.text and "admin@a.example" in page.text  # done by the person
+    assert "ThinkPad T14" in page.text
+    assert "SN-0001" in page.text
+    assert "Admin A" in page.text
+    assert "admin@a.example" in page.text
     history = f"/console/audit-log?about=Device&amp;id={a.device_of_employee}"
     assert f'href="{history}" id="history-link"' in page.text
     assert f'href="/console/devices/{a.device_of_employee}" id="entity-link"' in page.text
