@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.bootstrap import Container
+from api.console import console_router
 from api.http.auth import Authenticate
 from api.http.docs import install_docs
 from api.http.documented import DocumentedRoute, install_openapi
@@ -173,6 +174,7 @@ def create_app(
         health.router,
     ):
         app.include_router(router)
+    app.include_router(console_router)  # HTML pages, not in the OpenAPI (ADR 0041)
 
     # Added last runs first: the size limit guards everything, then authentication.
     app.add_middleware(Authenticate, container=container)
