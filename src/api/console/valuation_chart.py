@@ -20,6 +20,13 @@ LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 48  # room for the axis labels
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 PERCENT_TICKS = (0, 20, 40, 60, 80, 100)
 MONTH_STEP = 12  # a tick a year
+# Presentation attributes, not CSS: they need no stylesheet and no inline <style>, which a
+# strict Content-Security-Policy would block. Dashed grey standard, solid blue custom.
+STROKES = {
+    "standard": 'stroke="#5f6368" stroke-width="2" stroke-dasharray="6 4"',
+    "custom": 'stroke="#1a56db" stroke-width="3"',
+}
+TEXT = 'font-family="sans-serif" font-size="12" fill="#333"'
 
 
 def valuation_svg(category: str, standard: Points | None, custom: Points | None) -> Markup:
@@ -39,7 +46,7 @@ def valuation_svg(category: str, standard: Points | None, custom: Points | None)
         if points:
             parts.append(
                 f'<polyline data-curve="{name}" class="curve curve-{name}" fill="none"'
-                f' points="{_polyline(points, months)}"/>'
+                f' {STROKES[name]} points="{_polyline(points, months)}"/>'
             )
     parts.extend(_legend(standard is not None, custom is not None))
     parts.append("</svg>")
@@ -64,22 +71,24 @@ def _axes(months: int) -> list[str]:
     for percent in PERCENT_TICKS:
         y = _y(percent)
         out.append(
-            f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>'
-            f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f'<line class="grid" stroke="#ddd" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}"'
+            f' y2="{y:.1f}"/>'
+            f'<text class="tick" {TEXT} x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{percent} %</text>"
         )
     for month in range(0, months + 1, MONTH_STEP):
         x = _x(month, months)
         out.append(
-            f'<line class="axis" x1="{x:.1f}" y1="{TOP + PLOT_H}" x2="{x:.1f}"'
+            f'<line class="axis" stroke="#333" x1="{x:.1f}" y1="{TOP + PLOT_H}" x2="{x:.1f}"'
             f' y2="{TOP + PLOT_H + 4}"/>'
-            f'<text class="tick" x="{x:.1f}" y="{TOP + PLOT_H + 18}" text-anchor="middle">'
+            f'<text class="tick" {TEXT} x="{x:.1f}" y="{TOP + PLOT_H + 18}"'
+            ' text-anchor="middle">'
             f"{month}</text>"
         )
     out.append(
-        f'<text class="axis-label" x="{LEFT + PLOT_W / 2:.1f}" y="{HEIGHT - 6}"'
+        f'<text class="axis-label" {TEXT} x="{LEFT + PLOT_W / 2:.1f}" y="{HEIGHT - 6}"'
         ' text-anchor="middle">Age (months)</text>'
-        f'<text class="axis-label" x="14" y="{TOP + PLOT_H / 2:.1f}" text-anchor="middle"'
+        f'<text class="axis-label" {TEXT} x="14" y="{TOP + PLOT_H / 2:.1f}" text-anchor="middle"'
         f' transform="rotate(-90 14 {TOP + PLOT_H / 2:.1f})">% of company cost</text>'
         "</g>"
     )
@@ -92,8 +101,9 @@ def _legend(has_standard: bool, has_custom: bool) -> list[str]:
     for i, (name, label) in enumerate(entries):
         x = WIDTH - RIGHT - 200 + i * 100
         out.append(
-            f'<line class="curve curve-{name}" x1="{x}" y1="{TOP + 8}" x2="{x + 24}"'
-            f' y2="{TOP + 8}"/><text class="legend" x="{x + 30}" y="{TOP + 12}">{label}</text>'
+            f'<line class="curve curve-{name}" {STROKES[name]} x1="{x}" y1="{TOP + 8}"'
+            f' x2="{x + 24}" y2="{TOP + 8}"/>'
+            f'<text class="legend" {TEXT} x="{x + 30}" y="{TOP + 12}">{label}</text>'
         )
     return out
 
