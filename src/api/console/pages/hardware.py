@@ -13,13 +13,20 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from fastapi import Request, Response
+
 from api.bootstrap import Container
 from api.console.pages.forms import Choices, cursor_from, optional_bool, optional_choice
+from api.console.pages.viewing import query_params
+from api.console.rendering import render
+from api.console.routing import console_pages
+from api.console.session import ViewerDep, container_of
 from domain.model.actor import Caller
 from domain.model.device_lifecycle import DeviceStatus
 from domain.model.end_of_lease import Choice, Phase
 from projections.hardware_overview import HardwareFilter, query_hardware
 
+router = console_pages()
 PAGE_SIZE = 50
 
 # The filters of the overview, as the form shows them: (name, label, options).
@@ -83,3 +90,19 @@ def device_details(c: Container, caller: Caller, device_id: UUID) -> dict[str, A
         "assignee": assignee,
         "company": company,
     }
+
+
+@router.get("/hardware")
+def hardware_page(request: Request, viewer: ViewerDep) -> Response:
+    c = container_of(request)
+    query = HardwareQuery.parse(query_params(request), viewer.company_id, c)
+    return render(
+        request, viewer, "console/hardware.html", **hardware_overview(c, viewer.caller, query)
+    )
+
+
+@router.get("/devices/{device_id}")
+def device_page(request: Request, viewer: ViewerDep, device_id: UUID) -> Response:
+    c = container_of(request)
+    details = device_details(c, viewer.caller, device_id)
+    return render(request, viewer, "console/device.html", **details)

@@ -10,11 +10,20 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from fastapi import Request, Response
+
 from api.bootstrap import Container
+from api.console.pages.viewing import chosen_company
+from api.console.rendering import render
+from api.console.routing import console_pages
+from api.console.session import ViewerDep, container_of
 from domain.model.actor import Caller
 from projections.hardware_overview import HardwareFilter, query_hardware
 from projections.reading import MAX_PAGE, every_item
 from projections.rental_accounts.queries import RentalAccountFilter, query_rental_accounts
+
+
+router = console_pages()
 
 
 def rental_account(c: Container, caller: Caller, company_id: UUID) -> dict[str, Any]:
@@ -41,3 +50,9 @@ def rental_account(c: Container, caller: Caller, company_id: UUID) -> dict[str, 
     }
     rentals = [r | {"device": devices.get(r["device_id"])} for r in account["rentals"]]
     return {"account": account | {"rentals": rentals}}
+
+
+@router.get("/rental-account")
+def rental_account_page(request: Request, viewer: ViewerDep) -> Response:
+    found = rental_account(container_of(request), viewer.caller, chosen_company(viewer))
+    return render(request, viewer, "console/rental_account.html", **found)

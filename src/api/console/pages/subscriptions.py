@@ -12,12 +12,20 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from fastapi import Request, Response
+
 from api.bootstrap import Container
+from api.console.pages.forms import cursor_from
+from api.console.pages.viewing import chosen_company, query_params
+from api.console.rendering import render
+from api.console.routing import console_pages
+from api.console.session import ViewerDep, container_of
 from domain.model.actor import Caller
 from projections.directory.queries import MemberFilter, query_members
 from projections.reading import MAX_PAGE, every_item
 from projections.subscription_overview import SubscriptionFilter, query_subscriptions
 
+router = console_pages()
 PAGE_SIZE = 20
 
 # How seed 004 marks the renewal option beside the expiry: an icon and its words.
@@ -41,7 +49,7 @@ def subscription_status(
         holders = c.app.subscriptions.get(caller, UUID(item["subscription_id"])).holders
         lines = [
             line
-            | {"holders": [people.get(m, {"name": m}) for m in holders.get(line["product_id"], [])]}
+            | {"holders": [_person(people, m) for m in holders.get(line["product_id"], [])]}
             for line in item["lines"]
         ]
         members = {m for line in lines for m in holders.get(line["product_id"], [])}
@@ -56,6 +64,11 @@ def subscription_status(
     return {"subscriptions": subscriptions, "next_cursor": page.next_cursor}
 
 
+def _person(people: dict[str, dict[str, Any]], member_id: str) -> dict[str, Any]:
+    """A holder's name and email (its id while the directory has not folded it yet)."""
+    return people.get(member_id, {"name": member_id, "email": None})
+
+
 def _names(c: Container, caller: Caller, company_id: UUID) -> dict[str, dict[str, Any]]:
     """The company's members by id, for the holders' names and emails."""
     items = every_item(
@@ -64,3 +77,11 @@ def _names(c: Container, caller: Caller, company_id: UUID) -> dict[str, dict[str
         )
     )
     return {m["member_id"]: m for m in items}
+
+
+@router.get("/subscriptions")
+def subscriptions_page(request: Request, viewer: ViewerDep) -> Response:
+    c = container_of(request)
+    after = cursor_from(query_params(request))
+    status = subscription_status(c, viewer.caller, chosen_company(viewer), after)
+    return render(request, viewer, "console/subscriptions.html", **status)

@@ -10,9 +10,19 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from fastapi import Request, Response
+
 from api.bootstrap import Container
+from api.console.pages.forms import month_from
+from api.console.pages.viewing import chosen_company, query_params
+from api.console.rendering import render
+from api.console.routing import console_pages
+from api.console.session import ViewerDep, container_of
 from domain.model.actor import Caller
 from projections.usage.queries import current_usage, month_usage
+
+
+router = console_pages()
 
 
 def usage_month(
@@ -25,3 +35,10 @@ def usage_month(
         usage = month_usage(c.db, caller, company_id, month)
     current = current_usage(c.db, caller, company_id, c.clock.now()).month
     return {"usage": usage, "running": usage.month == current}
+
+
+@router.get("/usage")
+def usage_page(request: Request, viewer: ViewerDep) -> Response:
+    month = month_from(query_params(request))
+    found = usage_month(container_of(request), viewer.caller, chosen_company(viewer), month)
+    return render(request, viewer, "console/usage.html", **found)

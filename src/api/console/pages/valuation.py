@@ -10,18 +10,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
+from fastapi import Path, Request, Response
+from fastapi.responses import RedirectResponse
+
 from api.bootstrap import Container
+from api.console.forms import CsrfForm
 from api.console.pages.forms import percent_field
+from api.console.pages.viewing import chosen_company, command_context
+from api.console.rendering import render
+from api.console.routing import console_pages
+from api.console.session import ConsoleViewer, ViewerDep, container_of
 from api.console.valuation_chart import valuation_svg
 from domain.application import CommandContext
 from domain.model.actor import Caller
+from domain.model.errors import InvalidValue
 from domain.model.valuation import STANDARD_CURVES, Curve
 
+router = console_pages()
 FORM_MONTHS = (0, 12, 24, 36, 48, 60)
 CHART_MONTHS = 60
+# A category as a path segment: device categories are free text, but never a slash.
+Category = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[^/]+$")]
 
 
 def categories(c: Container, caller: Caller, company_id: UUID) -> list[str]:
@@ -91,3 +104,74 @@ def _rows(
 def _standard_floor(category: str) -> Decimal:
     standard = STANDARD_CURVES.get(category)
     return standard.floor if standard else Decimal(10)
+
+
+@router.get("/valuation")
+def first_category(request: Request, viewer: ViewerDep) -> Response:
+    """The valuation pages start at the first category."""
+    first = categories(container_of(request), viewer.caller, chosen_company(viewer))[0]
+    return RedirectResponse(f"/console/valuation/{quote(first)}", status_code=303)
+
+
+@router.get("/valuation/{category}")
+def valuation_page(request: Request, viewer: ViewerDep, category: Category) -> Response:
+    saved = {"saved": "Custom curve saved: the category's prices are recalculated.",
+             "cleared": "Back to the standard curve."}.get(request.query_params.get("done", ""))
+    return _page(request, viewer, category, saved=saved)
+
+
+@router.post("/valuation/{category}/curve")
+def save_curve_form(
+    request: Request, viewer: ViewerDep, form: CsrfForm, category: Category
+) -> Response:
+    c = container_of(request)
+    company_id = chosen_company(viewer)
+    try:
+        save_curve(c, command_context(c, viewer), company_id, category, form)
+    except InvalidValue as refused:  # the form again, with what was typed and why not
+        return _page(request, viewer, category, error=str(refused), typed=form, status_code=400)
+    return _back(category, "saved")
+
+
+@router.post("/valuation/{category}/curve/clear")
+def clear_curve_form(
+    request: Request, viewer: ViewerDep, _: CsrfForm, category: Category
+) -> Response:
+    c = container_of(request)
+    clear_curve(c, command_context(c, viewer), chosen_company(viewer), category)
+    return _back(category, "cleared")
+
+
+def _page(
+    request: Request,
+    viewer: ConsoleViewer,
+    category: str,
+    *,
+    saved: str | None = None,
+    error: str | None = None,
+    typed: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    c = container_of(request)
+    company_id = chosen_company(viewer)
+    details = valuation_details(c, viewer.caller, company_id, category)
+    if typed is not None:  # a refused form shows what was typed, not the saved curve
+        details["form"] = {
+            "points": [(m, typed.get(f"percent_{m}", "")) for m in FORM_MONTHS],
+            "floor": typed.get("floor", ""),
+        }
+    return render(
+        request,
+        viewer,
+        "console/valuation.html",
+        status_code=status_code,
+        categories=categories(c, viewer.caller, company_id),
+        saved=saved,
+        error=error,
+        **details,
+    )
+
+
+def _back(category: str, done: str) -> Response:
+    """Post, redirect, get: a reload does not post the form again."""
+    return RedirectResponse(f"/console/valuation/{quote(category)}?done={done}", status_code=303)
