@@ -50,6 +50,16 @@ def cursor_from(params: Mapping[str, str]) -> int | None:
     return int(text)
 
 
+def page_size(params: Mapping[str, str], default: int, most: int = 200) -> int:
+    """`limit`: items per page, 1 to `most`."""
+    text = params.get("limit", "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= most:
+        raise InvalidValue(f"limit: a page holds 1 to {most} items.")
+    return int(text)
+
+
 def month_from(params: Mapping[str, str], name: str = "month") -> date | None:
     """YYYY-MM (what <input type=month> sends) as the month's first day."""
     text = params.get(name, "").strip()

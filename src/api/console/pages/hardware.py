@@ -16,7 +16,13 @@ from uuid import UUID
 from fastapi import Request, Response
 
 from api.bootstrap import Container
-from api.console.pages.forms import Choices, cursor_from, optional_bool, optional_choice
+from api.console.pages.forms import (
+    Choices,
+    cursor_from,
+    optional_bool,
+    optional_choice,
+    page_size,
+)
 from api.console.pages.viewing import query_params
 from api.console.rendering import render
 from api.console.routing import console_pages
@@ -46,6 +52,11 @@ class HardwareQuery:
     chosen: dict[str, str]
     filter: HardwareFilter
 
+    @property
+    def kept(self) -> dict[str, str]:
+        """What the next page's link carries: the filters and the page size."""
+        return self.chosen | {"limit": str(self.filter.limit)}
+
     @classmethod
     def parse(
         cls, params: Mapping[str, str], company_id: UUID | None, c: Container
@@ -60,7 +71,7 @@ class HardwareQuery:
             ready_to_release=optional_bool(params, FILTERS[4]),
             now=c.clock.now(),
             after=cursor_from(params),
-            limit=PAGE_SIZE,
+            limit=page_size(params, PAGE_SIZE),
         )
         chosen = {f.name: params[f.name] for f in FILTERS if params.get(f.name)}
         return cls(chosen=chosen, filter=hardware)
@@ -73,6 +84,7 @@ def hardware_overview(c: Container, caller: Caller, query: HardwareQuery) -> dic
         "devices": page.items,
         "filters": FILTERS,
         "chosen": query.chosen,
+        "kept": query.kept,
         "next_cursor": page.next_cursor,
     }
 
