@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.clock import Clock, SystemClock
+from adapters.console_sessions import ConsoleSessions
 from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
 from adapters.ids import RandomIds
 from adapters.invoice_documents import invoice_attachment
@@ -40,6 +41,7 @@ class Container:
     email_sender: EmailSender
     payment_gateway: PaymentGateway
     licence_signer: LicenceSigner
+    console_sessions: ConsoleSessions
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -134,6 +136,7 @@ def build(
         projector.create_schema()
         email_sender.create_schema()
         SandboxClock.create_schema(db)  # in every mode: the database may serve a sandbox later
+        ConsoleSessions.create_schema(db)
     return Container(
         settings=settings,
         app=app,
@@ -145,6 +148,10 @@ def build(
         payment_gateway=gateway,
         licence_signer=LicenceSigner(
             bytes.fromhex(settings.licence_signing_key.get_secret_value())
+        ),
+        # Sign-in sessions expire by the wall clock, whatever a sandbox says (ADR 0041).
+        console_sessions=ConsoleSessions(
+            db, wall, idle=timedelta(minutes=settings.console_idle_minutes)
         ),
     )
 
