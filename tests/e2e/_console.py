@@ -72,7 +72,7 @@ def pick_company(client: TestClient, company_id: str) -> None:
 
 
 def page(client: TestClient, path: str, **params: Any) -> httpx.Response:
-    response = client.get(path, params=params)
+    response = client.get(path, params=params) if params else client.get(path)
     assert response.status_code == 200, f"{path}: {response.status_code} {response.text[:800]}"
     assert response.text.count("<h1") == 1
     return response
@@ -100,6 +100,12 @@ def build_scene(api: TestClient, container: Container, clock: FixedClock, world:
         headers=auth(a.admin),
     )
     assert enabled.status_code == 200, enabled.text
+    automatic = api.post(
+        f"/v1/companies/{a.company_id}/valuation/phone/automatic",
+        json={"enabled": True},
+        headers=auth(a.admin),
+    )
+    assert automatic.status_code == 200, automatic.text
     odd_member = register_member(
         api, a.admin, a.company_id, f"Mallory {IMG}", "mallory@a.example", "employee"
     )

@@ -120,9 +120,9 @@ def test_a_device_page_shows_its_options_price_and_history(
     assert "Pixel 8" in html
     assert re.search(r"<dt>Phase</dt><dd>preliminary</dd>", html)
     assert re.search(r"<dt>Preliminary choice</dt><dd>buyout</dd>", html)
-    # Phone, 12 000 SEK, 22 completed months (May 2024 → March 2026): 55 − 20 × 10/12 % =
-    # 38.333… % → 4 600 SEK
-    assert "4600.00 SEK (automatic)" in html or "4600.00 SEK" in html
+    # Phone, 12 000 SEK, 21 completed months (15 May 2024 → 2 March 2026): 55 − 20 × 9/12
+    # = 40 % → 4 800 SEK, by the standard curve
+    assert "<dt>Price now</dt><dd>4800.00 SEK (standard curve)</dd>" in html
     assert f'href="/console/audit-log?about=Device&amp;id={scene.leased}"' in html
     assert 'href="/console/valuation/phone"' in html
 

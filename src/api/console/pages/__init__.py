@@ -9,12 +9,25 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console.pages import audit_log, device_placeholder
+from api.console.pages import (
+    audit_log,
+    hardware,
+    invoices,
+    rentals,
+    subscriptions,
+    usage,
+    valuation,
+)
 
 # Where signing in lands, and where /console leads.
 HOME = "/console/audit-log"
 
 PAGE_ROUTERS: list[APIRouter] = [
     audit_log.router,
-    device_placeholder.router,  # until console-pages brings the device page
+    hardware.router,
+    valuation.router,
+    subscriptions.router,
+    rentals.router,
+    usage.router,
+    invoices.router,
 ]
