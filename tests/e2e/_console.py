@@ -160,7 +160,9 @@ def _rentals(api: TestClient, world: World) -> None:
     )
     assert redeemed.is_success, redeemed.text
     phone = register_device(
-        api, a.admin, device_body("SN-RENT", category="phone", contract_type="rental", model="IP232")
+        api,
+        a.admin,
+        device_body("SN-RENT", category="phone", contract_type="rental", model="IP232"),
     )
     rented = api.post(f"/v1/devices/{phone}/rental", json={"rate": 3}, headers=auth(a.admin))
     assert rented.is_success, rented.text
@@ -169,8 +171,13 @@ def _rentals(api: TestClient, world: World) -> None:
 def _usage(api: TestClient, world: World) -> None:
     """Two superusers of tenant A active this month (T0 is 2 March 2026)."""
     changes = [
-        {"change_id": f"u-{n}", "kind": "superuser", "entity_id": who, "action": "activated",
-         "at": "2026-03-01T08:00:00Z"}
+        {
+            "change_id": f"u-{n}",
+            "kind": "superuser",
+            "entity_id": who,
+            "action": "activated",
+            "at": "2026-03-01T08:00:00Z",
+        }
         for n, who in enumerate(("ann", "bob"))
     ]
     recorded = api.post("/v1/usage/changes", json={"changes": changes}, headers=auth(world.a.admin))

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from adapters.invoice_documents import invoice_pdf
 from fastapi import Request, Response
 
+from adapters.invoice_documents import invoice_pdf
 from api.bootstrap import Container
 from api.console.pages.forms import cursor_from
 from api.console.pages.viewing import chosen_company, query_params

@@ -22,7 +22,6 @@ from projections.hardware_overview import HardwareFilter, query_hardware
 from projections.reading import MAX_PAGE, every_item
 from projections.rental_accounts.queries import RentalAccountFilter, query_rental_accounts
 
-
 router = console_pages()
 
 

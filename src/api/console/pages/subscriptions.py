@@ -48,8 +48,7 @@ def subscription_status(
     for item in page.items:
         holders = c.app.subscriptions.get(caller, UUID(item["subscription_id"])).holders
         lines = [
-            line
-            | {"holders": [_person(people, m) for m in holders.get(line["product_id"], [])]}
+            line | {"holders": [_person(people, m) for m in holders.get(line["product_id"], [])]}
             for line in item["lines"]
         ]
         members = {m for line in lines for m in holders.get(line["product_id"], [])}

@@ -21,7 +21,6 @@ from api.console.session import ViewerDep, container_of
 from domain.model.actor import Caller
 from projections.usage.queries import current_usage, month_usage
 
-
 router = console_pages()
 
 

@@ -115,8 +115,10 @@ def first_category(request: Request, viewer: ViewerDep) -> Response:
 
 @router.get("/valuation/{category}")
 def valuation_page(request: Request, viewer: ViewerDep, category: Category) -> Response:
-    saved = {"saved": "Custom curve saved: the category's prices are recalculated.",
-             "cleared": "Back to the standard curve."}.get(request.query_params.get("done", ""))
+    saved = {
+        "saved": "Custom curve saved: the category's prices are recalculated.",
+        "cleared": "Back to the standard curve.",
+    }.get(request.query_params.get("done", ""))
     return _page(request, viewer, category, saved=saved)
 
 
