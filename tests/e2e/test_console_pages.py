@@ -15,16 +15,16 @@ from markupsafe import escape
 
 from adapters.clock import FixedClock
 from api.bootstrap import Container
-from tests.e2e._console import (
+from tests.e2e._console import csrf_of
+from tests.e2e._console_scene import (
     IMG,
     SCRIPT,
     Scene,
     browser,
     build_scene,
-    csrf_of,
     page,
     pick_company,
-    sign_in,
+    sign_in_as,
 )
 from tests.e2e._http import TestClient, World, auth, head
 
@@ -61,7 +61,7 @@ def test_the_hardware_overview_lists_own_devices_and_its_filters_narrow_it(
     console: TestClient, scene: Scene
 ) -> None:
     a, b = scene.world.a, scene.world.b
-    sign_in(console, a.admin)
+    sign_in_as(console, a.admin)
     html = page(console, "/console/hardware").text
     assert device_links(html) >= {*a.device_ids, scene.leased, scene.odd}
     assert device_links(html).isdisjoint(b.device_ids)
@@ -88,7 +88,7 @@ def test_the_hardware_overview_lists_own_devices_and_its_filters_narrow_it(
 
 
 def test_the_hardware_overview_pages_with_a_cursor(console: TestClient, scene: Scene) -> None:
-    sign_in(console, scene.world.a.admin)
+    sign_in_as(console, scene.world.a.admin)
     seen: list[str] = []
     path = "/console/hardware?limit=2"
     for _ in range(10):
@@ -107,7 +107,7 @@ def test_the_hardware_overview_pages_with_a_cursor(console: TestClient, scene: S
 def test_a_filter_value_the_form_does_not_offer_is_refused(
     console: TestClient, scene: Scene
 ) -> None:
-    sign_in(console, scene.world.a.admin)
+    sign_in_as(console, scene.world.a.admin)
     for params in ({"status": "stolen"}, {"overdue": "maybe"}, {"after": "-1"}, {"limit": "0"}):
         refused = console.get("/console/hardware", params=params)
         assert refused.status_code == 400, params
@@ -120,7 +120,7 @@ def test_a_filter_value_the_form_does_not_offer_is_refused(
 def test_a_device_page_shows_its_options_price_and_history(
     console: TestClient, scene: Scene
 ) -> None:
-    sign_in(console, scene.world.a.admin)
+    sign_in_as(console, scene.world.a.admin)
     html = page(console, f"/console/devices/{scene.leased}").text
     assert "<h1>Device SN-LEASE</h1>" in html
     assert "Pixel 8" in html
@@ -136,7 +136,7 @@ def test_a_device_page_shows_its_options_price_and_history(
 def test_another_tenants_device_answers_like_a_missing_one(
     console: TestClient, scene: Scene
 ) -> None:
-    sign_in(console, scene.world.a.admin)
+    sign_in_as(console, scene.world.a.admin)
     theirs = console.get(f"/console/devices/{scene.world.b.device_of_employee}")
     missing = console.get(f"/console/devices/{uuid4()}")
     assert theirs.status_code == missing.status_code == 404
@@ -151,7 +151,7 @@ def test_the_valuation_chart_changes_when_a_custom_curve_is_saved(
     api: TestClient, console: TestClient, container: Container, scene: Scene
 ) -> None:
     a = scene.world.a
-    sign_in(console, a.admin)
+    sign_in_as(console, a.admin)
     before = page(console, "/console/valuation/phone").text
     assert set(curves(before)) == {"standard"}
     form = {
@@ -185,7 +185,7 @@ def test_the_valuation_chart_changes_when_a_custom_curve_is_saved(
 def test_the_curve_form_needs_its_csrf_token_and_a_valid_curve(
     console: TestClient, container: Container, scene: Scene
 ) -> None:
-    sign_in(console, scene.world.a.admin)
+    sign_in_as(console, scene.world.a.admin)
     html = page(console, "/console/valuation/laptop").text
     rising = {f"percent_{m}": "50" for m in (0, 12, 24, 36, 48)} | {
         "percent_60": "60",
@@ -214,7 +214,7 @@ def test_the_subscription_status_shows_seats_renewal_and_members(
     console: TestClient, scene: Scene
 ) -> None:
     a, b = scene.world.a, scene.world.b
-    sign_in(console, a.admin)
+    sign_in_as(console, a.admin)
     html = page(console, "/console/subscriptions").text
     plan_row = re.search(
         r"<th scope=\"row\">Basic plan</th><td>(\d+)</td><td>(\d+)</td>"
@@ -233,7 +233,7 @@ def test_the_subscription_status_shows_seats_renewal_and_members(
 
 def test_an_operator_picks_the_company_the_pages_show(console: TestClient, scene: Scene) -> None:
     world = scene.world
-    sign_in(console, world.operator)
+    sign_in_as(console, world.operator)
     asked = console.get("/console/subscriptions")
     assert asked.status_code == 400
     assert "Choose a company first" in asked.text
@@ -249,21 +249,21 @@ def test_an_operator_picks_the_company_the_pages_show(console: TestClient, scene
 def test_the_rental_account_shows_balance_runway_contract_and_history(
     console: TestClient, scene: Scene
 ) -> None:
-    sign_in(console, scene.world.a.admin)
+    sign_in_as(console, scene.world.a.admin)
     html = page(console, "/console/rental-account").text
     assert "<dd>97 credits</dd>" in html  # 100 redeemed, the first day at 3 charged at once
     assert "<dd>3 credits a day</dd>" in html
     assert "paid through" in html
     assert "SN-RENT" in html
     assert "/console/audit-log?about=RentalAccount&amp;id=" in html
-    sign_in(console, scene.world.b.admin)
+    sign_in_as(console, scene.world.b.admin)
     assert "No rental account yet" in page(console, "/console/rental-account").text
 
 
 def test_the_usage_page_shows_the_running_count_and_a_chosen_month(
     console: TestClient, scene: Scene
 ) -> None:
-    sign_in(console, scene.world.a.admin)
+    sign_in_as(console, scene.world.a.admin)
     html = page(console, "/console/usage").text
     assert "<h1>Usage 2026-03</h1>" in html
     assert "running count" in html
@@ -272,7 +272,7 @@ def test_the_usage_page_shows_the_running_count_and_a_chosen_month(
     assert "<h1>Usage 2026-02</h1>" in february
     assert "Nothing was active" in february
     assert console.get("/console/usage", params={"month": "2026-13"}).status_code == 400
-    sign_in(console, scene.world.b.admin)
+    sign_in_as(console, scene.world.b.admin)
     assert "Nothing was active" in page(console, "/console/usage").text
 
 
@@ -280,7 +280,7 @@ def test_invoices_list_view_and_pdf_for_their_company_only(
     api: TestClient, console: TestClient, scene: Scene
 ) -> None:
     a, b = scene.world.a, scene.world.b
-    sign_in(console, a.admin)
+    sign_in_as(console, a.admin)
     listed = page(console, "/console/invoices").text
     assert f'href="/console/invoices/{scene.invoice}"' in listed
     assert "2026-000001" in listed
@@ -294,7 +294,7 @@ def test_invoices_list_view_and_pdf_for_their_company_only(
     same = api.get(f"/v1/invoices/{scene.invoice}.pdf", headers=auth(a.admin))
     assert pdf.content == same.content
 
-    sign_in(console, b.admin)
+    sign_in_as(console, b.admin)
     assert scene.invoice not in page(console, "/console/invoices").text
     for path in (f"/console/invoices/{scene.invoice}", f"/console/invoices/{scene.invoice}.pdf"):
         theirs, missing = console.get(path), console.get(path.replace(scene.invoice, str(uuid4())))
@@ -306,7 +306,7 @@ def test_invoices_list_view_and_pdf_for_their_company_only(
 
 
 def test_markup_in_names_and_models_renders_as_text(console: TestClient, scene: Scene) -> None:
-    sign_in(console, scene.world.a.admin)
+    sign_in_as(console, scene.world.a.admin)
     for path in (
         "/console/hardware",
         f"/console/devices/{scene.odd}",

@@ -1,4 +1,4 @@
-"""Signing in and out of the console, and an operator's choice of company (ADR 0041).
+"""Signing in and out of the console, and its static files (ADR 0041).
 
 Sign-in takes an API token once and turns it into a server-side session: the browser
 keeps only a random session id (HttpOnly, SameSite=Strict; Secure over HTTPS), never the
@@ -9,7 +9,6 @@ manage companies.
 from __future__ import annotations
 
 from importlib import resources
-from uuid import UUID
 
 import anyio
 from fastapi import Request, Response
@@ -28,8 +27,6 @@ from api.console.session import (
     container_of,
     viewer_of,
 )
-from domain.model.errors import InvalidValue, NotAllowed
-from projections.directory import query_company
 
 router = console_pages()
 COOKIE_PATH = "/console"
@@ -97,25 +94,6 @@ def sign_out(request: Request, viewer: ViewerDep, _form: CsrfForm) -> Response:
     response = RedirectResponse(SIGN_IN_PATH, status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
     return response
-
-
-@router.post("/company")
-def select_company(request: Request, viewer: ViewerDep, form: CsrfForm) -> Response:
-    """An operator picks the company the pages show ("" for every company)."""
-    if not viewer.is_operator:
-        raise NotAllowed("Only operators choose a company; an admin sees their own.")
-    given = form.get("company_id", "").strip()
-    company_id = None
-    if given:
-        try:
-            company_id = UUID(given)
-        except ValueError:
-            raise InvalidValue("company_id must be a company's id.") from None
-        query_company(container_of(request).db, viewer.caller, company_id)  # it exists
-    container_of(request).console_sessions.select_company(viewer.session_secret, company_id)
-    back = form.get("next", "")
-    safe = back.startswith("/console/") and "//" not in back and "\\" not in back
-    return RedirectResponse(back if safe else HOME, status_code=303)
 
 
 @router.get("/static/{name}")

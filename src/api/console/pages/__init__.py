@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+<<<<<<< HEAD
 from api.console.pages import (
     audit_log,
     hardware,
@@ -18,11 +19,15 @@ from api.console.pages import (
     usage,
     valuation,
 )
+=======
+from api.console.pages import audit_log, company_choice, device_placeholder
+>>>>>>> console-core
 
 # Where signing in lands, and where /console leads.
 HOME = "/console/audit-log"
 
 PAGE_ROUTERS: list[APIRouter] = [
+    company_choice.router,
     audit_log.router,
     hardware.router,
     valuation.router,
