@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-<<<<<<< HEAD
 from api.console.pages import (
     audit_log,
+    company_choice,
     hardware,
     invoices,
     rentals,
@@ -19,9 +19,6 @@ from api.console.pages import (
     usage,
     valuation,
 )
-=======
-from api.console.pages import audit_log, company_choice, device_placeholder
->>>>>>> console-core
 
 # Where signing in lands, and where /console leads.
 HOME = "/console/audit-log"
