@@ -122,8 +122,8 @@ def test_a_device_page_shows_its_options_price_and_history(
 ) -> None:
     sign_in_as(console, scene.world.a.admin)
     html = page(console, f"/console/devices/{scene.leased}").text
-    assert "<h1>Device SN-LEASE</h1>" in html
-    assert "Pixel 8" in html
+    assert "<h1>Pixel 8</h1>" in html
+    assert "Serial SN-LEASE" in html
     assert re.search(r"<dt>Phase</dt><dd>preliminary</dd>", html)
     assert re.search(r"<dt>Preliminary choice</dt><dd>buyout</dd>", html)
     # Phone, 12 000 SEK, 21 completed months (15 May 2024 → 2 March 2026): 55 − 20 × 9/12
