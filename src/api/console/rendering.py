@@ -60,7 +60,17 @@ def when(context: Context, value: str | datetime | None) -> Markup:
     return Markup('<time datetime="{}" title="{}">{}</time>').format(iso, utc, shown)
 
 
+def plain(value: object) -> str:
+    """A detail's scalar as people read JSON: true/false, a dash for nothing."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 environment.filters["when"] = when
+environment.filters["plain"] = plain
 
 
 def render(
