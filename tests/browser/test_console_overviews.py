@@ -221,3 +221,17 @@ def test_the_subscription_status_shows_members_on_demand(
     page.get_by_text(re.compile(r"^Show members")).first.click()
     assert members.first.is_visible()
     shot(tab, screenshots, "console-subscriptions")
+
+
+def test_markup_in_names_shows_as_text_on_the_overviews(tab: Tab, demo: Demo) -> None:
+    page = tab.page
+    tab.sign_in(demo.evil_admin)
+    page.wait_for_url("**/console/audit-log")
+    tab.go("/console/hardware")
+    assert page.get_by_role("cell", name=demo.evil_model).is_visible()
+    tab.go(f"/console/devices/{demo.evil_device}")
+    assert page.locator("h1").inner_text() == demo.evil_model
+    assert page.get_by_text(demo.evil_company).first.is_visible()
+    tab.go("/console/valuation/laptop")
+    assert page.locator("img[src=x]").count() == 0
+    assert tab.dialogs == []  # no script ran
