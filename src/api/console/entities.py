@@ -24,6 +24,8 @@ ABOUT_KINDS: dict[str, str] = {
 # The page of each kind that has one, by aggregate id.
 ENTITY_PAGES: dict[str, str] = {
     "Device": "/console/devices/{id}",
+    "Invoice": "/console/invoices/{id}",
+    "Subscription": "/console/subscriptions#sub-{id}",
 }
 
 

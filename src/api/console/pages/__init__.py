@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console.pages import audit_log, company_choice, device_placeholder
+from api.console.pages import (
+    audit_log,
+    company_choice,
+    hardware,
+    invoices,
+    rentals,
+    subscriptions,
+    usage,
+    valuation,
+)
 
 # Where signing in lands, and where /console leads.
 HOME = "/console/audit-log"
@@ -17,5 +26,10 @@ HOME = "/console/audit-log"
 PAGE_ROUTERS: list[APIRouter] = [
     company_choice.router,
     audit_log.router,
-    device_placeholder.router,  # until console-pages brings the device page
+    hardware.router,
+    valuation.router,
+    subscriptions.router,
+    rentals.router,
+    usage.router,
+    invoices.router,
 ]

@@ -82,8 +82,11 @@ def issue_keys(body: KeysIssue, ctx: ContextDep, c: ContainerDep) -> JSONRespons
     shown = IssuedKeysOut.model_validate(
         {**key_batch_out(issued.outcome.subject_as(KEY_BATCH.kind)), "codes": issued.codes}
     )
+    # The batch's answer without its body's length: this body (with the codes) is longer,
+    # and a stale Content-Length makes a real server cut the answer off.
+    headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
     return JSONResponse(
-        shown.model_dump(mode="json"), status_code=answer.status_code, headers=answer.headers
+        shown.model_dump(mode="json"), status_code=answer.status_code, headers=headers
     )
 
 

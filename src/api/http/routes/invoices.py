@@ -83,7 +83,7 @@ def list_invoices(
     return page.to_json()
 
 
-def _issued(c: Container, who: Caller, invoice_id: UUID) -> tuple[Invoice, str | None]:
+def issued_invoice(c: Container, who: Caller, invoice_id: UUID) -> tuple[Invoice, str | None]:
     """The issued invoice's facts (a draft has none: 404), for a caller who may read it."""
     invoice = c.app.invoicing.read(who, invoice_id)
     credited = c.app.invoicing.get(invoice.credits).number if invoice.credits else None
@@ -107,7 +107,7 @@ def file_answer(media_type: str, description: str) -> dict[int | str, dict[str, 
     responses=file_answer("application/pdf", "The PDF"),
 )
 def pdf(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
-    invoice, credited = _issued(c, who, invoice_id)
+    invoice, credited = issued_invoice(c, who, invoice_id)
     return Response(
         invoice_pdf(invoice, credited),
         media_type="application/pdf",
@@ -122,7 +122,7 @@ def pdf(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
     responses=file_answer("application/pdf", "The Factur-X PDF"),
 )
 def facturx(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
-    invoice, credited = _issued(c, who, invoice_id)
+    invoice, credited = issued_invoice(c, who, invoice_id)
     return Response(
         facturx_pdf(invoice, credited),
         media_type="application/pdf",
@@ -137,7 +137,7 @@ def facturx(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> Response:
     responses=file_answer("text/html", "The HTML"),
 )
 def html(invoice_id: UUID, who: CallerDep, c: ContainerDep) -> HTMLResponse:
-    invoice, credited = _issued(c, who, invoice_id)
+    invoice, credited = issued_invoice(c, who, invoice_id)
     return HTMLResponse(invoice_html(invoice, credited))
 
 
