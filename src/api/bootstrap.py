@@ -10,6 +10,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
+from adapters.audit_checkpoints import AuditCheckpoints, create_checkpoints_table
 from adapters.clock import Clock, SystemClock
 from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
 from adapters.ids import RandomIds
@@ -20,6 +23,7 @@ from adapters.projector import Projector
 from adapters.sandbox_clock import SandboxClock, SandboxGateway
 from adapters.scheduler import Scheduler
 from adapters.settings_url import DatabaseUrl
+from adapters.signing import SigningKey
 from adapters.sql import Database, open_database
 from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_standin import StandInGateway, StripeStandIn
@@ -40,6 +44,7 @@ class Container:
     email_sender: EmailSender
     payment_gateway: PaymentGateway
     licence_signer: LicenceSigner
+    audit: AuditCheckpoints
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -134,19 +139,32 @@ def build(
         projector.create_schema()
         email_sender.create_schema()
         SandboxClock.create_schema(db)  # in every mode: the database may serve a sandbox later
+        create_checkpoints_table(db)
+    audit = AuditCheckpoints(db, projector, _seed(settings.audit_signing_key, "audit"))
     return Container(
         settings=settings,
         app=app,
         db=db,
         projector=projector,
         clock=business_clock,
-        scheduler=Scheduler(app, db, projector, auto_issue_invoices=settings.invoice_auto_issue),
+        scheduler=Scheduler(
+            app, db, projector, auto_issue_invoices=settings.invoice_auto_issue, audit=audit
+        ),
         email_sender=email_sender,
         payment_gateway=gateway,
         licence_signer=LicenceSigner(
             bytes.fromhex(settings.licence_signing_key.get_secret_value())
         ),
+        audit=audit,
     )
+
+
+def _seed(secret: SecretStr, purpose: str) -> SigningKey:
+    try:
+        seed = bytes.fromhex(secret.get_secret_value())
+    except ValueError:
+        raise ValueError(f"The {purpose} signing key is 64 hex digits (a 32-byte seed).") from None
+    return SigningKey(seed, purpose)
 
 
 def email_transport(settings: Settings) -> Transport:
