@@ -11,8 +11,11 @@ events at its position, under a signature that verifies.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import psycopg
 
 from adapters.audit_checkpoints import Checkpoint, read_checkpoints
 from adapters.event_pages import EventPages, LoggedEvent
@@ -117,8 +120,11 @@ def verify_chain(
     """Compare the events of `events_db` with the chain in `views_db` and the checkpoints
     in `checkpoints_db`; only reads."""
     chain = live_names(AuditChain())
-    with views_db.transaction() as tx:
-        chain_position = read_position(tx, AuditChain.name)
+    try:
+        with views_db.transaction() as tx:
+            chain_position = read_position(tx, AuditChain.name)
+    except (sqlite3.Error, psycopg.Error) as error:  # not a views database at all
+        raise NoAuditChain(f"not a views database ({error})") from error
     if chain_position is None:
         raise NoAuditChain("the views hold no audit chain: run `lessor db init`")
     with checkpoints_db.transaction() as tx:
