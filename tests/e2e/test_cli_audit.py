@@ -201,5 +201,5 @@ def test_the_scheduler_signs_a_checkpoint_once_a_day_on_the_sandbox_clock(
     done = sandbox_cli("audit", "verify")
     assert done.code == 0, done.out
     assert "last checkpoint: position" in done.out
-    assert "signed 2040-01-02T09:00" in done.out
+    assert "signed 2040-01-02T" in done.out  # the sandbox day (its clock runs on meanwhile)
     assert "signature valid, head matches the log" in done.out
