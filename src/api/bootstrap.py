@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from adapters.audit_checkpoints import AuditCheckpoints, create_checkpoints_table
 from adapters.clock import Clock, SystemClock
+from adapters.console_sessions import ConsoleSessions
 from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
 from adapters.ids import RandomIds
 from adapters.invoice_documents import invoice_attachment
@@ -45,6 +46,7 @@ class Container:
     payment_gateway: PaymentGateway
     licence_signer: LicenceSigner
     audit: AuditCheckpoints
+    console_sessions: ConsoleSessions
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -139,6 +141,7 @@ def build(
         projector.create_schema()
         email_sender.create_schema()
         SandboxClock.create_schema(db)  # in every mode: the database may serve a sandbox later
+        ConsoleSessions.create_schema(db)
         create_checkpoints_table(db)
     audit = AuditCheckpoints(db, projector, _seed(settings.audit_signing_key, "audit"))
     return Container(
@@ -156,6 +159,10 @@ def build(
             bytes.fromhex(settings.licence_signing_key.get_secret_value())
         ),
         audit=audit,
+        # Sign-in sessions expire by the wall clock, whatever a sandbox says (ADR 0041).
+        console_sessions=ConsoleSessions(
+            db, wall, idle=timedelta(minutes=settings.console_idle_minutes)
+        ),
     )
 
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         default=5.0, description="How long a query waits for ?min_position before 503"
     )
     max_body_bytes: int = 1_048_576
+    console_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="A console session ends after this idle time"
+    )
     stripe_api_key: SecretStr | None = Field(
         default=None,
         description="Stripe secret key (sk_…); unset: a local Stripe stand-in serves checkouts",

@@ -27,12 +27,15 @@ from projections.directory import (
     CompanyFilter,
     MemberFilter,
     company_member_ids,
+    query_caller_name,
     query_companies,
+    query_company,
     query_members,
 )
 from projections.event_log import (
     EventLogFilter,
     query_device_events,
+    query_event,
     query_event_log,
     query_rental_account_history,
     query_subscription_history,
@@ -50,7 +53,7 @@ from projections.subscription_overview import (
     query_subscriptions,
 )
 from projections.usage import MonthUsage, current_usage, month_usage
-from tests.e2e._http import Tenant, TestClient, World, auth, created, head, settle
+from tests.e2e._http import Tenant, TestClient, World, auth, created, head, settle, token_id
 
 # A list query of one read model: (views, caller, the filter's fields) → a page after `after`.
 ListQuery = Callable[[Views, Caller, dict[str, Any], int | None], Page]
@@ -109,6 +112,9 @@ ONE: dict[str, tuple[OneQuery, Callable[[Tenant], str]]] = {
         lambda t: t.subscription,
     ),
 }
+
+# Queries of one item (the console's): tested one by one below.
+ONE_ITEM = {"query_event", "query_company", "query_caller_name"}
 
 # Every id of one company's rows (a member file's export and import), the list query they
 # follow, and the id field of its items.
@@ -169,7 +175,9 @@ def test_every_query_that_takes_a_caller_is_in_these_tables() -> None:
             if public and "caller" in inspect.signature(function).parameters:
                 found.add(name)
     assert "query_hardware" in found  # the scan works at all
-    assert found == LISTS.keys() | ONE.keys() | COMPANY_IDS.keys() | ELSEWHERE | OWN_DATA
+    assert found == (
+        LISTS.keys() | ONE.keys() | COMPANY_IDS.keys() | ELSEWHERE | OWN_DATA | ONE_ITEM
+    )
     assert LIST_READERS.keys() == LISTS.keys()
 
 
@@ -415,3 +423,50 @@ def test_rental_credit_and_usage_queries_for_employees_and_the_operator(
         usage = month_usage(db, operator, UUID(tenant.company_id), march)
         assert usage.company_id == UUID(tenant.company_id)
         assert _count(usage) == 1
+
+
+def test_one_event_of_another_company_answers_like_a_missing_one(
+    world: World, container: Container
+) -> None:
+    a, b, db = world.a, world.b, container.db
+    operator = caller(Role.OPERATOR)
+    of_a = everything(db, "query_event_log", operator, company_id=UUID(a.company_id))[-1]
+    of_b = everything(db, "query_event_log", operator, company_id=UUID(b.company_id))[-1]
+    # The item is the list's own, the actor named alike.
+    assert query_event(db, operator, of_a["position"]) == of_a
+    admin_b = caller(Role.ADMIN, b)
+    assert query_event(db, admin_b, of_b["position"]) == of_b
+    foreign = refusal(query_event, db, admin_b, of_a["position"])
+    missing = refusal(query_event, db, admin_b, head(container) + 1000)
+    assert isinstance(foreign, NotFound)
+    assert (type(foreign), str(foreign)) == (type(missing), str(missing))
+    # Provider-wide events (the catalog) belong to no company: operators only.
+    catalog = everything(db, "query_event_log", operator, aggregate_type="Product")[0]
+    assert query_event(db, operator, catalog["position"])["company_id"] is None
+    assert isinstance(refusal(query_event, db, admin_b, catalog["position"]), NotFound)
+    employee = caller(Role.EMPLOYEE, b, b.employee_member)
+    assert isinstance(refusal(query_event, db, employee, of_b["position"]), NotAllowed)
+
+
+def test_one_company_is_its_own_peoples_and_the_operators(
+    world: World, container: Container
+) -> None:
+    a, b, db = world.a, world.b, container.db
+    for who in (caller(Role.OPERATOR), caller(Role.ADMIN, b), caller(Role.EMPLOYEE, b)):
+        assert query_company(db, who, UUID(b.company_id))["name"] == "Company B"
+    foreign = refusal(query_company, db, caller(Role.ADMIN, b), UUID(a.company_id))
+    missing = refusal(query_company, db, caller(Role.ADMIN, b), uuid4())
+    assert isinstance(foreign, NotFound)
+    assert (type(foreign), str(foreign)) == (type(missing), str(missing))
+    assert isinstance(refusal(query_company, db, caller(Role.OPERATOR), uuid4()), NotFound)
+
+
+def test_the_caller_is_named_as_the_event_log_names_actors(
+    world: World, container: Container
+) -> None:
+    b, db = world.b, container.db
+    admin = Caller(Actor(token_id(b.admin), Role.ADMIN), UUID(b.company_id), UUID(b.admin_member))
+    named = query_caller_name(db, admin)
+    assert (named["name"], named["email"]) == ("Admin B", "admin@b.example")
+    stranger = query_caller_name(db, caller(Role.OPERATOR))  # a token the directory lacks
+    assert stranger["name"] == "operator"

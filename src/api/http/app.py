@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.projector import ProjectionStatus
 from api.bootstrap import Container
+from api.console import console_router
 from api.http.auth import Authenticate
 from api.http.docs import install_docs
 from api.http.documented import DocumentedRoute, install_openapi
@@ -200,6 +201,7 @@ def create_app(
         stripe_webhooks.router,
     ):
         app.include_router(router)
+    app.include_router(console_router)  # HTML pages, not in the OpenAPI (ADR 0041)
 
     @app.get(
         "/healthz",

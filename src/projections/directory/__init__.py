@@ -5,7 +5,9 @@ from projections.directory.queries import (
     CompanyFilter,
     MemberFilter,
     company_member_ids,
+    query_caller_name,
     query_companies,
+    query_company,
     query_members,
 )
 
@@ -14,6 +16,8 @@ __all__ = [
     "Directory",
     "MemberFilter",
     "company_member_ids",
+    "query_caller_name",
     "query_companies",
+    "query_company",
     "query_members",
 ]

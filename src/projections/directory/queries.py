@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from domain.model.actor import Caller, Role
+from domain.model.errors import NotFound
+from projections.directory.actors import named_actors
 from projections.reading import MAX_PAGE, ListFilter, Page, Views, Where, every_item, fetch_page
 
 MEMBER_READERS = (Role.OPERATOR, Role.ADMIN)
@@ -38,6 +41,26 @@ def query_members(views: Views, caller: Caller, f: MemberFilter) -> Page:
     where = Where.in_scope(caller, f.company_id)
     where.add("role = ?", f.role)
     return _page(views, "directory_members", MEMBER_COLUMNS, where, f.after, f.limit)
+
+
+def query_company(views: Views, caller: Caller, company_id: UUID) -> dict[str, Any]:
+    """One company's name, currency and time zone: its own people's (any role), any
+    company's for operators; another company answers like a missing one."""
+    caller.require_company(company_id, "Company")
+    with views.transaction() as tx:
+        row = tx.fetchone(
+            f"SELECT {', '.join(COMPANY_COLUMNS)} FROM directory_companies WHERE company_id = ?",
+            [str(company_id)],
+        )
+    if row is None:
+        raise NotFound("Company not found.")
+    return dict(zip(COMPANY_COLUMNS, row, strict=True))
+
+
+def query_caller_name(views: Views, caller: Caller) -> dict[str, Any]:
+    """The caller as the event log names actors: `name`, `email`, `label` (ADR 0041)."""
+    with views.transaction() as tx:
+        return named_actors(tx, caller, [(caller.actor.id, caller.role)])[caller.actor.id]
 
 
 # The columns of each list's items, by name, in the order they are shown.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from domain.model import bounds
@@ -88,6 +89,21 @@ def query_rental_account_history(
     account = account_id_for(company_id)
     with views.transaction() as tx:
         return _page(tx, caller, EventLogFilter(aggregate_id=account, after=after, limit=limit))
+
+
+def query_event(views: Views, caller: Caller, position: int) -> dict[str, Any]:
+    """One event, by its log position, with its actor named: another company's answers
+    exactly like a position that was never written (or a technical record, never logged)."""
+    caller.require(*MANAGERS)
+    with views.transaction() as tx:
+        row = tx.fetchone("SELECT company_id FROM event_log WHERE position = ?", [position])
+        if row is None or (row[0] is None and caller.role != Role.OPERATOR):
+            raise NotFound("Event not found.")
+        if row[0] is not None:
+            caller.require_company(UUID(row[0]), "Event")
+        # The page of one: the same columns, names and details as every list shows.
+        page = _page(tx, caller, EventLogFilter(after=position - 1, limit=1))
+    return page.items[0]
 
 
 def _require_visible(

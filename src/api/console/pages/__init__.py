@@ -1,0 +1,21 @@
+"""Every console page router, in one list: a new page appends its router here.
+
+A page module makes its router with `api.console.routing.console_pages()` (HTML errors,
+the sign-in redirect), depends on `api.console.session.ViewerDep`, reads through the read
+models' own queries with `viewer.caller`, and answers with `api.console.rendering.render`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.console.pages import audit_log, company_choice, device_placeholder
+
+# Where signing in lands, and where /console leads.
+HOME = "/console/audit-log"
+
+PAGE_ROUTERS: list[APIRouter] = [
+    company_choice.router,
+    audit_log.router,
+    device_placeholder.router,  # until console-pages brings the device page
+]
