@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console.pages import audit_log, company_choice, device_placeholder
+from api.console.pages import audit_log, company_choice, device_placeholder, integrity
 
 # Where signing in lands, and where /console leads.
 HOME = "/console/audit-log"
@@ -18,4 +18,5 @@ PAGE_ROUTERS: list[APIRouter] = [
     company_choice.router,
     audit_log.router,
     device_placeholder.router,  # until console-pages brings the device page
+    integrity.router,
 ]
