@@ -18,20 +18,30 @@ GENESIS = bytes(32)
 _DIGEST_PREFIX = b"lessor-audit-chain/1\x00"
 
 
-def _field(data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + data
+_LENGTH = struct.Struct(">I")
+_INT64 = struct.Struct(">q")
 
 
 def record_digest(record: StoredRecord) -> bytes:
     """SHA-256 of the record's stored bytes (not its position: see `next_link`)."""
+    originator = str(record.originator_id).encode("utf-8")
+    topic = record.topic.encode("utf-8")
+    state = bytes(record.state)
     return hashlib.sha256(
-        _DIGEST_PREFIX
-        + _field(str(record.originator_id).encode("utf-8"))
-        + struct.pack(">q", record.originator_version)
-        + _field(record.topic.encode("utf-8"))
-        + _field(bytes(record.state))
+        b"".join(
+            (
+                _DIGEST_PREFIX,
+                _LENGTH.pack(len(originator)),
+                originator,
+                _INT64.pack(record.originator_version),
+                _LENGTH.pack(len(topic)),
+                topic,
+                _LENGTH.pack(len(state)),
+                state,
+            )
+        )
     ).digest()
 
 
 def next_link(previous: bytes, position: int, digest: bytes) -> bytes:
-    return hashlib.sha256(previous + struct.pack(">q", position) + digest).digest()
+    return hashlib.sha256(previous + _INT64.pack(position) + digest).digest()
