@@ -1,11 +1,11 @@
-"""`python -m benchmarks projector|commands|scheduler|rentals [options]` (`scripts/bench`)."""
+"""`python -m benchmarks projector|commands|scheduler|rentals|audit [options]` (`scripts/bench`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from benchmarks import commands, invoices, projector, rentals, scheduler, usage
+from benchmarks import audit, commands, invoices, projector, rentals, scheduler, usage
 from benchmarks.common import STORE_CHOICES, BenchError, exit_cleanly_on_sigterm
 
 
@@ -67,6 +67,10 @@ def parser() -> argparse.ArgumentParser:
     ren.add_argument("--rentals", type=_positive, default=10, help="rentals per account")
     ren.add_argument("--baseline", type=_positive, default=1_000, help="baseline commands")
     ren.add_argument("--store", choices=STORE_CHOICES, default="postgres")
+    aud = sub.add_parser("audit", help="lessor audit verify vs a raw read of the log")
+    aud.add_argument("--events", type=_positive, default=200_000, help="events to fill")
+    aud.add_argument("--store", choices=STORE_CHOICES, default="sqlite")
+    aud.add_argument("--repeat", type=_positive, default=3, help="repetitions (median)")
     inv = sub.add_parser("invoices", help="the monthly run and issuing vs single commands")
     inv.add_argument("--companies", type=_positive, default=10_000, help="companies to bill")
     inv.add_argument("--store", choices=STORE_CHOICES, default="postgres")
@@ -113,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                     accounts=args.accounts, rentals=args.rentals, baseline=args.baseline
                 ),
             )
+        elif args.benchmark == "audit":
+            audit.run(args.store, audit.Options(events=args.events, repeat=args.repeat))
         elif args.benchmark == "invoices":
             invoices.run(args.store, invoices.Options(companies=args.companies))
         else:

@@ -42,6 +42,7 @@ class EventPages:
         order = f" ORDER BY {position} LIMIT ?"
         self._after = select + order
         self._between = select + f" AND {position} <= ?" + order
+        self._count_after = f"SELECT COUNT(*) FROM {table} WHERE {position} > ?"
 
     def after(
         self, tx: SqlSession, position: int, limit: int, *, stop: int | None = None
@@ -52,4 +53,14 @@ class EventPages:
             if stop is None
             else tx.fetchall(self._between, (position, stop, limit))
         )
-        return [LoggedEvent(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+        return [LoggedEvent(r[0], r[1], r[2], r[3], _bytes(r[4])) for r in rows]
+
+    def count_after(self, tx: SqlSession, position: int) -> int:
+        """How many events lie after `position`."""
+        row = tx.fetchone(self._count_after, (position,))
+        return int(row[0]) if row else 0
+
+
+def _bytes(state: Any) -> bytes:
+    """The state column's bytes; a hand-edited SQLite row may hold text there instead."""
+    return state.encode("utf-8") if isinstance(state, str) else bytes(state)

@@ -20,9 +20,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.utils import resolve_topic
-
+from adapters.event_folding import EventFolder
 from adapters.event_pages import EventPages, LoggedEvent
 from adapters.projection_failures import (
     ProjectionFailure,
@@ -101,7 +99,7 @@ class Projector:
         self._wake = threading.Event()
         self._listeners: list[Callable[[], None]] = []
         self.log = EventPages(app.recorder, db.dialect)
-        self._folded_topics: dict[str, dict[str, bool]] = {name: {} for name in self.projections}
+        self.folder = EventFolder(app.mapper, projections)
 
     # ------------------------------------------------------------------ schema
 
@@ -296,35 +294,7 @@ class Projector:
         events: Sequence[LoggedEvent],
         positions: Mapping[str, int] | None = None,
     ) -> None:
-        """Apply each event to every target projection that folds it (and, given their
-        `positions`, has not passed it yet), decoding it once."""
-        for logged in events:
-            folding = [
-                (p, view)
-                for p, view in targets
-                if self._folds(p, logged.topic)
-                and (positions is None or logged.position > positions[p.name])
-            ]
-            if not folding:
-                continue  # e.g. a uniqueness claim: no view reads it, so it is never decoded
-            event = self.app.mapper.to_domain_event(
-                StoredEvent(
-                    originator_id=logged.originator_id,
-                    originator_version=logged.originator_version,
-                    topic=logged.topic,
-                    state=logged.state,
-                )
-            )
-            for projection, view in folding:
-                projection.apply(event, logged.position, view)
-
-    def _folds(self, projection: Projection, topic: str) -> bool:
-        """Whether `projection` folds events of this topic (resolved once per topic)."""
-        known = self._folded_topics[projection.name]
-        folds = known.get(topic)
-        if folds is None:
-            folds = known[topic] = projection.folds(resolve_topic(topic))
-        return folds
+        self.folder.fold(targets, events, positions)
 
     # --------------------------------------------------------------- queries
 

@@ -22,6 +22,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from adapters.audit_checkpoints import AuditCheckpoints
 from adapters.loop import run_every
 from adapters.projector import Projector, live_names
 from adapters.sql import Database
@@ -53,6 +54,7 @@ class TickReport:
     invoices_issued: int = 0
     invoice_events: int = 0  # of `events`: the runs' and automatic issues'
     events: int = 0
+    checkpoints_signed: int = 0  # of the audit chain's head
     jobs_due: int = 0  # aggregates the due read model named (each touched once)
     failures: list[str] = field(default_factory=list)
 
@@ -65,12 +67,14 @@ class Scheduler:
         projector: Projector,
         *,
         auto_issue_invoices: bool = False,
+        audit: AuditCheckpoints | None = None,
     ) -> None:
         self.app = app
         self.db = db
         self.projector = projector
         self.auto_issue_invoices = auto_issue_invoices
         self._due = live_names(DueProjection())
+        self.audit = audit
 
     def tick(self, now: datetime) -> TickReport:
         report = TickReport(at=now)
@@ -121,6 +125,8 @@ class Scheduler:
             issued = self._each("invoice", drafts, issue, now, report)
             report.invoices_issued += len(issued)
             report.invoice_events += sum(issued.values())
+        if self.audit is not None and self.audit.sign_if_due(now) is not None:
+            report.checkpoints_signed += 1  # at least daily (ADR 0044), after the day's facts
         return report
 
     def due(self, now: datetime) -> list[DueJob]:

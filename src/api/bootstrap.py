@@ -10,6 +10,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
+from adapters.audit_checkpoints import AuditCheckpoints, create_checkpoints_table
 from adapters.clock import Clock, SystemClock
 from adapters.console_sessions import ConsoleSessions
 from adapters.email import EmailSender, EmlFileTransport, SmtpTransport, Transport
@@ -21,6 +24,7 @@ from adapters.projector import Projector
 from adapters.sandbox_clock import SandboxClock, SandboxGateway
 from adapters.scheduler import Scheduler
 from adapters.settings_url import DatabaseUrl
+from adapters.signing import SigningKey
 from adapters.sql import Database, open_database
 from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_standin import StandInGateway, StripeStandIn
@@ -42,6 +46,7 @@ class Container:
     email_sender: EmailSender
     payment_gateway: PaymentGateway
     licence_signer: LicenceSigner
+    audit: AuditCheckpoints
     console_sessions: ConsoleSessions
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -144,23 +149,36 @@ def build(
         email_sender.create_schema()
         SandboxClock.create_schema(db)  # in every mode: the database may serve a sandbox later
         ConsoleSessions.create_schema(db)
+        create_checkpoints_table(db)
+    audit = AuditCheckpoints(db, projector, _seed(settings.audit_signing_key, "audit"))
     return Container(
         settings=settings,
         app=app,
         db=db,
         projector=projector,
         clock=business_clock,
-        scheduler=Scheduler(app, db, projector, auto_issue_invoices=settings.invoice_auto_issue),
+        scheduler=Scheduler(
+            app, db, projector, auto_issue_invoices=settings.invoice_auto_issue, audit=audit
+        ),
         email_sender=email_sender,
         payment_gateway=gateway,
         licence_signer=LicenceSigner(
             bytes.fromhex(settings.licence_signing_key.get_secret_value())
         ),
+        audit=audit,
         # Sign-in sessions expire by the wall clock, whatever a sandbox says (ADR 0041).
         console_sessions=ConsoleSessions(
             db, wall, idle=timedelta(minutes=settings.console_idle_minutes)
         ),
     )
+
+
+def _seed(secret: SecretStr, purpose: str) -> SigningKey:
+    try:
+        seed = bytes.fromhex(secret.get_secret_value())
+    except ValueError:
+        raise ValueError(f"The {purpose} signing key is 64 hex digits (a 32-byte seed).") from None
+    return SigningKey(seed, purpose)
 
 
 def email_transport(settings: Settings) -> Transport:

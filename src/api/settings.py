@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_WEBHOOK_SECRET = "whsec_lessor_dev_only_do_not_use_with_stripe"  # noqa: S105 (public on purpose)
 # Signs rental licences in development and tests; a deployment sets its own (ADR 0025).
 DEV_LICENCE_KEY = "6c6573736f722d6465762d6f6e6c792d6c6963656e63652d6b65792d30303031"
+# Signs the audit chain's checkpoints in development and tests; a deployment sets its own,
+# a key of its own, not the licence key (ADR 0044).
+DEV_AUDIT_KEY = "6c6573736f722d6465762d6f6e6c792d61756469742d636861696e2d30303031"
 
 
 class Settings(BaseSettings):
@@ -52,6 +55,11 @@ class Settings(BaseSettings):
         default=SecretStr(DEV_LICENCE_KEY),
         description="Ed25519 private key seed (64 hex digits) that signs rental licences;"
         " the default is public, for development only",
+    )
+    audit_signing_key: SecretStr = Field(
+        default=SecretStr(DEV_AUDIT_KEY),
+        description="Ed25519 private key seed (64 hex digits) that signs the audit chain's"
+        " checkpoints; the default is public, for development only",
     )
     stripe_webhook_secret: SecretStr = Field(
         default=SecretStr(DEV_WEBHOOK_SECRET),

@@ -45,6 +45,35 @@ class Projection(ABC):
         """Fold one event (at its log position) into the view."""
 
 
+class StoredRecord(Protocol):
+    """One stored event as the event store holds it, undecoded."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def originator_id(self) -> Any: ...
+    @property
+    def originator_version(self) -> int: ...
+    @property
+    def state(self) -> bytes: ...
+
+
+class RecordProjection(Projection):
+    """A read model of the stored records themselves: every one, its bytes as stored, never
+    decoded (the audit chain). It folds no decoded event, so `apply` is never called."""
+
+    handles = ()
+
+    def apply(self, event: Any, position: int, view: ViewSession) -> None:
+        """Record projections see records (`apply_record`), not events."""
+
+    @abstractmethod
+    def apply_record(self, record: StoredRecord, view: ViewSession) -> None:
+        """Fold one stored record (at its log position) into the view."""
+
+
 def update_row(view: ViewSession, table: str, key: str, event: Any, **values: Any) -> None:
     """Set columns of the row of `table` whose `key` column is the event's aggregate id.
     Table and column names come from the calling projection, never from the event."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.audit_chain import AuditChain
 from projections.base import Projection
 from projections.charges import Charges
 from projections.directory import Directory
@@ -27,4 +28,5 @@ def all_projections() -> list[Projection]:
         UsageProjection(),
         RentalAccounts(),
         Invoices(),
+        AuditChain(),
     ]

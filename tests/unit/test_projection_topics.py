@@ -20,7 +20,7 @@ import domain.model
 from domain.model.device import Device
 from domain.model.subscription import Subscription
 from domain.model.unique_claim import UniqueClaim
-from projections.base import Projection
+from projections.base import Projection, RecordProjection
 from projections.registry import all_projections
 
 
@@ -86,7 +86,17 @@ def test_apply_does_nothing_with_the_events_a_projection_does_not_fold(
     assert acted_on == [], f"{projection.name}: add these to `handles`: {acted_on}"
 
 
-@pytest.mark.parametrize("projection", all_projections(), ids=lambda p: p.name)
+EVENT_PROJECTIONS = [p for p in all_projections() if not isinstance(p, RecordProjection)]
+
+
+def test_only_the_audit_chain_reads_stored_records_instead_of_events() -> None:
+    # It chains every stored record, claims included, undecoded: it folds no event class.
+    records = [p for p in all_projections() if isinstance(p, RecordProjection)]
+    assert [p.name for p in records] == ["audit_chain"]
+    assert not [cls for cls in EVENT_CLASSES if records[0].folds(cls)]
+
+
+@pytest.mark.parametrize("projection", EVENT_PROJECTIONS, ids=lambda p: p.name)
 def test_every_projection_folds_some_event_and_skips_some(projection: Projection) -> None:
     folded = [cls for cls in EVENT_CLASSES if projection.folds(cls)]
     assert folded, f"{projection.name} folds nothing"

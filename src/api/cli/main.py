@@ -11,6 +11,7 @@ import psycopg
 import typer
 from eventsourcing.persistence import PersistenceError as EventStoreError
 
+from api.cli.audit import audit_app
 from api.cli.clock import clock_app
 from api.cli.companies import companies_app
 from api.cli.credits import keys_app, rentals_app
@@ -52,6 +53,7 @@ app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")
 app.add_typer(rentals_app, name="rentals")
 app.add_typer(invoices_app, name="invoices")
+app.add_typer(audit_app, name="audit")
 
 
 def main(argv: list[str] | None = None) -> None:

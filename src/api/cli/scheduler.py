@@ -29,7 +29,7 @@ def scheduler_tick(at: AtOption = None) -> None:
         f"tick at {now.isoformat()}: {report.subscriptions_advanced} subscription(s) advanced,"
         f" {report.events - report.invoice_events} event(s); {report.rental_accounts_charged}"
         f" rental account(s) charged; {report.invoice_runs} invoice run(s),"
-        f" {report.invoice_events} event(s)",
+        f" {report.invoice_events} event(s); {report.checkpoints_signed} audit checkpoint(s)",
         highlight=False,
     )
     for failure in report.failures:

@@ -13,6 +13,7 @@ from api.console.pages import (
     audit_log,
     company_choice,
     hardware,
+    integrity,
     invoices,
     rentals,
     subscriptions,
@@ -32,4 +33,5 @@ PAGE_ROUTERS: list[APIRouter] = [
     rentals.router,
     usage.router,
     invoices.router,
+    integrity.router,
 ]
