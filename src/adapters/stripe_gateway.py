@@ -181,7 +181,7 @@ class StripeGateway:
         try:
             listed = self._client.v1.payment_intents.list(params={"limit": 100})
             for intent in listed.auto_paging_iter():
-                metadata = dict(intent.metadata or {})
+                metadata = intent.metadata.to_dict() if intent.metadata else {}
                 if intent.status != "succeeded" or "device_id" not in metadata:
                     continue
                 yield StripePayment(

@@ -17,6 +17,9 @@ from adapters.invoice_documents import invoice_attachment
 from adapters.invoice_drafts import ViewDrafts
 from adapters.licences import LicenceSigner
 from adapters.projector import Projector
+from adapters.reconcile import reconcile
+from adapters.reconcile_payments import payments_at_stripe
+from adapters.reconciliations import Reconciliations
 from adapters.sandbox_clock import SandboxClock, SandboxGateway
 from adapters.scheduler import Scheduler
 from adapters.settings_url import DatabaseUrl
@@ -40,6 +43,7 @@ class Container:
     email_sender: EmailSender
     payment_gateway: PaymentGateway
     licence_signer: LicenceSigner
+    reconciliations: Reconciliations
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -77,6 +81,7 @@ class Container:
         self.projector.wake()
         for thread in self._threads:
             thread.join(timeout=10)
+        self.reconciliations.wait()
         if isinstance(self.clock, SandboxClock):
             self.clock.close()
         if isinstance(self.payment_gateway, StandInGateway | SandboxGateway):
@@ -130,9 +135,17 @@ def build(
         max_age=timedelta(days=settings.email_max_age_days),
         attachments=partial(invoice_attachment, app.invoicing),
     )
+    reconciliations = Reconciliations(
+        db,
+        lambda: reconcile(
+            app, db, stripe=payments_at_stripe(gateway), projector=projector
+        ),
+        wall.now,
+    )
     if create_schema:
         projector.create_schema()
         email_sender.create_schema()
+        reconciliations.create_schema()
         SandboxClock.create_schema(db)  # in every mode: the database may serve a sandbox later
     return Container(
         settings=settings,
@@ -146,6 +159,7 @@ def build(
         licence_signer=LicenceSigner(
             bytes.fromhex(settings.licence_signing_key.get_secret_value())
         ),
+        reconciliations=reconciliations,
     )
 
 

@@ -31,6 +31,7 @@ from api.http.routes import (
     member_imports,
     members,
     price_imports,
+    reconciliations,
     rentals,
     replacements,
     sandbox,
@@ -197,6 +198,7 @@ def create_app(
         valuation.router,
         usage.router,
         sandbox.router,
+        reconciliations.router,
         stripe_webhooks.router,
     ):
         app.include_router(router)
