@@ -118,7 +118,7 @@ class IssuedInvoices:
         usage = LedgerUsage(self.app, as_of=versions)
         try:
             expected = usage.priced_usage(company_id, usage_first, company.currency)
-        except Exception as refused:  # noqa: BLE001 (the run would have been refused)
+        except Exception as refused:
             expected, why = [], str(refused)
         else:
             why = ""
@@ -184,7 +184,9 @@ class IssuedInvoices:
             if draft is None or draft.status != "draft":
                 state = "no draft" if draft is None else f"a {draft.status} draft"
                 return None, f"the facts as of its issue hold {state} of this id to issue"
-            book = self.app.repository.get(book_id(company_id), version=draft.book_version)
+            book: InvoiceBook = self.app.repository.get(
+                book_id(company_id), version=draft.book_version
+            )
             basis, lines, buyer = draft, draft.lines, {"name": company.name, **book.billing}
         try:
             recomputed = Invoice.issue(
@@ -203,7 +205,7 @@ class IssuedInvoices:
                 buyer=buyer,
                 cause=cause,
             )
-        except Exception as refused:  # noqa: BLE001 (the domain would not issue it)
+        except Exception as refused:
             return None, f"the facts as of its issue do not make an invoice: {refused}"
         return recomputed.pending_events[0], ""
 
@@ -211,7 +213,7 @@ class IssuedInvoices:
         version = versions.get(aggregate_id)
         if version is None:
             return None
-        found = self.app.repository.get(aggregate_id, version=version)
+        found: Any = self.app.repository.get(aggregate_id, version=version)
         return found if isinstance(found, kind) else None
 
     # ---------------------------------------------------------------- the end

@@ -11,7 +11,7 @@ PaymentIntent id when the buyout recorded one, else by device and amount.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 from adapters.reconcile_report import CheckReport, Discrepancy
@@ -20,6 +20,7 @@ from adapters.stripe_gateway import StripeGatewayError, StripePayment
 from domain.model.device import Device
 
 
+@runtime_checkable
 class PaymentsAtStripe(Protocol):
     def succeeded_payments(self) -> Iterable[StripePayment]: ...
 
@@ -28,7 +29,7 @@ def payments_at_stripe(gateway: object) -> PaymentsAtStripe | None:
     """The gateway's listing of payments, if it has one (a sandbox wraps the real one)."""
     if isinstance(gateway, SandboxGateway):
         gateway = gateway.provider
-    return gateway if hasattr(gateway, "succeeded_payments") else None  # type: ignore[return-value]
+    return gateway if isinstance(gateway, PaymentsAtStripe) else None
 
 
 class PaidBuyouts:
@@ -66,9 +67,7 @@ class PaidBuyouts:
             device = str(paid.originator_id)
             payment = unmatched.pop(paid.payment_id, None) if paid.payment_id else None
             if payment is None and not paid.payment_id:
-                payment = next(
-                    (p for p in unmatched.values() if p.device_id == device), None
-                )
+                payment = next((p for p in unmatched.values() if p.device_id == device), None)
                 if payment is not None:
                     del unmatched[payment.payment_id]
             subject = f"device {device}, session {paid.session_id}, payment {paid.payment_id}"

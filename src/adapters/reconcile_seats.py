@@ -43,7 +43,9 @@ class SeatsAndLicences:
     def finish(self, versions: Mapping[UUID, int]) -> None:
         plans: dict[tuple[str, str], list[str]] = defaultdict(list)  # (company, member) → subs
         for subscription_id in self.subscriptions:
-            sub = self.app.repository.get(subscription_id, version=versions[subscription_id])
+            sub: Subscription = self.app.repository.get(
+                subscription_id, version=versions[subscription_id]
+            )
             company = str(sub.company_id)
             for product, holders in sub.holders.items():
                 line = sub.lines.get(product)

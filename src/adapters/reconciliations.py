@@ -61,7 +61,7 @@ class Reconciliations:
     def _begin(self, run_id: UUID) -> dict[str, Any]:
         with self._db.transaction() as tx:
             tx.execute(
-                f"INSERT INTO {TABLE} (reconciliation_id, status, requested_at)"  # noqa: S608
+                f"INSERT INTO {TABLE} (reconciliation_id, status, requested_at)"
                 " VALUES (?, 'running', ?)",
                 (str(run_id), self._now().isoformat()),
             )
@@ -75,20 +75,25 @@ class Reconciliations:
     def _finish(self, run_id: UUID) -> None:
         try:
             report, error = json.dumps(self._run().as_json()), None
-        except Exception as failed:  # noqa: BLE001 (recorded: the run's answer)
+        except Exception as failed:
             report, error = None, f"{type(failed).__name__}: {failed}"
         with self._db.transaction() as tx:
             tx.execute(
-                f"UPDATE {TABLE} SET status = ?, finished_at = ?, report = ?, error = ?"  # noqa: S608
+                f"UPDATE {TABLE} SET status = ?, finished_at = ?, report = ?, error = ?"
                 " WHERE reconciliation_id = ?",
-                ("done" if error is None else "failed", self._now().isoformat(), report, error,
-                 str(run_id)),
+                (
+                    "done" if error is None else "failed",
+                    self._now().isoformat(),
+                    report,
+                    error,
+                    str(run_id),
+                ),
             )
 
     def get(self, run_id: UUID) -> dict[str, Any] | None:
         with self._db.transaction() as tx:
             row = tx.fetchone(
-                f"SELECT reconciliation_id, status, requested_at, finished_at, report, error"  # noqa: S608
+                f"SELECT reconciliation_id, status, requested_at, finished_at, report, error"
                 f" FROM {TABLE} WHERE reconciliation_id = ?",
                 (str(run_id),),
             )

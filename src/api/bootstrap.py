@@ -137,9 +137,7 @@ def build(
     )
     reconciliations = Reconciliations(
         db,
-        lambda: reconcile(
-            app, db, stripe=payments_at_stripe(gateway), projector=projector
-        ),
+        lambda: reconcile(app, db, stripe=payments_at_stripe(gateway), projector=projector),
         wall.now,
     )
     if create_schema:

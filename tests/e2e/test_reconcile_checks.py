@@ -191,7 +191,8 @@ def test_each_check_names_what_was_planted(
     )
     table = lessor_cli("reconcile")
     assert table.code == 1
-    assert str(unheard_payment) in table.out and "buyouts paid at Stripe" in table.out
+    assert str(unheard_payment) in table.out
+    assert "buyouts paid at Stripe" in table.out
 
     # The same report over HTTP, for operators only, kept where any worker reads it.
     with make_client(container) as api:
@@ -228,4 +229,3 @@ def _draft_ids(container: Container) -> Any:
 def _execute(container: Container, sql: str, *params: Any) -> None:
     with container.db.transaction() as tx:
         tx.execute(sql, params)
-

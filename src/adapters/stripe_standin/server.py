@@ -140,8 +140,12 @@ class StripeStandIn:
             self._sessions[session["id"]] = session
             return 200, public(session)
         if path == "/v1/payment_intents" and method == "GET":  # one page: the stand-in is small
-            return 200, {"object": "list", "url": path, "has_more": False,
-                         "data": list(self._intents.values())}
+            return 200, {
+                "object": "list",
+                "url": path,
+                "has_more": False,
+                "data": list(self._intents.values()),
+            }
         match = _SESSION_PATH.match(path)
         if match is None:
             raise ApiError(404, f"Unrecognized request URL ({method}: {path}).")

@@ -16,6 +16,8 @@ from adapters.reconcile_payments import payments_at_stripe
 from adapters.replay import Cut
 from api.cli.replay import parse_instant
 from api.cli.shared import UsageProblem, opened, out
+from domain.application import LessorApplication
+from domain.model.company import Company
 
 
 def reconcile_command(
@@ -38,6 +40,8 @@ def reconcile_command(
     except ValueError:
         raise UsageProblem(f"--company: not a company id: {company!r}") from None
     with opened() as container:
+        if company_id is not None and not _is_company(container.app, company_id):
+            raise UsageProblem(f"unknown company {company_id}")  # before Stripe is asked
         container.projector.catch_up()
         report = reconcile(
             container.app,
@@ -65,3 +69,7 @@ def reconcile_command(
                 out.print(details)
     if not report.agrees:
         raise typer.Exit(1)
+
+
+def _is_company(app: LessorApplication, company_id: UUID) -> bool:
+    return company_id in app.repository and isinstance(app.repository.get(company_id), Company)

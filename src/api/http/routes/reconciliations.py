@@ -39,9 +39,7 @@ def start(who: CallerDep, c: ContainerDep, response: Response) -> Reconciliation
     summary="Operator: a reconciliation run, and its report when done",
     response_model=ReconciliationOut,
 )
-def show(
-    reconciliation_id: UUID, who: CallerDep, c: ContainerDep
-) -> ReconciliationOut:
+def show(reconciliation_id: UUID, who: CallerDep, c: ContainerDep) -> ReconciliationOut:
     who.require(Role.OPERATOR)
     run = c.reconciliations.get(reconciliation_id)
     if run is None:
