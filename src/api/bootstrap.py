@@ -17,7 +17,7 @@ from adapters.invoice_documents import invoice_attachment
 from adapters.invoice_drafts import ViewDrafts
 from adapters.licences import LicenceSigner
 from adapters.projector import Projector
-from adapters.reconcile import reconcile
+from adapters.reconcile import Reconciliation, reconcile
 from adapters.reconcile_payments import payments_at_stripe
 from adapters.reconciliations import Reconciliations
 from adapters.sandbox_clock import SandboxClock, SandboxGateway
@@ -135,11 +135,12 @@ def build(
         max_age=timedelta(days=settings.email_max_age_days),
         attachments=partial(invoice_attachment, app.invoicing),
     )
-    reconciliations = Reconciliations(
-        db,
-        lambda: reconcile(app, db, stripe=payments_at_stripe(gateway), projector=projector),
-        wall.now,
-    )
+
+    def reconcile_at_head() -> Reconciliation:
+        projector.catch_up()  # the live views at the head, like the facts the checks read
+        return reconcile(app, db, stripe=payments_at_stripe(gateway), projector=projector)
+
+    reconciliations = Reconciliations(db, reconcile_at_head, wall.now)
     if create_schema:
         projector.create_schema()
         email_sender.create_schema()
