@@ -157,7 +157,7 @@ class IssuedInvoices:
                 self.found.append(
                     Discrepancy(
                         subject,
-                        f"its {name} is not the recomputed invoice's: {_text(name, facts)}"
+                        f"the recomputed invoice has another {name}: {_text(name, facts)}"
                         f" recorded, {_text(name, recomputed)} recomputed",
                         {"recorded": _text(name, facts), "recomputed": _text(name, recomputed)},
                     )
