@@ -1,70 +1,64 @@
 """Reconciliation: checks that recompute what the facts say and name every disagreement.
 
-Each check reads the event log (a prefix of it, with `--at`: the same cut as `replay`) and
-recomputes from the facts; where the live read models are at the same point (no `--at`)
-their rows are compared too. A check reports how many subjects it checked and each
-discrepancy with the ids and amounts involved (docs/adr/0040-replay.md).
+Each check reads the event log (a prefix of it, with `--at`: the same cut as `replay`) in
+one pass and recomputes from the facts with the domain's own code; where the live read
+models are at the same point (no `--at`) their rows are compared too, and every live
+projection is verified against a rebuild. A check reports how many subjects it checked and
+each discrepancy with the ids and amounts involved (docs/adr/0040-replay-and-reconcile.md,
+docs/adr/0045-reconciliation-checks.md).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import resolve_topic
 
-from adapters.event_pages import EventPages
+from adapters.event_pages import EventPages, LoggedEvent
+from adapters.projector import LiveViewCannotFold, Projector
+from adapters.reconcile_invoices import IssuedInvoices
+from adapters.reconcile_payments import PaidBuyouts, PaymentsAtStripe
+from adapters.reconcile_report import CheckReport, Discrepancy, Reconciliation
+from adapters.reconcile_seats import SeatsAndLicences
 from adapters.replay import Cut, decode, within
 from adapters.sql import Database
 from domain.application import LessorApplication
-from domain.model.invoice import Invoice, invoice_totals
 from domain.model.rental_account import RentalAccount
+
+__all__ = ["CheckReport", "Discrepancy", "Reconciliation", "reconcile"]
 
 PAGE = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class Discrepancy:
-    subject: str  # e.g. "account <id>", "invoice <id> (2026-000001)"
-    problem: str
-    amounts: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class CheckReport:
-    name: str
-    checked: int = 0
-    discrepancies: list[Discrepancy] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Reconciliation:
-    checks: list[CheckReport]
-    company_seen: bool
-
-    @property
-    def agrees(self) -> bool:
-        return not any(c.discrepancies for c in self.checks)
-
-
 def reconcile(
-    app: LessorApplication, db: Database, *, cut: Cut | None = None, company_id: UUID | None = None
+    app: LessorApplication,
+    db: Database,
+    *,
+    cut: Cut | None = None,
+    company_id: UUID | None = None,
+    stripe: PaymentsAtStripe | None = None,
+    projector: Projector | None = None,
 ) -> Reconciliation:
-    """Run every check over the log (up to `cut`), for one company or all of them."""
-    accounts = _Accounts()
-    invoices = _Invoices()
+    """Run every check over the log (up to `cut`), for one company or all of them. Stripe
+    is asked only for the head (without `cut`); the projections are verified only for the
+    head and all companies, and only given the live `projector`."""
+    accounts = _Accounts(company_id)
+    invoices = IssuedInvoices(app, company_id)
+    seats = SeatsAndLicences(app, company_id)
+    buyouts = PaidBuyouts(stripe, company_id) if cut is None else None
+    checks: list[Any] = [c for c in (accounts, invoices, seats, buyouts) if c is not None]
+    reads = tuple(cls for check in checks for cls in check.reads)
+    versions: dict[UUID, int] = {}  # each aggregate's version at the current log position
     seen = False
-    for event in _facts(app, db, cut):
-        if company_id is not None and getattr(event, "company_id", None) != company_id:
-            continue
-        seen = True
-        if isinstance(event, _ACCOUNT_EVENTS):
-            accounts.fold(event)
-        elif isinstance(event, Invoice.Issued):
-            invoices.fold(event)
+    for logged, event in _facts(app, db, cut, reads):
+        if event is not None:
+            seen = seen or company_id is None or event.company_id == company_id
+            for check in checks:
+                if isinstance(event, check.reads):
+                    check.fold(event, logged.position, versions)
+        versions[_uuid(logged.originator_id)] = logged.originator_version
     if cut is None:  # the live views are at the head, like the facts read here
         with db.transaction() as tx:
             accounts.compare(tx.fetchall("SELECT account_id, balance FROM rental_accounts"))
@@ -74,21 +68,48 @@ def reconcile(
                     " WHERE status = 'issued'"
                 )
             )
-    return Reconciliation([accounts.report(), invoices.report()], company_seen=seen)
+    reports = [accounts.report(), invoices.report(), seats.report(versions)]
+    if buyouts is not None:
+        reports.append(buyouts.report())
+    if cut is None and company_id is None and projector is not None:
+        reports.append(verify_projections(projector))
+    return Reconciliation(reports, company_seen=seen)
 
 
-_ACCOUNT_EVENTS = (
-    RentalAccount.Opened,
-    RentalAccount.CreditsRedeemed,
-    RentalAccount.RentalActivated,
-    RentalAccount.DayCharged,
-    RentalAccount.Suspended,
-)
-_CHECKED = (*_ACCOUNT_EVENTS, Invoice.Issued)
+def verify_projections(projector: Projector) -> CheckReport:
+    """Every live projection against a rebuild from the log (`Projector.verify`)."""
+    found: list[Discrepancy] = []
+    statuses = projector.status()
+    for status in statuses:
+        try:
+            diffs = projector.verify(status.name)
+        except LiveViewCannotFold as e:
+            found.append(Discrepancy(f"projection {status.name}", str(e)))
+            continue
+        for diff in diffs:
+            found.append(
+                Discrepancy(
+                    f"projection {status.name}, table {diff.table}",
+                    f"{len(diff.only_live)} rows only in the live view,"
+                    f" {len(diff.only_rebuilt)} only in a rebuild",
+                    {
+                        "only_live": [list(r) for r in diff.only_live[:5]],
+                        "only_rebuilt": [list(r) for r in diff.only_rebuilt[:5]],
+                    },
+                )
+            )
+    return CheckReport("projections equal a rebuild", len(statuses), found)
 
 
-def _facts(app: LessorApplication, db: Database, cut: Cut | None) -> Iterator[Any]:
-    """The decoded events the checks read, in log order, up to `cut`."""
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _facts(
+    app: LessorApplication, db: Database, cut: Cut | None, reads: tuple[type, ...]
+) -> Iterator[tuple[LoggedEvent, Any]]:
+    """Every stored row up to `cut`, in log order, with its domain event decoded when a
+    check reads that class (else None: the row still moves its aggregate's version)."""
     pages, position, wanted = EventPages(app.recorder, db.dialect), 0, {}
     stop = cut.position if cut is not None else None
     while True:
@@ -99,9 +120,8 @@ def _facts(app: LessorApplication, db: Database, cut: Cut | None) -> Iterator[An
         kept, ended = within(app, events, cut) if cut is not None else (events, False)
         for logged in kept:
             if logged.topic not in wanted:
-                wanted[logged.topic] = issubclass(resolve_topic(logged.topic), _CHECKED)
-            if wanted[logged.topic]:
-                yield decode(app, logged)
+                wanted[logged.topic] = issubclass(resolve_topic(logged.topic), reads)
+            yield logged, (decode(app, logged) if wanted[logged.topic] else None)
         if ended:
             return
         position = events[-1].position
@@ -111,12 +131,25 @@ class _Accounts:
     """Balance = credits redeemed − credits charged, never negative, each rental day
     (device, day) charged at most once."""
 
-    def __init__(self) -> None:
+    name = "rental credit balances"
+    reads = (
+        RentalAccount.Opened,
+        RentalAccount.CreditsRedeemed,
+        RentalAccount.RentalActivated,
+        RentalAccount.DayCharged,
+        RentalAccount.Suspended,
+    )
+
+    def __init__(self, company_id: UUID | None) -> None:
+        self.company_id = company_id
         self.balance: dict[str, int] = {}
         self.charged: dict[str, set[tuple[str, str]]] = {}
         self.found: list[Discrepancy] = []
 
-    def fold(self, event: Any) -> None:
+    def fold(self, event: Any, position: int, versions: object) -> None:
+        del position, versions
+        if self.company_id is not None and event.company_id != self.company_id:
+            return
         account = str(event.originator_id)
         balance = self.balance.setdefault(account, 0)
         charged = self.charged.setdefault(account, set())
@@ -185,52 +218,4 @@ class _Accounts:
                 )
 
     def report(self) -> CheckReport:
-        return CheckReport("rental credit balances", len(self.balance), self.found)
-
-
-class _Invoices:
-    """Each issued invoice's totals are its lines' sum with VAT rounded once; its number is
-    unique; the read model shows the same number and totals."""
-
-    def __init__(self) -> None:
-        self.issued: dict[str, tuple[str, int, int, int]] = {}  # id → number, net, vat, gross
-        self.numbers: Counter[str] = Counter()
-        self.found: list[Discrepancy] = []
-
-    def fold(self, event: Any) -> None:
-        invoice = str(event.originator_id)
-        totals = invoice_totals(
-            [line.amount for line in event.lines], event.currency, event.vat_rate
-        )
-        stated = (event.net.minor, event.vat.minor, event.gross.minor)
-        computed = (totals.net.minor, totals.vat.minor, totals.gross.minor)
-        if stated != computed:
-            self.found.append(
-                Discrepancy(
-                    f"invoice {invoice} ({event.number})",
-                    f"net/VAT/gross {stated} do not match its lines: {computed}",
-                    {"stated": stated, "computed": computed, "currency": event.currency},
-                )
-            )
-        self.numbers[event.number] += 1
-        if self.numbers[event.number] == 2:
-            self.found.append(
-                Discrepancy(f"number {event.number}", "two issued invoices carry this number")
-            )
-        self.issued[invoice] = (event.number, *stated)
-
-    def compare(self, rows: list[tuple[Any, ...]]) -> None:
-        viewed = {str(r[0]): (str(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows}
-        for invoice, facts in self.issued.items():
-            view = viewed.get(invoice)
-            if view is not None and view != facts:
-                self.found.append(
-                    Discrepancy(
-                        f"invoice {invoice} ({facts[0]})",
-                        f"the read model shows number/net/VAT/gross {view}; the facts {facts}",
-                        {"view": view, "facts": facts},
-                    )
-                )
-
-    def report(self) -> CheckReport:
-        return CheckReport("issued invoices", len(self.issued), self.found)
+        return CheckReport(self.name, len(self.balance), self.found)

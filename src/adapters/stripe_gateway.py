@@ -19,6 +19,8 @@ currency unit", which differs for a few currencies (`stripe_amount` / `money_fro
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -71,6 +73,16 @@ def money_from_stripe(amount: object, currency: object) -> Money | None:
         return Money(amount * 10**shift, code)
     whole, rest = divmod(amount, 10**-shift)
     return Money(whole, code) if rest == 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class StripePayment:
+    """A succeeded PaymentIntent that our gateway opened (it carries our metadata)."""
+
+    payment_id: str
+    device_id: str
+    company_id: str | None
+    amount: Money | None  # None: not an amount in a currency we know
 
 
 class StripeGateway:
@@ -162,3 +174,21 @@ class StripeGateway:
                 raise StripeGatewayError(f"Stripe did not expire {session_id}: {e}") from e
         except stripe.StripeError as e:
             raise StripeGatewayError(f"Stripe did not expire {session_id}: {e}") from e
+
+    def succeeded_payments(self) -> Iterator[StripePayment]:
+        """Every succeeded PaymentIntent with our `device_id` metadata (reconciliation):
+        Checkout puts `payment_intent_data.metadata` on the intent it creates."""
+        try:
+            listed = self._client.v1.payment_intents.list(params={"limit": 100})
+            for intent in listed.auto_paging_iter():
+                metadata = intent.metadata.to_dict() if intent.metadata else {}
+                if intent.status != "succeeded" or "device_id" not in metadata:
+                    continue
+                yield StripePayment(
+                    payment_id=intent.id,
+                    device_id=str(metadata["device_id"]),
+                    company_id=metadata.get("company_id"),
+                    amount=money_from_stripe(intent.amount, intent.currency),
+                )
+        except stripe.StripeError as e:
+            raise StripeGatewayError(f"Stripe did not list the payments: {e}") from e

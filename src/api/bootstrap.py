@@ -21,6 +21,9 @@ from adapters.invoice_documents import invoice_attachment
 from adapters.invoice_drafts import ViewDrafts
 from adapters.licences import LicenceSigner
 from adapters.projector import Projector
+from adapters.reconcile import Reconciliation, reconcile
+from adapters.reconcile_payments import payments_at_stripe
+from adapters.reconciliations import Reconciliations
 from adapters.sandbox_clock import SandboxClock, SandboxGateway
 from adapters.scheduler import Scheduler
 from adapters.settings_url import DatabaseUrl
@@ -48,6 +51,7 @@ class Container:
     licence_signer: LicenceSigner
     audit: AuditCheckpoints
     console_sessions: ConsoleSessions
+    reconciliations: Reconciliations
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -91,6 +95,7 @@ class Container:
         self.projector.wake()
         for thread in self._threads:
             thread.join(timeout=10)
+        self.reconciliations.wait()
         if isinstance(self.clock, SandboxClock):
             self.clock.close()
         if isinstance(self.payment_gateway, StandInGateway | SandboxGateway):
@@ -144,9 +149,16 @@ def build(
         max_age=timedelta(days=settings.email_max_age_days),
         attachments=partial(invoice_attachment, app.invoicing),
     )
+
+    def reconcile_at_head() -> Reconciliation:
+        projector.catch_up()  # the live views at the head, like the facts the checks read
+        return reconcile(app, db, stripe=payments_at_stripe(gateway), projector=projector)
+
+    reconciliations = Reconciliations(db, reconcile_at_head, wall.now)
     if create_schema:
         projector.create_schema()
         email_sender.create_schema()
+        reconciliations.create_schema()
         SandboxClock.create_schema(db)  # in every mode: the database may serve a sandbox later
         ConsoleSessions.create_schema(db)
         create_checkpoints_table(db)
@@ -170,6 +182,7 @@ def build(
         console_sessions=ConsoleSessions(
             db, wall, idle=timedelta(minutes=settings.console_idle_minutes)
         ),
+        reconciliations=reconciliations,
     )
 
 

@@ -100,6 +100,8 @@ OPERATION_IDS = [
     "rental_credits_licence_keys",
     "sandbox_show_clock",
     "sandbox_move_clock",
+    "reconciliations_start",
+    "reconciliations_show",
     "webhooks_stripe",
     "health_status",
     "health_ready",
@@ -117,6 +119,7 @@ NOT_RECORDED = {
     "/v1/subscriptions/quote",
     "/v1/subscriptions/{subscription_id}/seats/quote",
     "/v1/sandbox/clock",
+    "/v1/reconciliations",  # a report run, kept in its own table
     "/v1/members/import",  # recognised by its content, like the price import
 }
 

@@ -902,6 +902,23 @@ MATRIX: list[Cell] = [
         lambda w, r: {"advance_by": "30d"},
         ALL_404,
     ),
+    Cell(
+        "run the reconciliation report",
+        "POST",
+        "/v1/reconciliations",
+        lambda w: "/v1/reconciliations",
+        lambda w, r: None,
+        {"operator": 202, "admin": 403, "service": 403, "employee": 403},
+        writes=False,
+    ),
+    Cell(
+        "a reconciliation run that does not exist",
+        "GET",
+        "/v1/reconciliations/{reconciliation_id}",
+        lambda w: "/v1/reconciliations/00000000-0000-4000-8000-000000000000",
+        lambda w, r: None,
+        {"operator": 404, "admin": 403, "service": 403, "employee": 403},
+    ),
 ]
 
 

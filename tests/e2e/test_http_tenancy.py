@@ -78,6 +78,7 @@ ID_ROUTES: dict[tuple[str, str], IdRoute] = {
         expected={"admin": 404, "service": 404, "employee": 404},
     ),
     ("POST", "/v1/invoices/{invoice_id}/issue"): _invoice_route(ALL_403, {}),
+    ("GET", "/v1/reconciliations/{reconciliation_id}"): _invoice_route(ALL_403, None),
     ("POST", "/v1/invoices/{invoice_id}/credit-note"): _invoice_route(ALL_403, {}),
     ("POST", "/v1/invoices/{invoice_id}/adjustments"): _invoice_route(
         ALL_403,

@@ -34,9 +34,11 @@ from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.clock import FixedClock
+from adapters.stripe_gateway import StripeGateway, StripePayment
 from api.bootstrap import Container, build, init_database
 from api.http.app import create_app
 from api.settings import Settings
+from domain.model.money import Money
 from domain.model.payment_record import PaymentEventRecord
 
 SECRET = "whsec_localstripe_test"
@@ -281,3 +283,32 @@ def test_a_redelivered_event_is_a_duplicate(
     )
     assert (again.status_code, again.json()) == (200, {"result": "duplicate"})
     assert len(stored_payment_records(served.container)) == 1
+
+
+def test_the_gateway_lists_the_succeeded_payments_it_opened(localstripe: str) -> None:
+    """Reconciliation asks Stripe through our gateway (ADR 0045): localstripe's own
+    PaymentIntents, listed through the SDK, keep the succeeded ones carrying our metadata."""
+    httpx.delete(f"{localstripe}/_config/data", timeout=10).raise_for_status()
+    client = stripe.StripeClient(API_KEY, base_addresses={"api": localstripe})
+    device, company = str(uuid4()), str(uuid4())
+
+    def pay(card: str, metadata: dict[str, str]) -> Any:
+        return client.v1.payment_intents.create(
+            params={
+                "amount": 342000,
+                "currency": "sek",
+                "payment_method": card,
+                "confirm": True,
+                "metadata": metadata,
+            }
+        )
+
+    ours = pay("pm_card_visa", {"device_id": device, "company_id": company})
+    pay("pm_card_visa", {"order": "not a buyout"})  # someone else's payment on the account
+    with pytest.raises(stripe.CardError):
+        pay("pm_card_chargeCustomerFail", {"device_id": str(uuid4())})
+    try:
+        listed = list(StripeGateway(API_KEY, localstripe).succeeded_payments())
+    finally:
+        httpx.delete(f"{localstripe}/_config/data", timeout=10).raise_for_status()
+    assert listed == [StripePayment(ours.id, device, company, Money(342000, "SEK"))]

@@ -13,6 +13,8 @@ What it speaks (enough of Stripe's API for our gateway; everything else is a 404
   and parameters replay the first answer (`Idempotent-Replayed: true`); the same key with
   other parameters is an `idempotency_error`.
 - `GET /v1/checkout/sessions/{id}`, `POST /v1/checkout/sessions/{id}/expire`.
+- `GET /v1/payment_intents`: the succeeded PaymentIntent of each paid session, with the
+  session's `payment_intent_data[metadata]` (one page; reconciliation lists them).
 - `GET /c/pay/{id}`: a tiny checkout page with **Pay** and **Decline** buttons that POST
   back here. Pay completes the session as paid and sends `checkout.session.completed`.
   Decline behaves like a delayed payment method that fails: `checkout.session.completed`

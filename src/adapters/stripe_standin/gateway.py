@@ -4,9 +4,10 @@ stand-in, which starts on first use."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Final
 
-from adapters.stripe_gateway import StripeGateway
+from adapters.stripe_gateway import StripeGateway, StripePayment
 from adapters.stripe_standin.server import StripeStandIn
 from domain.ports import CheckoutRequest, CheckoutSession
 
@@ -34,6 +35,9 @@ class StandInGateway:
 
     def expire_checkout(self, session_id: str) -> None:
         self._ready().expire_checkout(session_id)
+
+    def succeeded_payments(self) -> Iterator[StripePayment]:
+        return self._ready().succeeded_payments()
 
     def close(self) -> None:
         self.standin.stop()

@@ -41,6 +41,7 @@ class StripeStandIn:
         self._sweep_interval_s = sweep_interval_s
         self._lock = threading.Lock()
         self._sessions: dict[str, dict[str, Any]] = {}
+        self._intents: dict[str, dict[str, Any]] = {}  # the PaymentIntents of paid sessions
         self._idempotent: dict[str, tuple[tuple[Any, ...], int, dict[str, Any]]] = {}
         self._stop = threading.Event()
         self._webhooks = WebhookSender(
@@ -138,6 +139,13 @@ class StripeStandIn:
             session = new_session(unflatten(form), now=int(self._now()), base_url=self.url)
             self._sessions[session["id"]] = session
             return 200, public(session)
+        if path == "/v1/payment_intents" and method == "GET":  # one page: the stand-in is small
+            return 200, {
+                "object": "list",
+                "url": path,
+                "has_more": False,
+                "data": list(self._intents.values()),
+            }
         match = _SESSION_PATH.match(path)
         if match is None:
             raise ApiError(404, f"Unrecognized request URL ({method}: {path}).")
@@ -186,6 +194,15 @@ class StripeStandIn:
                 payment_status="paid",
                 payment_intent=f"pi_{secrets.token_hex(12)}",
             )
+            self._intents[session["payment_intent"]] = {
+                "id": session["payment_intent"],
+                "object": "payment_intent",
+                "amount": session["amount_total"],
+                "currency": session["currency"],
+                "status": "succeeded",
+                "metadata": dict(session["_payment_intent_metadata"]),
+                "created": int(self._now()),
+            }
             sent = [self._webhooks.emit("checkout.session.completed", session)]
             target = str(session["success_url"]).replace("{CHECKOUT_SESSION_ID}", session_id)
         self._webhooks.wait(sent, wait_s)

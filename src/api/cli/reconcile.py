@@ -4,7 +4,6 @@ there is one (docs/adr/0040-replay.md)."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
@@ -13,9 +12,12 @@ import typer
 from rich.table import Table
 
 from adapters.reconcile import reconcile
+from adapters.reconcile_payments import payments_at_stripe
 from adapters.replay import Cut
 from api.cli.replay import parse_instant
 from api.cli.shared import UsageProblem, opened, out
+from domain.application import LessorApplication
+from domain.model.company import Company
 
 
 def reconcile_command(
@@ -25,7 +27,8 @@ def reconcile_command(
     company: Annotated[str | None, typer.Option("--company", help="One company's id")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON")] = False,
 ) -> None:
-    """Rental balances and issued invoices against the facts; exit 1 on any discrepancy."""
+    """Invoices, rental credits, Stripe payments, seats and projections against the facts;
+    exit 1 on any discrepancy."""
     cut = None
     if at is not None:
         instant = parse_instant(at)
@@ -37,22 +40,36 @@ def reconcile_command(
     except ValueError:
         raise UsageProblem(f"--company: not a company id: {company!r}") from None
     with opened() as container:
+        if company_id is not None and not _is_company(container.app, company_id):
+            raise UsageProblem(f"unknown company {company_id}")  # before Stripe is asked
         container.projector.catch_up()
-        report = reconcile(container.app, container.db, cut=cut, company_id=company_id)
+        report = reconcile(
+            container.app,
+            container.db,
+            cut=cut,
+            company_id=company_id,
+            stripe=payments_at_stripe(container.payment_gateway),
+            projector=container.projector,
+        )
     if company_id is not None and not report.company_seen:
         raise UsageProblem(f"unknown company {company_id}")
     if as_json:
-        body = {"agrees": report.agrees, "checks": [asdict(c) for c in report.checks]}
-        print(json.dumps(body, default=str, indent=2))
+        print(json.dumps(report.as_json(), indent=2))
     else:
         table = Table("check", "checked", "discrepancies")
         for check in report.checks:
             table.add_row(check.name, str(check.checked), str(len(check.discrepancies)))
         out.print(table)
         for check in report.checks:
-            for d in check.discrepancies:
-                out.print(
-                    f"{check.name}: {d.subject}: {d.problem}", highlight=False, soft_wrap=True
-                )
+            if check.discrepancies:
+                details = Table("subject", "problem", "amounts", title=check.name)
+                for d in check.discrepancies:
+                    amounts = ", ".join(f"{k}={v}" for k, v in d.amounts.items())
+                    details.add_row(d.subject, d.problem, amounts)
+                out.print(details)
     if not report.agrees:
         raise typer.Exit(1)
+
+
+def _is_company(app: LessorApplication, company_id: UUID) -> bool:
+    return company_id in app.repository and isinstance(app.repository.get(company_id), Company)

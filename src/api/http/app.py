@@ -30,6 +30,7 @@ from api.http.routes import (
     member_imports,
     members,
     price_imports,
+    reconciliations,
     rentals,
     replacements,
     sandbox,
@@ -170,6 +171,7 @@ def create_app(
         valuation.router,
         usage.router,
         sandbox.router,
+        reconciliations.router,
         stripe_webhooks.router,
         health.router,
     ):

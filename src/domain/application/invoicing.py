@@ -178,21 +178,11 @@ class Invoicing:
             raise AlreadyExists(f"Invoice {original.number} already has a credit note.")
         company = self.core.load(Company, original.company_id, "Company")
         book = self.core.load(InvoiceBook, book_id(original.company_id), "Invoice book")
-        lines = [
-            replace(
-                line,
-                source=f"credit:{original.id}:{n}",
-                kind=LineKind.CREDIT.value,
-                amount=-line.amount,
-                reference=f"{original.number}#{n}",
-            )
-            for n, line in enumerate(original.lines, start=1)
-        ]
         note, sequence = self._numbered(
             note_id,
             InvoiceKind.CREDIT_NOTE,
             original,
-            lines,
+            credit_note_lines(original),
             company,
             book,
             ctx.cause,
@@ -322,3 +312,17 @@ class Invoicing:
             return self.core.load(InvoiceSequence, sequence_id(year), "")
         except NotFound:
             return InvoiceSequence.start(year, cause)
+
+
+def credit_note_lines(original: Invoice) -> list[InvoiceLine]:
+    """A full credit note's lines: the invoice's, negated, each naming the line it credits."""
+    return [
+        replace(
+            line,
+            source=f"credit:{original.id}:{n}",
+            kind=LineKind.CREDIT.value,
+            amount=-line.amount,
+            reference=f"{original.number}#{n}",
+        )
+        for n, line in enumerate(original.lines, start=1)
+    ]

@@ -10,10 +10,14 @@ runs again (silently billing nothing would lose the usage).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from uuid import UUID
+
+from eventsourcing.domain import Aggregate
 
 from domain.application.core import ApplicationCore
 from domain.model.company import Company
@@ -24,26 +28,36 @@ from domain.model.usage import UsageKind, intervals, month_text, months_touched
 from domain.model.usage_ledger import UsageLedger, ledger_id
 from domain.model.usage_price_list import PRICE_LIST_ID, UsagePriceList
 
+A = TypeVar("A", bound=Aggregate)
+
 
 @dataclass(frozen=True, eq=False)
 class LedgerUsage:
-    """`UsageToInvoice` over the company's usage ledger and the provider's price list."""
+    """`UsageToInvoice` over the company's usage ledger and the provider's price list.
+
+    `as_of` (reconciliation): each aggregate at the version it had at a log position, one
+    absent from it not yet existing — the same lines the run computed then."""
 
     core: ApplicationCore
+    as_of: Mapping[UUID, int] | None = None
+
+    def _load(self, kind: type[A], aggregate_id: UUID, what: str) -> A | None:
+        if self.as_of is None:
+            if aggregate_id not in self.core.repository:
+                return None
+            return self.core.load(kind, aggregate_id, what)
+        version = self.as_of.get(aggregate_id)
+        return None if version is None else self.core.load(kind, aggregate_id, what, version)
 
     def priced_usage(self, company_id: UUID, month: date, currency: str) -> list[InvoiceLine]:
-        if ledger_id(company_id) not in self.core.repository:
+        ledger = self._load(UsageLedger, ledger_id(company_id), "Usage ledger")
+        company = self._load(Company, company_id, "Company")
+        if ledger is None or company is None:
             return []
-        ledger = self.core.load(UsageLedger, ledger_id(company_id), "Usage ledger")
-        company = self.core.load(Company, company_id, "Company")
         counts = active_counts(ledger, month_text(month), company.time_zone)
         if not counts:
             return []
-        prices = (
-            self.core.load(UsagePriceList, PRICE_LIST_ID, "Usage price list")
-            if PRICE_LIST_ID in self.core.repository
-            else None
-        )
+        prices = self._load(UsagePriceList, PRICE_LIST_ID, "Usage price list")
         last_day = add_months(month, 1) - timedelta(days=1)
         lines = []
         for n, (kind, count) in enumerate(counts.items(), start=1):
