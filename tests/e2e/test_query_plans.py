@@ -1,0 +1,258 @@
+"""Every list query and filter the read models offer is answered through an index on
+PostgreSQL (issue 16 item 3, docs/adr/0051-indexed-queries.md).
+
+The shapes come from the read models' own query modules: every public query that takes a
+`Caller`, and each field of its filter dataclass, one at a time, for an operator across
+every company and for one company, with and without a cursor. A new query or a new filter
+field fails `test_every_query_and_filter_field_has_a_shape` until it is given a sample
+here, and then its plan is checked. Each statement a query runs is recorded and EXPLAINed
+in the same transaction with `enable_seqscan = off` after ANALYZE: the seeded world is
+small, and with sequential scans priced out the planner shows whether an index *can*
+answer the statement at all, which is what holds at any store size. A plan fails when it
+scans a view table sequentially, or walks one of its indexes whole while discarding rows
+by a filter (the disguised full scan of `WHERE x = ? ORDER BY position`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import json
+import pkgutil
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+import projections
+from adapters.sql import SqlSession
+from api.bootstrap import Container
+from domain.model.actor import Actor, Caller, Role
+from projections.charges import ChargeFilter, query_charges
+from projections.directory import CompanyFilter, MemberFilter, query_companies, query_members
+from projections.directory.queries import company_member_ids
+from projections.event_log import (
+    EventLogFilter,
+    query_device_events,
+    query_event_log,
+    query_rental_account_history,
+    query_subscription_history,
+)
+from projections.hardware_overview import HardwareFilter, query_hardware
+from projections.invoices.queries import InvoiceFilter, invoice_detail, query_invoices
+from projections.registry import all_projections
+from projections.rental_accounts import (
+    RentalAccountFilter,
+    query_key_batches,
+    query_rental_accounts,
+)
+from projections.subscription_overview import (
+    SubscriptionFilter,
+    company_subscription_ids,
+    query_subscriptions,
+)
+from projections.usage import current_usage, month_usage
+from tests.e2e._http import World
+
+pytestmark = pytest.mark.postgres
+
+OPERATOR = Caller(actor=Actor("plan-operator", Role.OPERATOR), company_id=None)
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def database_url(postgres_url: str) -> str:
+    return postgres_url
+
+
+# A list query: (views, caller, filter fields) → its page. The filter class names the
+# fields it is asked with, one at a time.
+FILTERED: dict[str, tuple[Callable[..., Any], type]] = {
+    "query_event_log": (lambda v, c, f: query_event_log(v, c, EventLogFilter(**f)), EventLogFilter),
+    "query_hardware": (lambda v, c, f: query_hardware(v, c, HardwareFilter(**f)), HardwareFilter),
+    "query_subscriptions": (
+        lambda v, c, f: query_subscriptions(v, c, SubscriptionFilter(**f)),
+        SubscriptionFilter,
+    ),
+    "query_charges": (lambda v, c, f: query_charges(v, c, ChargeFilter(**f)), ChargeFilter),
+    "query_companies": (lambda v, c, f: query_companies(v, c, CompanyFilter(**f)), CompanyFilter),
+    "query_members": (lambda v, c, f: query_members(v, c, MemberFilter(**f)), MemberFilter),
+    "query_invoices": (lambda v, c, f: query_invoices(v, c, InvoiceFilter(**f)), InvoiceFilter),
+    "query_rental_accounts": (
+        lambda v, c, f: query_rental_accounts(v, c, RentalAccountFilter(**f)),
+        RentalAccountFilter,
+    ),
+}
+# Queries of one thing (an id of the world's), or without a filter: (views, caller, world).
+SINGLE: dict[str, Callable[..., Any]] = {
+    "query_device_events": lambda v, c, w: query_device_events(
+        v, c, UUID(w.a.device_of_employee), after=1
+    ),
+    "query_subscription_history": lambda v, c, w: query_subscription_history(
+        v, c, UUID(w.a.subscription), after=1
+    ),
+    "query_rental_account_history": lambda v, c, w: query_rental_account_history(
+        v, c, UUID(w.a.company_id), after=1
+    ),
+    "query_key_batches": lambda v, c, w: query_key_batches(v, c, after=1),
+    "company_member_ids": lambda v, c, w: company_member_ids(v, c, UUID(w.a.company_id)),
+    "company_subscription_ids": lambda v, c, w: company_subscription_ids(
+        v, c, UUID(w.a.company_id)
+    ),
+    "month_usage": lambda v, c, w: month_usage(v, c, UUID(w.a.company_id), date(2026, 3, 1)),
+    "current_usage": lambda v, c, w: current_usage(v, c, UUID(w.a.company_id), NOW),
+    "invoice_detail": lambda v, c, w: _missing_is_fine(
+        lambda: invoice_detail(v, c, UUID(int=1))
+    ),
+}
+# A value for each filter field (by name), taken from the world where it names a thing.
+SAMPLES: dict[str, Callable[[World], Any]] = {
+    "aggregate_id": lambda w: UUID(w.a.device_of_employee),
+    "aggregate_type": lambda w: "Device",
+    "actor_id": lambda w: "tok-someone",
+    "operation": lambda w: "Device.Assigned",
+    "short operation": lambda w: "Assigned",  # the name without its aggregate type
+    "occurred_from": lambda w: NOW,
+    "occurred_to": lambda w: NOW,
+    "status": lambda w: "active",
+    "category": lambda w: "phone",
+    "contract_type": lambda w: "leased",
+    "assignee_id": lambda w: UUID(w.a.employee_member),
+    "renewal_from": lambda w: date(2026, 6, 1),
+    "renewal_to": lambda w: date(2026, 6, 1),
+    "serial": lambda w: "SN-1",
+    "preliminary_choice": lambda w: "return",
+    "phase": lambda w: "final_decision",
+    "overdue": lambda w: True,
+    "ready_to_release": lambda w: True,
+    "include_closed": lambda w: True,
+    "now": lambda w: NOW,
+    "subscription_id": lambda w: UUID(w.a.subscription),
+    "charged_from": lambda w: date(2026, 3, 1),
+    "charged_to": lambda w: date(2026, 4, 1),
+    "role": lambda w: "employee",
+    "month": lambda w: "2026-03",
+    "number": lambda w: "2026-000001",
+    "suspended": lambda w: True,
+}
+PAGING = {"company_id", "after", "limit"}  # every list's fields: asked in each shape below
+# Statuses some filters take instead of the sample above.
+STATUS_OF = {"query_invoices": "issued", "query_subscriptions": "active"}
+
+
+def _missing_is_fine(read: Callable[[], Any]) -> None:
+    try:
+        read()
+    except Exception as error:  # noqa: BLE001 - only the statements matter here
+        assert "not found" in str(error).lower(), error
+
+
+class RecordingViews:
+    """The view database as queries see it, recording each statement they run and
+    EXPLAINing it on the same transaction, as the planner would run it."""
+
+    def __init__(self, container: Container) -> None:
+        self.db = container.db
+        self.plans: list[tuple[str, dict[str, Any]]] = []
+
+    @contextmanager
+    def transaction(self) -> Iterator[RecordingViews._Reads]:
+        with self.db.transaction() as tx:
+            tx.execute("SET LOCAL enable_seqscan = off")
+            yield RecordingViews._Reads(tx, self.plans)
+
+    class _Reads:
+        def __init__(self, tx: SqlSession, plans: list[tuple[str, dict[str, Any]]]) -> None:
+            self.tx, self.plans = tx, plans
+
+        def _explain(self, sql: str, params: Sequence[Any]) -> None:
+            [(plan,)] = self.tx.fetchall("EXPLAIN (FORMAT JSON) " + sql, params)
+            self.plans.append((sql, (json.loads(plan) if isinstance(plan, str) else plan)[0]))
+
+        def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+            self._explain(sql, params)
+            return self.tx.fetchone(sql, params)
+
+        def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+            self._explain(sql, params)
+            return self.tx.fetchall(sql, params)
+
+
+VIEW_TABLES = {table for p in all_projections() for table in p.tables}
+# Tables a query reads whole on purpose: their size does not grow with the store.
+READ_WHOLE = {
+    "usage_descriptions": "one row per usage kind (a handful), each month's lines name them",
+}
+
+
+def full_scans(plan: dict[str, Any]) -> list[str]:
+    """The scans of view tables in `plan` that read the whole table (or a whole index)."""
+    found: list[str] = []
+    node = plan.get("Plan", plan)
+    table = node.get("Relation Name")
+    if table in VIEW_TABLES:
+        kind = node["Node Type"]
+        narrowed = "Index Cond" in node or "Recheck Cond" in node
+        if table in READ_WHOLE:
+            pass
+        elif kind == "Seq Scan" or ("Filter" in node and not narrowed):
+            found.append(f"{kind} on {table} ({node.get('Filter', 'no condition')})")
+    for child in node.get("Plans", []):
+        found += full_scans(child)
+    return found
+
+
+def shapes(world: World) -> Iterator[tuple[str, Caller, Callable[[Any], Any]]]:
+    """(what, caller, run against views) for every query shape."""
+    company = UUID(world.a.company_id)
+    admin = Caller(actor=Actor("plan-admin", Role.ADMIN), company_id=company)
+    for name, (run, filter_class) in FILTERED.items():
+        fields = [f.name for f in dataclasses.fields(filter_class) if f.name not in PAGING]
+        for field in [None, *fields, *(["short operation"] if "operation" in fields else [])]:
+            asked = {} if field is None else {field.split()[-1]: SAMPLES[field](world)}
+            if field == "status":
+                asked["status"] = STATUS_OF.get(name, asked["status"])
+            for scope in ({}, {"company_id": company}):
+                for cursor in ({}, {"after": 10_001}):
+                    given = {**asked, **scope, **cursor}
+                    who = OPERATOR if name == "query_companies" or not scope else admin
+                    yield f"{name}({given})", who, lambda v, r=run, c=who, g=given: r(v, c, g)
+    for name, run_one in SINGLE.items():
+        yield name, OPERATOR, lambda v, r=run_one: r(v, OPERATOR, world)
+
+
+def test_every_query_and_filter_field_has_a_shape() -> None:
+    found = set()
+    for package in pkgutil.iter_modules(projections.__path__):
+        try:
+            queries = importlib.import_module(f"projections.{package.name}.queries")
+        except ModuleNotFoundError:
+            continue
+        for name, function in inspect.getmembers(queries, inspect.isfunction):
+            public = not name.startswith("_") and function.__module__ == queries.__name__
+            if public and "caller" in inspect.signature(function).parameters:
+                found.add(name)
+    assert found == FILTERED.keys() | SINGLE.keys()
+    fields = {f.name for _, cls in FILTERED.values() for f in dataclasses.fields(cls)}
+    assert fields - PAGING == SAMPLES.keys() - {"short operation"}
+
+
+def test_every_query_shape_uses_an_index(world: World, container: Container) -> None:
+    with container.db.transaction() as tx:
+        for table in sorted(VIEW_TABLES):
+            tx.execute(f"ANALYZE {table}")
+    failures: list[str] = []
+    statements = 0
+    for what, _, run in shapes(world):
+        views = RecordingViews(container)
+        run(views)
+        assert views.plans, f"{what} ran no statement"
+        statements += len(views.plans)
+        for sql, plan in views.plans:
+            failures += [f"{what}: {scan}\n    {sql}" for scan in full_scans(plan)]
+    assert statements > 150  # the shapes ran at all (197 today)
+    assert failures == [], "\n".join(failures)
