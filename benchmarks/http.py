@@ -2,7 +2,7 @@
 hello-world FastAPI app (benchmarks/hello_app.py) under the same uvicorn settings, in the
 same run (issue 16 item 5; docs/benchmarks.md).
 
-For each worker count, both servers are started; then for each request (GET /healthz,
+For each worker count, both servers are started by one uvicorn command line; then for each request (GET /healthz,
 GET /v1/devices of 100 items, POST /v1/devices) and each number of connections, wrk
 (Debian's package) drives the hello app and then Lessor for `duration` seconds each, back
 to back. The report gives rps, the ratio to hello's, and p50/p99 latency.
@@ -77,9 +77,10 @@ def run(options: Options) -> None:
         with tempfile.TemporaryDirectory(prefix="lessor-bench-http-") as tmp:
             post = _post_script(Path(tmp), company_id)
             for workers in options.workers:
-                with _server("hello", store, workers, options) as hello_url, _server(
-                    "lessor", store, workers, options
-                ) as lessor_url:
+                with (
+                    _server("hello", store, workers, options) as hello_url,
+                    _server("lessor", store, workers, options) as lessor_url,
+                ):
                     for label, path, script in (
                         ("GET /healthz", "/healthz", None),
                         (f"GET /v1/devices ({ITEMS} items)", f"/v1/devices?limit={ITEMS}", None),
@@ -154,8 +155,9 @@ def _free_port() -> int:
 
 @contextmanager
 def _server(kind: str, store: Store, workers: int, options: Options) -> Iterator[str]:
-    """`lessor serve` (scheduler off; its projector on, as served) or the hello app, both
-    through uvicorn with its defaults and log level info, as `lessor serve` runs it."""
+    """Lessor as `lessor serve --workers N` serves it (the scheduler off, the projector on in
+    every worker) or the hello app: the same uvicorn command line, log level info as
+    `lessor serve` sets it."""
     port = _free_port()
     env = {
         **os.environ,
@@ -163,12 +165,14 @@ def _server(kind: str, store: Store, workers: int, options: Options) -> Iterator
         "LESSOR_RUN_SCHEDULER": "false",
         "PYTHONPATH": os.pathsep.join([str(options.src), str(ROOT)]),
     }
-    if kind == "lessor":
-        command = [sys.executable, "-m", "api.cli.main", "serve", "--port", str(port)]
-        command += ["--workers", str(workers)] if workers > 1 else []
-    else:
-        command = [sys.executable, "-m", "uvicorn", "benchmarks.hello_app:app", "--port"]
-        command += [str(port), "--workers", str(workers), "--log-level", "info"]
+    app = (
+        "benchmarks.lessor_app:app_from_environment"
+        if kind == "lessor"
+        else "benchmarks.hello_app:app"
+    )
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
+    command += ["--workers", str(workers), "--log-level", "info"]
+    command += ["--factory"] if kind == "lessor" else []
     process = subprocess.Popen(  # noqa: S603 (our own fixed argv)
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -219,16 +223,17 @@ function request()
   n = n + 1
   local serial = run .. "-" .. tostring(tid) .. "-" .. tostring(n)
   local body = string.format('{body}', serial)
-  return wrk.format("POST", nil, {{["Content-Type"] = "application/json"}}, body)
+  local headers = {{}}
+  for name, value in pairs(wrk.headers) do headers[name] = value end  -- Host, Authorization
+  headers["Content-Type"] = "application/json"
+  return wrk.format("POST", nil, headers, body)
 end
 """
     )
     return script
 
 
-def _wrk(
-    wrk: str, url: str, c: int, secret: str, script: Path | None, options: Options
-) -> Result:
+def _wrk(wrk: str, url: str, c: int, secret: str, script: Path | None, options: Options) -> Result:
     threads = min(c, 2)
     command = [wrk, f"-t{threads}", f"-c{c}", f"-d{options.duration_s}s", "--latency"]
     command += ["-H", f"Authorization: Bearer {secret}"]
@@ -248,7 +253,9 @@ def _parse(report: str) -> Result:
     if not (rps and p50 and p99):
         raise BenchError(f"cannot read wrk's report:\n{report}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", report)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report
+    )
     errors = int(non_2xx[1]) if non_2xx else 0
     errors += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
     return Result(float(rps[1]), _ms(p50), _ms(p99), errors)
