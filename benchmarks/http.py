@@ -2,10 +2,11 @@
 hello-world FastAPI app (benchmarks/hello_app.py) under the same uvicorn settings, in the
 same run (issue 16 item 5; docs/benchmarks.md).
 
-For each worker count, both servers are started by one uvicorn command line; then for each request (GET /healthz,
-GET /v1/devices of 100 items, POST /v1/devices) and each number of connections, wrk
-(Debian's package) drives the hello app and then Lessor for `duration` seconds each, back
-to back. The report gives rps, the ratio to hello's, and p50/p99 latency.
+For each worker count, both servers are started by the same uvicorn command line; then
+for each request (GET /healthz, GET /v1/devices of 100 items, POST /v1/devices) and each
+number of connections, wrk (Debian's package) drives the hello app and then Lessor for
+`duration` seconds each, back to back. The report gives rps, the ratio to hello's, and
+p50/p99 latency.
 """
 
 from __future__ import annotations

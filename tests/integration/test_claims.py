@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 
 from adapters.claims import claim_key, claimed
-from adapters.sql import open_database
 from adapters.settings_url import DatabaseUrl
+from adapters.sql import open_database
 from api.bootstrap import Container
 
 

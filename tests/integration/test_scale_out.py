@@ -136,7 +136,9 @@ def test_two_schedulers_and_two_projectors_do_every_job_once(
             for a in accounts
             for d in range(1, (today - SINCE.date()).days + 1)  # a day is charged at its 00:00
         }
-        _wait_until(lambda: set(_days_charged(container)) >= expected, f"the days to {today}")
+        _wait_until(
+            lambda due=expected: set(_days_charged(container)) >= due, f"the days to {today}"
+        )
     time.sleep(3)  # room for a second scheduler to charge a day again, had it the chance
 
     charged = _days_charged(container)

@@ -23,7 +23,6 @@ from projections.base import Projection, ViewSession, update_row
 from projections.hardware_overview.rules_sql import transition_sql
 from projections.jsonable import day_text, utc_text
 
-
 _CLOSED = ", ".join(f"'{status}'" for status in TERMINAL_STATUSES)
 # Each filter of the device list across every company, in list order (ADR 0051).
 OPERATOR_WIDE_INDEXES = (
@@ -49,6 +48,7 @@ OPERATOR_WIDE_INDEXES = (
     "CREATE INDEX IF NOT EXISTS {hardware_overview}_overdue"
     " ON {hardware_overview} (registered_position) WHERE overdue",
 )
+
 
 class HardwareOverview(Projection):
     name = "hardware_overview"
