@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from benchmarks import audit, commands, invoices, projector, rentals, scheduler, usage
+from benchmarks import audit, commands, http, invoices, projector, rentals, scheduler, usage
 from benchmarks.common import STORE_CHOICES, BenchError, exit_cleanly_on_sigterm
 
 
@@ -74,6 +75,11 @@ def parser() -> argparse.ArgumentParser:
     inv = sub.add_parser("invoices", help="the monthly run and issuing vs single commands")
     inv.add_argument("--companies", type=_positive, default=10_000, help="companies to bill")
     inv.add_argument("--store", choices=STORE_CHOICES, default="postgres")
+    web = sub.add_parser("http", help="lessor serve vs a hello-world FastAPI app, over wrk")
+    web.add_argument("--workers", type=_positive, action="append", help="repeatable; 1 and 2")
+    web.add_argument("--connections", type=_positive, action="append", help="repeatable")
+    web.add_argument("--duration", type=_positive, default=10, help="seconds per line")
+    web.add_argument("--src", type=Path, default=None, help="Lessor's src/ to serve (before)")
     return top
 
 
@@ -119,6 +125,15 @@ def main(argv: list[str] | None = None) -> int:
             )
         elif args.benchmark == "audit":
             audit.run(args.store, audit.Options(events=args.events, repeat=args.repeat))
+        elif args.benchmark == "http":
+            http.run(
+                http.Options(
+                    workers=tuple(args.workers or (1, 2)),
+                    connections=tuple(args.connections or (1, 8, 32)),
+                    duration_s=args.duration,
+                    src=(args.src or http.ROOT / "src").resolve(),
+                )
+            )
         elif args.benchmark == "invoices":
             invoices.run(args.store, invoices.Options(companies=args.companies))
         else:

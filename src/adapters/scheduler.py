@@ -4,10 +4,12 @@ It is told the time, so tests drive it across month ends and DST changes. A tick
 catches up the `due` read model, then touches only the aggregates it names as due at
 `now` (docs/adr/0010): its cost grows with what is due, not with every device.
 
-Each job is idempotent by construction — the aggregate knows what it already did (a
-subscription knows which periods it charged) — so a tick run twice, or by two processes
-at once, does each thing once: the loser of a race reloads and finds nothing left to do.
-The facts a job writes move its due row, so the next tick does not ask again.
+Any number of schedulers may run on one store (SPEC §8): a tick holds the database claim
+`scheduler-tick` (adapters/claims.py, docs/adr/0052-scale-out.md), so ticks never overlap;
+a second scheduler waits, then finds the due rows moved and nothing left to do. Each job is
+also idempotent by construction — the aggregate knows what it already did (a subscription
+knows which periods it charged) — so a tick run twice does each thing once, and a command
+racing a job loses on the aggregate's version, reloads and finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from adapters.audit_checkpoints import AuditCheckpoints
+from adapters.claims import claimed
 from adapters.loop import run_every
 from adapters.projector import Projector, live_names
 from adapters.sql import Database
@@ -41,6 +44,7 @@ from projections.invoices import Invoices, open_drafts
 
 log = logging.getLogger("lessor.scheduler")
 MAX_ATTEMPTS = 5
+TICK_CLAIM = "scheduler-tick"  # held by one tick at a time, across processes
 
 
 @dataclass
@@ -77,6 +81,11 @@ class Scheduler:
         self.audit = audit
 
     def tick(self, now: datetime) -> TickReport:
+        """Run what is due at `now`, once the claim is ours (another tick may hold it)."""
+        with claimed(self.db, TICK_CLAIM):
+            return self._tick(now)
+
+    def _tick(self, now: datetime) -> TickReport:
         report = TickReport(at=now)
         # See what was written just now. A read model that cannot fold an event is parked,
         # not fatal: the tick goes on with what it folded (commands apply due time rules

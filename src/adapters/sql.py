@@ -203,6 +203,7 @@ class PostgresDatabase(Database):
     dialect = "postgresql"
 
     def __init__(self, conninfo: str, *, max_size: int = 10) -> None:
+        self.conninfo = conninfo  # for the claims' own connections (adapters/claims.py)
         self._pool = ConnectionPool(
             conninfo,
             min_size=1,

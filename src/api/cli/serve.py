@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any
 
@@ -16,6 +17,9 @@ from api.settings import Settings
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: LESSOR_HOST or 127.0.0.1")] = None,
     port: Annotated[int | None, typer.Option(help="Default: LESSOR_PORT or 8000")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (each with its own container)")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (with the projector running inside the process)."""
     import uvicorn
@@ -29,6 +33,9 @@ def serve(
     warning = unreachable_webhook(settings, host, port)
     if warning:
         print(warning, file=sys.stderr)
+    if workers > 1:
+        _serve_workers(settings, workers)
+        return
     container = build(settings)
     container.start_email_sender()
     out.print(f"Lessor API on [bold]http://{host}:{port}[/]  ·  docs: http://{host}:{port}/docs")
@@ -37,3 +44,21 @@ def serve(
         uvicorn.run(app_, host=host, port=port, log_level="info")
     finally:
         container.close()
+
+
+def _serve_workers(settings: Settings, workers: int) -> None:
+    """uvicorn's process manager over `workers` processes; each builds its container from
+    the environment, so the resolved host and port go there (ADR 0052)."""
+    import uvicorn
+
+    os.environ["LESSOR_HOST"], os.environ["LESSOR_PORT"] = settings.host, str(settings.port)
+    host, port = settings.host, settings.port
+    out.print(f"Lessor API on [bold]http://{host}:{port}[/] with {workers} worker processes")
+    uvicorn.run(
+        "api.http.worker:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )

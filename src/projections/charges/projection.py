@@ -84,6 +84,10 @@ class Charges(Projection):
     handles = CHARGE_EVENTS
     indexes = (
         "CREATE INDEX IF NOT EXISTS {charges}_by_company ON {charges} (company_id, charge_date)",
+        # The operator-wide filters (ADR 0051).
+        "CREATE INDEX IF NOT EXISTS {charges}_by_subscription"
+        " ON {charges} (subscription_id, position, line_no)",
+        "CREATE INDEX IF NOT EXISTS {charges}_by_date ON {charges} (charge_date)",
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:

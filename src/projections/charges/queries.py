@@ -38,7 +38,8 @@ def query_charges(views: Views, caller: Caller, f: ChargeFilter) -> Page:
     where.add("subscription_id = ?", str(f.subscription_id) if f.subscription_id else None)
     where.add("charge_date >= ?", f.charged_from.isoformat() if f.charged_from else None)
     where.add("charge_date < ?", f.charged_to.isoformat() if f.charged_to else None)
-    where.add(f"position * {LINES_PER_EVENT} + line_no > ?", f.after)
+    if f.after is not None:  # a row comparison, so that the primary key answers it (ADR 0051)
+        where.add_each("(position, line_no) > (?, ?)", divmod(f.after, LINES_PER_EVENT))
     with views.transaction() as tx:
         page, more = fetch_page(
             tx,

@@ -60,6 +60,13 @@ class Directory(Projection):
     indexes = (
         "CREATE INDEX IF NOT EXISTS {directory_members}_by_company"
         " ON {directory_members} (company_id, registered_position)",
+        # The operator-wide lists, in their order (ADR 0051).
+        "CREATE INDEX IF NOT EXISTS {directory_members}_in_order"
+        " ON {directory_members} (registered_position)",
+        "CREATE INDEX IF NOT EXISTS {directory_members}_by_role"
+        " ON {directory_members} (role, registered_position)",
+        "CREATE INDEX IF NOT EXISTS {directory_companies}_in_order"
+        " ON {directory_companies} (registered_position)",
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:

@@ -51,6 +51,13 @@ class EventLog(Projection):
         "CREATE INDEX IF NOT EXISTS {event_log}_by_aggregate"
         " ON {event_log} (aggregate_id, position)",
         "CREATE INDEX IF NOT EXISTS {event_log}_by_company ON {event_log} (company_id, position)",
+        # The operator-wide filters (ADR 0051): each answered by an index in log order.
+        "CREATE INDEX IF NOT EXISTS {event_log}_by_type ON {event_log} (aggregate_type, position)",
+        "CREATE INDEX IF NOT EXISTS {event_log}_by_actor ON {event_log} (actor_id, position)",
+        "CREATE INDEX IF NOT EXISTS {event_log}_by_operation ON {event_log} (operation, position)",
+        "CREATE INDEX IF NOT EXISTS {event_log}_by_short_operation"
+        " ON {event_log} ((substr(operation, length(aggregate_type) + 2)), position)",
+        "CREATE INDEX IF NOT EXISTS {event_log}_by_time ON {event_log} (occurred_at)",
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:

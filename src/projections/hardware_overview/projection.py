@@ -16,12 +16,38 @@ from typing import Any
 
 from domain.model.company import Company
 from domain.model.device import Device
-from domain.model.device_lifecycle import registered
+from domain.model.device_lifecycle import TERMINAL_STATUSES, registered
 from domain.model.end_of_lease import offboarding_release_from
 from domain.model.member import Member
 from projections.base import Projection, ViewSession, update_row
 from projections.hardware_overview.rules_sql import transition_sql
 from projections.jsonable import day_text, utc_text
+
+_CLOSED = ", ".join(f"'{status}'" for status in TERMINAL_STATUSES)
+# Each filter of the device list across every company, in list order (ADR 0051).
+OPERATOR_WIDE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS {hardware_overview}_in_order"
+    " ON {hardware_overview} (registered_position)",
+    "CREATE INDEX IF NOT EXISTS {hardware_overview}_open_in_order"
+    f" ON {{hardware_overview}} (registered_position) WHERE status NOT IN ({_CLOSED})",
+    *(
+        f"CREATE INDEX IF NOT EXISTS {{hardware_overview}}_by_{column}"
+        f" ON {{hardware_overview}} ({column}, registered_position)"
+        for column in (
+            "status",
+            "category",
+            "contract_type",
+            "assignee_id",
+            "serial",
+            "preliminary_choice",
+            "phase",
+        )
+    ),
+    "CREATE INDEX IF NOT EXISTS {hardware_overview}_by_renewal"
+    " ON {hardware_overview} (renewal_date)",
+    "CREATE INDEX IF NOT EXISTS {hardware_overview}_overdue"
+    " ON {hardware_overview} (registered_position) WHERE overdue",
+)
 
 
 class HardwareOverview(Projection):
@@ -76,6 +102,7 @@ class HardwareOverview(Projection):
     indexes = (
         "CREATE INDEX IF NOT EXISTS {hardware_overview}_by_company"
         " ON {hardware_overview} (company_id, registered_position)",
+        *OPERATOR_WIDE_INDEXES,
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:

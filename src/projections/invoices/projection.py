@@ -101,6 +101,10 @@ class Invoices(Projection):
         "CREATE INDEX IF NOT EXISTS {invoice_items}_by_invoice ON {invoice_items} (invoice_id)",
         "CREATE INDEX IF NOT EXISTS {invoices}_by_company ON {invoices} (company_id, status)",
         "CREATE UNIQUE INDEX IF NOT EXISTS {invoices}_by_number ON {invoices} (number)",
+        # The operator-wide lists, in their order (ADR 0051).
+        "CREATE INDEX IF NOT EXISTS {invoices}_in_order ON {invoices} (position)",
+        "CREATE INDEX IF NOT EXISTS {invoices}_by_month ON {invoices} (month, position)",
+        "CREATE INDEX IF NOT EXISTS {invoices}_by_status ON {invoices} (status, position)",
     )
     handles = (*CHARGE_EVENTS, InvoiceBook.Event, Invoice.Issued)
 

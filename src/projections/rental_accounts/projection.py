@@ -62,6 +62,13 @@ class RentalAccounts(Projection):
     indexes = (
         "CREATE INDEX IF NOT EXISTS {rental_accounts}_by_company ON {rental_accounts} (company_id)",
         "CREATE INDEX IF NOT EXISTS {key_batches}_by_position ON {key_batches} (issued_position)",
+        # The operator-wide list and its `suspended` filter, in list order (ADR 0051).
+        "CREATE INDEX IF NOT EXISTS {rental_accounts}_in_order"
+        " ON {rental_accounts} (opened_position)",
+        "CREATE INDEX IF NOT EXISTS {rental_accounts}_suspended"
+        " ON {rental_accounts} (opened_position) WHERE suspended_since IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS {rental_accounts}_running"
+        " ON {rental_accounts} (opened_position) WHERE suspended_since IS NULL",
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:

@@ -54,6 +54,8 @@ class SubscriptionOverview(Projection):
     indexes = (
         "CREATE INDEX IF NOT EXISTS {subscriptions}_by_company"
         " ON {subscriptions} (company_id, created_position)",
+        "CREATE INDEX IF NOT EXISTS {subscriptions}_by_status"
+        " ON {subscriptions} (status, created_position)",
     )
 
     def apply(self, event: Any, position: int, view: ViewSession) -> None:
