@@ -13,6 +13,7 @@ import pytest
 from api.bootstrap import Container
 from domain.model.errors import InvalidValue, NotFound, RuleViolation
 from domain.model.pricing import Term
+from domain.model.usage import UsageChange
 from tests.integration.invoice_world import Shop, at, first_local, utc
 
 ISSUED_AT = utc(2027, 3, 2)
@@ -120,3 +121,22 @@ def test_batches_and_single_issues_at_once_share_no_number_and_skip_none(shop: S
     assert sorted(numbers) == [f"2027-{n:06d}" for n in range(1, len(drafts) + 1)]
     issued = shop.invoices(status="issued")
     assert sorted(i["number"] for i in issued) == sorted(numbers)
+
+
+def test_the_schedulers_batched_runs_leave_out_only_a_refused_company(shop: Shop) -> None:
+    plan = shop.product()
+    companies = [shop.company(f"Run {n}") for n in range(3)]
+    for company in companies:
+        shop.subscribe(company, plan, 2, date(2027, 3, 1), Term.MONTHLY, utc(2027, 2, 20))
+    unpriced = companies[1]  # February usage of a kind without a price stops its run only
+    shop.c.app.usage.record_changes(
+        at(utc(2027, 2, 15)),
+        unpriced,
+        [UsageChange("c-1", "smart", "module-1", "activated", utc(2027, 2, 15))],
+    )
+
+    report = shop.c.scheduler.tick(first_local(2027, 3))
+
+    assert report.failures == [f"invoice run {unpriced}"]
+    assert report.invoice_runs == 2
+    assert {UUID(d["company_id"]) for d in shop.drafts()} == {companies[0], companies[2]}

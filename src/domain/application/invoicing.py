@@ -12,7 +12,7 @@ Two ports, built in api/bootstrap.py:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NoReturn, Protocol
@@ -80,6 +80,14 @@ class DraftNotCurrent(RuleViolation):
     """The read model has not folded the company's latest invoicing facts yet."""
 
 
+@dataclass(frozen=True, slots=True)
+class DueRuns:
+    """What `run_due_many` did: events written per company run, and the refused runs."""
+
+    events: dict[UUID, int] = field(default_factory=dict)
+    refused: dict[UUID, DomainError] = field(default_factory=dict)
+
+
 MAX_ADJUSTMENT_TEXT = 200
 ISSUE_BATCH = 100  # drafts `issue_all` issues in one transaction (ADR 0053)
 MAX_ISSUE_BATCH = 1_000
@@ -111,16 +119,42 @@ class Invoicing:
 
     def run_due(self, company_id: UUID, now: datetime) -> int:
         """The scheduler's monthly run: at 00:00 local on the 1st, once per month."""
+        book = self._due_run(company_id, now)
+        if book is None:
+            return 0
+        events = len(book.pending_events)
+        self.core.save_and_announce(book)
+        return events
+
+    def run_due_many(self, company_ids: Sequence[UUID], now: datetime) -> DueRuns:
+        """`run_due` of several companies, their books saved in one transaction (one commit
+        instead of one per company). A refused company's run is left out, as `run_due`
+        would refuse it; a conflict (IntegrityError) saves none of them, and the caller
+        runs them again one by one."""
+        runs = DueRuns()
+        books = []
+        for company_id in company_ids:
+            try:
+                book = self._due_run(company_id, now)
+            except DomainError as error:
+                runs.refused[company_id] = error
+                continue
+            if book is not None:
+                runs.events[company_id] = len(book.pending_events)
+                books.append(book)
+        self.core.save_and_announce(*books)
+        return runs
+
+    def _due_run(self, company_id: UUID, now: datetime) -> InvoiceBook | None:
+        """The company's book with this month's run recorded, unsaved (None: already run)."""
         company = self.core.load(Company, company_id, "Company")
         first = month_start(local_date(now, company.time_zone))
         cause = Cause(actor=SCHEDULER, at=now, correlation_id=f"invoice-run-{company_id}")
         book, _ = self._book(company_id, cause)
         if book.has_run(month_text(first.year, first.month)):
-            return 0
+            return None
         self._record_run(book, company, first, cause)
-        events = len(book.pending_events)
-        self.core.save_and_announce(book)
-        return events
+        return book
 
     def _record_run(self, book: InvoiceBook, company: Company, first: date, cause: Cause) -> None:
         usage_first = add_months(first, -1)
