@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from uuid import UUID
 
@@ -88,6 +88,15 @@ class Outcome:
                 f"The subject is a {type(self.subject).__name__}, not a {kind.__name__}."
             )
         return self.subject
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What a scheduler job done for many aggregates in one save did: the events written
+    per aggregate, and the ones refused (left out of the save, as their job alone would be)."""
+
+    events: dict[UUID, int] = field(default_factory=dict)
+    refused: dict[UUID, DomainError] = field(default_factory=dict)
 
 
 class LostRace(VersionConflict):

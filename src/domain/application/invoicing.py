@@ -12,7 +12,7 @@ Two ports, built in api/bootstrap.py:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NoReturn, Protocol
@@ -26,6 +26,7 @@ from domain.application.core import (
     COMMAND_ATTEMPTS,
     SCHEDULER,
     ApplicationCore,
+    BatchResult,
     CommandContext,
     LostRace,
     Outcome,
@@ -80,14 +81,6 @@ class DraftNotCurrent(RuleViolation):
     """The read model has not folded the company's latest invoicing facts yet."""
 
 
-@dataclass(frozen=True, slots=True)
-class DueRuns:
-    """What `run_due_many` did: events written per company run, and the refused runs."""
-
-    events: dict[UUID, int] = field(default_factory=dict)
-    refused: dict[UUID, DomainError] = field(default_factory=dict)
-
-
 MAX_ADJUSTMENT_TEXT = 200
 ISSUE_BATCH = 100  # drafts `issue_all` issues in one transaction (ADR 0053)
 MAX_ISSUE_BATCH = 1_000
@@ -126,12 +119,12 @@ class Invoicing:
         self.core.save_and_announce(book)
         return events
 
-    def run_due_many(self, company_ids: Sequence[UUID], now: datetime) -> DueRuns:
+    def run_due_many(self, company_ids: Sequence[UUID], now: datetime) -> BatchResult:
         """`run_due` of several companies, their books saved in one transaction (one commit
         instead of one per company). A refused company's run is left out, as `run_due`
         would refuse it; a conflict (IntegrityError) saves none of them, and the caller
         runs them again one by one."""
-        runs = DueRuns()
+        runs = BatchResult()
         books = []
         for company_id in company_ids:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Unpack
@@ -11,12 +12,25 @@ from eventsourcing.domain import Aggregate
 
 from domain.application.catalog import Catalog
 from domain.application.companies import Companies
-from domain.application.core import SCHEDULER, ApplicationCore, CommandContext, Outcome, command
+from domain.application.core import (
+    SCHEDULER,
+    ApplicationCore,
+    BatchResult,
+    CommandContext,
+    Outcome,
+    command,
+)
 from domain.application.provider_terms import Terms
 from domain.model import bounds
 from domain.model.actor import DEVICE_MANAGERS, Caller, Role
 from domain.model.company import Company
-from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViolation
+from domain.model.errors import (
+    AlreadyExists,
+    DomainError,
+    InvalidValue,
+    NotFound,
+    RuleViolation,
+)
 from domain.model.events import Cause
 from domain.model.management_rights import SubscriptionChange as Change
 from domain.model.management_rights import require_grantable, require_right
@@ -230,17 +244,40 @@ class Subscriptions:
     def advance(self, subscription_id: UUID, now: datetime) -> int:
         """The scheduler's job: charge what is due and renew at term end. Returns the number
         of new events (0 when nothing was due: running it again changes nothing)."""
+        changed = self._advanced(subscription_id, now)
+        if not changed:
+            return 0
+        pending = len(changed[0].pending_events)
+        self.core.save_and_announce(*changed)
+        return pending
+
+    def advance_many(self, subscription_ids: Sequence[UUID], now: datetime) -> BatchResult:
+        """`advance` of several subscriptions, saved in one transaction; on a conflict
+        (IntegrityError) none is saved and the caller advances them one by one."""
+        result, changed = BatchResult(), []
+        for subscription_id in subscription_ids:
+            try:
+                aggregates = self._advanced(subscription_id, now)
+            except DomainError as error:
+                result.refused[subscription_id] = error
+                continue
+            result.events[subscription_id] = len(aggregates[0].pending_events) if aggregates else 0
+            changed += aggregates
+        self.core.save_and_announce(*changed)
+        return result
+
+    def _advanced(self, subscription_id: UUID, now: datetime) -> list[Aggregate]:
+        """The subscription advanced to `now` and the plan claims it released, unsaved
+        (empty when nothing was due)."""
         subscription = self.core.load(Subscription, subscription_id, "Subscription")
         company = self.core.load(Company, subscription.company_id, "Company")
         cause = Cause(actor=SCHEDULER, at=now, correlation_id=f"scheduler-{now.isoformat()}")
         prices = self._list_prices(subscription)
         plan_holders = self._plan_holders(subscription)
         subscription.advance(self._today(company, now), prices, cause)
-        pending = len(subscription.pending_events)
-        if pending:
-            released = self._release_plans(subscription, plan_holders, cause)
-            self.core.save_and_announce(subscription, *released)
-        return pending
+        if not subscription.pending_events:
+            return []
+        return [subscription, *self._release_plans(subscription, plan_holders, cause)]
 
     def get(
         self, caller: Caller, subscription_id: UUID, version: int | None = None
