@@ -17,7 +17,7 @@ from uuid import UUID
 
 from domain.application.core import ApplicationCore
 from domain.model.company import Company
-from domain.model.errors import RuleViolation
+from domain.model.errors import NotFound, RuleViolation
 from domain.model.invoice import InvoiceLine
 from domain.model.time import add_months
 from domain.model.usage import UsageKind, intervals, month_text, months_touched
@@ -32,9 +32,10 @@ class LedgerUsage:
     core: ApplicationCore
 
     def priced_usage(self, company_id: UUID, month: date, currency: str) -> list[InvoiceLine]:
-        if ledger_id(company_id) not in self.core.repository:
+        try:  # one read: `in repository` would load the ledger once more
+            ledger = self.core.load(UsageLedger, ledger_id(company_id), "")
+        except NotFound:
             return []
-        ledger = self.core.load(UsageLedger, ledger_id(company_id), "Usage ledger")
         company = self.core.load(Company, company_id, "Company")
         counts = active_counts(ledger, month_text(month), company.time_zone)
         if not counts:
