@@ -6,7 +6,8 @@ the single-command save rate measured in the same run.
                      2 seats added on 17 November; the read models caught up
     run              one scheduler tick at 00:00 on 1 December Stockholm: every
                      subscription's December charge, then every company's run
-    issue            every open draft issued, one command each (number, invoice, book)
+    issue            every open draft issued as `lessor invoices issue --all` does: in
+                     batches of 100, each one transaction (ADR 0053)
     baseline         register_company commands, one save each
 
 Usage lines are not part of it yet: the usage ledger (issue 11) is not wired in.
@@ -121,11 +122,9 @@ def bench_store(store: Store, opts: Options) -> Result:
         run = timed(lambda: container.scheduler.tick(DECEMBER).invoice_runs)
         container.projector.catch_up()
 
-        def issue_all() -> int:
+        def issue_all() -> int:  # what `lessor invoices issue --all` does
             drafts = open_drafts(container.db, None)
-            for invoice_id in drafts:
-                app.invoicing.issue(ctx, invoice_id)
-            return len(drafts)
+            return sum(1 for _ in app.invoicing.issue_all(ctx, drafts))
 
         progress(f"{store.kind}: issuing every draft")
         issue = timed(issue_all)

@@ -8,7 +8,7 @@ company's latest invoicing fact.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from uuid import UUID
 
 from adapters.projector import Projector
@@ -16,7 +16,7 @@ from adapters.sql import Database
 from domain.model.invoice import Draft
 from domain.model.time import add_months
 from domain.model.usage import month_text, parse_month
-from projections.invoices import Invoices, draft_to_issue, issued_months
+from projections.invoices import Invoices, drafts_to_issue, issued_months
 
 
 class ViewDrafts:
@@ -29,9 +29,13 @@ class ViewDrafts:
         self._projector = projector
 
     def draft(self, invoice_id: UUID) -> Draft | None:
+        return self.drafts([invoice_id]).get(invoice_id)
+
+    def drafts(self, invoice_ids: Sequence[UUID]) -> dict[UUID, Draft]:
+        """A batch of issues reads its drafts after one catch-up, in one read."""
         if self._projector is not None:
             self._projector.catch_up(Invoices.name)
-        return draft_to_issue(self._db, invoice_id)
+        return drafts_to_issue(self._db, invoice_ids)
 
     def issued(self, company_id: UUID, months: Collection[str]) -> set[str]:
         """The usage months among `months` an issued invoice billed: month M's invoice bills

@@ -30,6 +30,7 @@ from adapters.loop import run_every
 from adapters.projector import Projector, live_names
 from adapters.sql import Database
 from domain.application import LessorApplication
+from domain.application.core import BatchResult
 from domain.model.due import (
     DEVICE_RULES,
     DIGEST_RULES,
@@ -45,6 +46,7 @@ from projections.invoices import Invoices, open_drafts
 log = logging.getLogger("lessor.scheduler")
 MAX_ATTEMPTS = 5
 TICK_CLAIM = "scheduler-tick"  # held by one tick at a time, across processes
+BATCH = 100  # subscriptions advanced, or companies' invoice runs, saved in one transaction
 
 
 @dataclass
@@ -112,8 +114,11 @@ class Scheduler:
         report.digests_sent += len(
             self._each("digest", companies, self._send_digest, now, report, writes_events=False)
         )
+        subs = self.app.subscriptions
         report.subscriptions_advanced += len(
-            self._each("subscription", subscriptions, self.app.subscriptions.advance, now, report)
+            self._batched(
+                "subscription", subscriptions, subs.advance_many, subs.advance, now, report
+            )
         )
         report.rental_accounts_charged += len(
             self._each("rental account", accounts, self.app.credits.advance, now, report)
@@ -123,7 +128,8 @@ class Scheduler:
         if report.subscriptions_advanced:
             self.projector.catch_up(DueProjection.name)
             invoicing = _distinct(j.company_id for j in self.due(now) if j.rule in INVOICE_RULES)
-        ran = self._each("invoice run", invoicing, self.app.invoicing.run_due, now, report)
+        runs = self.app.invoicing
+        ran = self._batched("invoice run", invoicing, runs.run_due_many, runs.run_due, now, report)
         report.invoice_runs += len(ran)
         report.invoice_events += sum(ran.values())
         if self.auto_issue_invoices and ran:
@@ -164,6 +170,32 @@ class Scheduler:
                 done[aggregate_id] = result
                 if writes_events:
                     report.events += result
+        return done
+
+    def _batched(
+        self,
+        label: str,
+        ids: list[UUID],
+        many: Callable[[list[UUID], datetime], BatchResult],
+        one: Callable[[UUID, datetime], int],
+        now: datetime,
+        report: TickReport,
+    ) -> dict[UUID, int]:
+        """`_each` of `one`, done BATCH ids per transaction by `many`; a batch that collides
+        with another writer (a command, another scheduler) is done again one by one."""
+        done: dict[UUID, int] = {}
+        for start in range(0, len(ids), BATCH):
+            batch = ids[start : start + BATCH]
+            try:
+                result = many(batch, now)
+            except IntegrityError:
+                done |= self._each(label, batch, one, now, report)
+                continue
+            for aggregate_id, error in result.refused.items():
+                log.error("scheduled job refused: %s", error)
+                report.failures.append(f"{label} {aggregate_id}")
+            done |= {aggregate_id: n for aggregate_id, n in result.events.items() if n}
+            report.events += sum(result.events.values())
         return done
 
     def _send_digest(self, company_id: UUID, now: datetime) -> int:

@@ -37,6 +37,7 @@ def test_run_list_issue_and_export_from_the_command_line(
         ["run", "--month", "2026-13"],
         ["run", "--month", "2026-03", "--company", "x"],
         ["issue"],
+        ["issue", "--all", "--batch", "0"],
         ["export", "not-an-id"],
     ):
         refused = lessor_cli("invoices", *bad)
@@ -55,7 +56,7 @@ def test_run_list_issue_and_export_from_the_command_line(
     [line] = listed.out.strip().splitlines()
     draft_id = line.split()[0]
 
-    issued = lessor_cli("invoices", "issue", "--all")
+    issued = lessor_cli("invoices", "issue", "--all", "--batch", "2")
     assert issued.code == 0, issued.err
     assert re.search(rf"{draft_id}  issued as \d{{4}}-000001", issued.out), issued.out
     again = lessor_cli("invoices", "issue", draft_id)

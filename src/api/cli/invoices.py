@@ -12,6 +12,7 @@ from api.bootstrap import Container
 from api.cli.replay import views_database
 from api.cli.shared import CLI_ACTOR, UsageProblem, cli_cause, opened, out
 from domain.application import CommandContext
+from domain.application.invoicing import ISSUE_BATCH, MAX_ISSUE_BATCH
 from domain.model.actor import Caller
 from domain.model.invoice import parse_month
 from projections.directory.queries import CompanyFilter, query_companies
@@ -107,19 +108,26 @@ def invoices_issue(
     invoice_id: Annotated[str | None, typer.Argument(help="A draft's id")] = None,
     all_drafts: Annotated[bool, typer.Option("--all", help="Every open draft")] = False,
     company: CompanyOption = None,
+    batch: Annotated[
+        int,
+        typer.Option(help=f"With --all: drafts issued per transaction (1–{MAX_ISSUE_BATCH})"),
+    ] = ISSUE_BATCH,
 ) -> None:
-    """Issue one draft, or with `--all` every open draft (of `--company`)."""
+    """Issue one draft, or with `--all` every open draft (of `--company`), in batches."""
     if (invoice_id is None) == (not all_drafts):
         raise UsageProblem("Name one draft's id, or give --all.")
+    if not 1 <= batch <= MAX_ISSUE_BATCH:
+        raise UsageProblem(f"--batch is 1 to {MAX_ISSUE_BATCH}, not {batch}.")
     with opened() as container:
         if invoice_id is not None:
-            ids = [_uuid(invoice_id, "The invoice")]
-        else:
-            container.projector.catch_up()
-            ids = open_drafts(container.db, _uuid(company, "--company") if company else None)
-        for one in ids:
+            one = _uuid(invoice_id, "The invoice")
             outcome = container.app.invoicing.issue(_ctx(container), one)
             out.print(f"{one}  issued as {outcome.subject.number}", highlight=False)  # type: ignore[attr-defined]
+            return
+        container.projector.catch_up()
+        ids = open_drafts(container.db, _uuid(company, "--company") if company else None)
+        for invoice in container.app.invoicing.issue_all(_ctx(container), ids, batch=batch):
+            out.print(f"{invoice.id}  issued as {invoice.number}", highlight=False)
 
 
 @invoices_app.command("export")

@@ -9,6 +9,8 @@ in below.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from domain.application.catalog import Catalog
 from domain.application.companies import Companies
 from domain.application.core import (
@@ -108,6 +110,10 @@ class NoDrafts:
     def draft(self, invoice_id: object) -> Draft | None:
         del invoice_id
         return None
+
+    def drafts(self, invoice_ids: object) -> dict[UUID, Draft]:
+        del invoice_ids
+        return {}
 
 
 __all__ = [

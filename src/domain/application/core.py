@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from copy import deepcopy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from uuid import UUID
 
@@ -94,6 +94,15 @@ class Outcome:
 class ReclaimNeeded(Exception):
     """A claim created first collided with a released one: run the command again, and its
     claim() reclaims the key (nothing was written)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What a scheduler job done for many aggregates in one save did: the events written
+    per aggregate, and the ones refused (left out of the save, as their job alone would be)."""
+
+    events: dict[UUID, int] = field(default_factory=dict)
+    refused: dict[UUID, DomainError] = field(default_factory=dict)
 
 
 class LostRace(VersionConflict):

@@ -11,19 +11,37 @@ Two ports, built in api/bootstrap.py:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import NoReturn, Protocol
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
 from domain.application.companies import Companies
-from domain.application.core import SCHEDULER, ApplicationCore, CommandContext, Outcome, command
+from domain.application.core import (
+    COMMAND_ATTEMPTS,
+    SCHEDULER,
+    ApplicationCore,
+    BatchResult,
+    CommandContext,
+    LostRace,
+    Outcome,
+    command,
+)
 from domain.model import text
 from domain.model.actor import Caller, Role
 from domain.model.company import Company
-from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViolation
+from domain.model.errors import (
+    AlreadyExists,
+    DomainError,
+    InvalidValue,
+    NotFound,
+    RuleViolation,
+)
 from domain.model.events import Cause
 from domain.model.invoice import (
     Draft,
@@ -54,12 +72,18 @@ class UsageToInvoice(Protocol):
 class InvoiceDrafts(Protocol):
     def draft(self, invoice_id: UUID) -> Draft | None: ...
 
+    def drafts(self, invoice_ids: Sequence[UUID]) -> dict[UUID, Draft]:
+        """Those of `invoice_ids` the read model holds, after one catch-up."""
+        ...
+
 
 class DraftNotCurrent(RuleViolation):
     """The read model has not folded the company's latest invoicing facts yet."""
 
 
 MAX_ADJUSTMENT_TEXT = 200
+ISSUE_BATCH = 100  # drafts `issue_all` issues in one transaction (ADR 0053)
+MAX_ISSUE_BATCH = 1_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,16 +112,42 @@ class Invoicing:
 
     def run_due(self, company_id: UUID, now: datetime) -> int:
         """The scheduler's monthly run: at 00:00 local on the 1st, once per month."""
+        book = self._due_run(company_id, now)
+        if book is None:
+            return 0
+        events = len(book.pending_events)
+        self.core.save_and_announce(book)
+        return events
+
+    def run_due_many(self, company_ids: Sequence[UUID], now: datetime) -> BatchResult:
+        """`run_due` of several companies, their books saved in one transaction (one commit
+        instead of one per company). A refused company's run is left out, as `run_due`
+        would refuse it; a conflict (IntegrityError) saves none of them, and the caller
+        runs them again one by one."""
+        runs = BatchResult()
+        books = []
+        for company_id in company_ids:
+            try:
+                book = self._due_run(company_id, now)
+            except DomainError as error:
+                runs.refused[company_id] = error
+                continue
+            if book is not None:
+                runs.events[company_id] = len(book.pending_events)
+                books.append(book)
+        self.core.save_and_announce(*books)
+        return runs
+
+    def _due_run(self, company_id: UUID, now: datetime) -> InvoiceBook | None:
+        """The company's book with this month's run recorded, unsaved (None: already run)."""
         company = self.core.load(Company, company_id, "Company")
         first = month_start(local_date(now, company.time_zone))
         cause = Cause(actor=SCHEDULER, at=now, correlation_id=f"invoice-run-{company_id}")
         book, _ = self._book(company_id, cause)
         if book.has_run(month_text(first.year, first.month)):
-            return 0
+            return None
         self._record_run(book, company, first, cause)
-        events = len(book.pending_events)
-        self.core.save_and_announce(book)
-        return events
+        return book
 
     def _record_run(self, book: InvoiceBook, company: Company, first: date, cause: Cause) -> None:
         usage_first = add_months(first, -1)
@@ -132,16 +182,93 @@ class Invoicing:
         self.core.save_and_announce(*aggregates)
         return events
 
+    def issue_all(
+        self, ctx: CommandContext, invoice_ids: Sequence[UUID], *, batch: int = ISSUE_BATCH
+    ) -> Iterator[Invoice]:
+        """Issue `invoice_ids` in their order, up to `batch` drafts per transaction (ADR
+        0053), yielding each invoice once its batch is committed. A batch reads its drafts
+        in one read after one catch-up, takes its numbers from one load of the sequence and
+        saves its invoices, the sequence and the books in one save: a batch that fails
+        takes no number, and a concurrent issue collides on the sequence's version (the
+        batch is then read and decided again). The first refusal ends the issue, after the
+        drafts before it are committed, as issuing them one at a time would."""
+        ctx.caller.require(Role.OPERATOR)
+        if not 1 <= batch <= MAX_ISSUE_BATCH:
+            raise InvalidValue(f"A batch issues 1 to {MAX_ISSUE_BATCH} drafts.")
+        pending = list(invoice_ids)
+        while pending:
+            issued, refusal = self._issue_batch(ctx, pending[:batch])
+            yield from issued
+            if refusal is not None:
+                raise refusal
+            pending = pending[len(issued) :]
+
+    def _issue_batch(
+        self, ctx: CommandContext, invoice_ids: list[UUID]
+    ) -> tuple[list[Invoice], DomainError | None]:
+        for attempt in range(1, COMMAND_ATTEMPTS + 1):
+            invoices, others, refusal = self._freeze_batch(ctx.caller, invoice_ids, ctx.cause)
+            if not invoices:
+                return [], refusal
+            try:
+                self.core.save_and_announce(*invoices, *others)  # the books last, as in issue()
+            except IntegrityError:  # another issue took a number or a book version first
+                if attempt == COMMAND_ATTEMPTS:
+                    raise LostRace(
+                        "Other issues kept taking the numbers first; try again.",
+                        current_version=None,
+                        subject_id=invoices[0].id,
+                    ) from None
+                self.core.pause_before_retry(attempt)
+                continue
+            return invoices, refusal
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _freeze_batch(
+        self, caller: Caller, invoice_ids: list[UUID], cause: Cause
+    ) -> tuple[list[Invoice], list[Aggregate], DomainError | None]:
+        """The invoices of a prefix of `invoice_ids`, with the sequences and books to save
+        after them, and the refusal that ended the prefix (if one did). A second draft of a
+        company ends the prefix too: its book moves with the first issue, so the next batch
+        reads that draft again (as the read model folds it after this issue)."""
+        drafts = self.drafts.drafts(invoice_ids)
+        sequences: dict[int, InvoiceSequence] = {}
+        invoices: list[Invoice] = []
+        books: dict[UUID, InvoiceBook] = {}
+        refusal: DomainError | None = None
+        for invoice_id in invoice_ids:
+            draft = drafts.get(invoice_id)
+            if draft is not None and draft.company_id in books:
+                break
+            try:
+                invoice, _, book = self._freeze_draft(caller, invoice_id, draft, cause, sequences)
+            except DomainError as refused:
+                refusal = refused
+                break
+            invoices.append(invoice)
+            books[book.company_id] = book
+        return invoices, [*sequences.values(), *books.values()], refusal
+
     def _freeze(
         self, caller: Caller, invoice_id: UUID, cause: Cause
     ) -> tuple[Invoice, InvoiceSequence, InvoiceBook]:
         if invoice_id in self.core.repository:
-            issued = self.core.load(Invoice, invoice_id, "Invoice")
-            raise AlreadyExists(f"This invoice is already issued as {issued.number}.")
-        draft = self.drafts.draft(invoice_id)
+            self._already_issued(invoice_id)
+        return self._freeze_draft(caller, invoice_id, self.drafts.draft(invoice_id), cause, {})
+
+    def _freeze_draft(
+        self,
+        caller: Caller,
+        invoice_id: UUID,
+        draft: Draft | None,
+        cause: Cause,
+        sequences: dict[int, InvoiceSequence],
+    ) -> tuple[Invoice, InvoiceSequence, InvoiceBook]:
         if draft is None:
             raise NotFound("Invoice not found.")
         caller.require_company(draft.company_id, "Invoice")
+        if draft.status == "issued":
+            self._already_issued(invoice_id)
         if draft.status != "draft":
             raise RuleViolation("This draft was superseded by a later run: issue that one.")
         book = self.core.load(InvoiceBook, book_id(draft.company_id), "Invoice book")
@@ -161,10 +288,15 @@ class Invoicing:
             company,
             book,
             cause,
+            sequences,
             seller=dict(self.seller),
             buyer=buyer,
         )
         return invoice, sequence, book
+
+    def _already_issued(self, invoice_id: UUID) -> NoReturn:
+        issued = self.core.load(Invoice, invoice_id, "Invoice")
+        raise AlreadyExists(f"This invoice is already issued as {issued.number}.")
 
     @command("issue_credit_note")
     def credit_note(self, ctx: CommandContext, invoice_id: UUID) -> Outcome:
@@ -186,6 +318,7 @@ class Invoicing:
             company,
             book,
             ctx.cause,
+            {},
             seller=original.seller,
             buyer=original.buyer,
             credits=original.id,
@@ -278,15 +411,19 @@ class Invoicing:
         company: Company,
         book: InvoiceBook,
         cause: Cause,
+        sequences: dict[int, InvoiceSequence],
         *,
         seller: dict[str, str],
         buyer: dict[str, str],
         credits: UUID | None = None,
     ) -> tuple[Invoice, InvoiceSequence]:
         """Issue `lines` (month, currency, subscription and VAT rate as in `basis`) under the
-        next number of the year of its issue date in the company's zone; the book records it."""
+        next number of the year of its issue date in the company's zone; the book records it.
+        `sequences` holds the years' sequences a batch has loaded (and takes numbers from)."""
         issue_date = local_date(cause.at, company.time_zone)
-        sequence = self._sequence(issue_date.year, cause)
+        if issue_date.year not in sequences:
+            sequences[issue_date.year] = self._sequence(issue_date.year, cause)
+        sequence = sequences[issue_date.year]
         number = sequence.take(invoice_id, cause)
         invoice = Invoice.issue(
             invoice_id=invoice_id,

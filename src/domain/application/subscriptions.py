@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Unpack
@@ -11,12 +12,25 @@ from eventsourcing.domain import Aggregate
 
 from domain.application.catalog import Catalog
 from domain.application.companies import Companies
-from domain.application.core import SCHEDULER, ApplicationCore, CommandContext, Outcome, command
+from domain.application.core import (
+    SCHEDULER,
+    ApplicationCore,
+    BatchResult,
+    CommandContext,
+    Outcome,
+    command,
+)
 from domain.application.provider_terms import Terms
 from domain.model import bounds
 from domain.model.actor import DEVICE_MANAGERS, Caller, Role
 from domain.model.company import Company
-from domain.model.errors import AlreadyExists, InvalidValue, NotFound, RuleViolation
+from domain.model.errors import (
+    AlreadyExists,
+    DomainError,
+    InvalidValue,
+    NotFound,
+    RuleViolation,
+)
 from domain.model.events import Cause
 from domain.model.management_rights import SubscriptionChange as Change
 from domain.model.management_rights import require_grantable, require_right
@@ -230,17 +244,40 @@ class Subscriptions:
     def advance(self, subscription_id: UUID, now: datetime) -> int:
         """The scheduler's job: charge what is due and renew at term end. Returns the number
         of new events (0 when nothing was due: running it again changes nothing)."""
+        if not (changed := self._advanced(subscription_id, now, {})):
+            return 0
+        pending = len(changed[0].pending_events)
+        self.core.save_and_announce(*changed)
+        return pending
+
+    def advance_many(self, subscription_ids: Sequence[UUID], now: datetime) -> BatchResult:
+        """`advance` of several, in one transaction (on IntegrityError none is saved)."""
+        result, changed = BatchResult(), []
+        products: dict[UUID, Product] = {}  # read once per batch, as of its start
+        for subscription_id in subscription_ids:
+            try:
+                aggregates = self._advanced(subscription_id, now, products)
+            except DomainError as error:
+                result.refused[subscription_id] = error
+                continue
+            result.events[subscription_id] = len(aggregates[0].pending_events) if aggregates else 0
+            changed += aggregates
+        self.core.save_and_announce(*changed)
+        return result
+
+    def _advanced(
+        self, subscription_id: UUID, now: datetime, products: dict[UUID, Product]
+    ) -> list[Aggregate]:
+        """The subscription advanced and the plan claims it released, unsaved (or none)."""
         subscription = self.core.load(Subscription, subscription_id, "Subscription")
         company = self.core.load(Company, subscription.company_id, "Company")
         cause = Cause(actor=SCHEDULER, at=now, correlation_id=f"scheduler-{now.isoformat()}")
-        prices = self._list_prices(subscription)
+        prices = self._list_prices(subscription, products)
         plan_holders = self._plan_holders(subscription)
         subscription.advance(self._today(company, now), prices, cause)
-        pending = len(subscription.pending_events)
-        if pending:
-            released = self._release_plans(subscription, plan_holders, cause)
-            self.core.save_and_announce(subscription, *released)
-        return pending
+        if not subscription.pending_events:
+            return []
+        return [subscription, *self._release_plans(subscription, plan_holders, cause)]
 
     def get(
         self, caller: Caller, subscription_id: UUID, version: int | None = None
@@ -349,7 +386,9 @@ class Subscriptions:
         # Time is lazy: bring the subscription up to today first (what the scheduler would
         # have done), so a command never acts on a term that has already ended.
         catch_up = Cause(actor=SCHEDULER, at=at, correlation_id=correlation_id)
-        subscription.advance(self._today(company, at), self._list_prices(subscription), catch_up)
+        subscription.advance(
+            self._today(company, at), self._list_prices(subscription, {}), catch_up
+        )
         return subscription, company
 
     def _seats_offer(
@@ -439,19 +478,22 @@ class Subscriptions:
             raise InvalidValue(f"Name at most {bounds.MAX_LINES} products.")
         return [(self.catalog.product(caller, product_id), seats) for product_id, seats in lines]
 
-    def _list_prices(self, subscription: Subscription) -> dict[UUID, Money]:
-        """The catalog prices in force now for the subscription's products and currency."""
+    def _list_prices(self, sub: Subscription, products: dict[UUID, Product]) -> dict[UUID, Money]:
+        """The catalog prices in force now for the subscription's products and currency;
+        `products` keeps the products a batch has loaded (one load each per batch)."""
         return {
-            product.id: product.price_in(subscription.currency)
-            for product in self._line_products(subscription)
-            if subscription.currency in product.prices
+            product.id: product.price_in(sub.currency)
+            for product in self._line_products(sub, products)
+            if sub.currency in product.prices
         }
 
-    def _line_products(self, subscription: Subscription) -> list[Product]:
-        return [
-            self.core.load(Product, line.product_id, "Product")
-            for line in subscription.lines.values()
-        ]
+    def _line_products(
+        self, subscription: Subscription, products: dict[UUID, Product]
+    ) -> list[Product]:
+        for line in subscription.lines.values():
+            if line.product_id not in products:
+                products[line.product_id] = self.core.load(Product, line.product_id, "Product")
+        return [products[line.product_id] for line in subscription.lines.values()]
 
     @staticmethod
     def _today(company: Company, at: datetime) -> date:

@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.application.core import ApplicationCore
 from domain.model.company import Company
-from domain.model.errors import RuleViolation
+from domain.model.errors import NotFound, RuleViolation
 from domain.model.invoice import InvoiceLine
 from domain.model.time import add_months
 from domain.model.usage import UsageKind, intervals, month_text, months_touched
@@ -43,9 +43,10 @@ class LedgerUsage:
 
     def _load(self, kind: type[A], aggregate_id: UUID, what: str) -> A | None:
         if self.as_of is None:
-            if aggregate_id not in self.core.repository:
+            try:  # one read: `in repository` would load the aggregate once more
+                return self.core.load(kind, aggregate_id, what)
+            except NotFound:
                 return None
-            return self.core.load(kind, aggregate_id, what)
         version = self.as_of.get(aggregate_id)
         return None if version is None else self.core.load(kind, aggregate_id, what, version)
 

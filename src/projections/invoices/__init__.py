@@ -4,6 +4,7 @@ from projections.invoices.projection import Invoices
 from projections.invoices.queries import (
     InvoiceFilter,
     draft_to_issue,
+    drafts_to_issue,
     invoice_detail,
     issued_months,
     open_drafts,
@@ -14,6 +15,7 @@ __all__ = [
     "InvoiceFilter",
     "Invoices",
     "draft_to_issue",
+    "drafts_to_issue",
     "invoice_detail",
     "issued_months",
     "open_drafts",

@@ -249,13 +249,18 @@ class Invoices(Projection):
                     (invoice, line_no, line.source),
                 )
         else:
-            touched: set[str] = set()
-            for line_no, line in enumerate(event.lines, start=1):
-                row = view.fetchone(
-                    "SELECT invoice_id FROM {invoice_items} WHERE source = ?", (line.source,)
+            # The drafts that held these items before (one read for all of them).
+            sources = [line.source for line in event.lines]
+            touched = {
+                row[0]
+                for row in view.fetchall(
+                    "SELECT invoice_id FROM {invoice_items} WHERE source IN"  # noqa: S608
+                    f" ({', '.join('?' * len(sources))})",
+                    sources,
                 )
-                if row is not None and row[0] and row[0] != invoice:
-                    touched.add(row[0])
+                if row[0] and row[0] != invoice
+            }
+            for line_no, line in enumerate(event.lines, start=1):
                 view.execute(
                     "UPDATE {invoice_items} SET invoice_id = ?, line_no = ?, issued = TRUE"
                     " WHERE source = ?",

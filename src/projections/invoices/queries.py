@@ -6,6 +6,7 @@ the caller itself."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -89,27 +90,45 @@ def invoice_detail(views: Views, caller: Caller, invoice_id: UUID) -> dict[str, 
 
 
 def draft_to_issue(views: Views, invoice_id: UUID) -> Draft | None:
+    return drafts_to_issue(views, [invoice_id]).get(invoice_id)
+
+
+def drafts_to_issue(views: Views, invoice_ids: Sequence[UUID]) -> dict[UUID, Draft]:
+    """The drafts (or issued or superseded invoices) among `invoice_ids` that the read model
+    holds, each with its lines and its company's book version: two reads for them all."""
+    if not invoice_ids:
+        return {}
+    marks = ", ".join("?" * len(invoice_ids))
+    ids = [str(i) for i in invoice_ids]
     with views.transaction() as tx:
-        row = tx.fetchone(
-            "SELECT i.company_id, i.status, i.month, i.currency, i.subscription_id,"
-            " b.book_version, i.vat_rate FROM invoices i"
-            " JOIN invoice_books b ON b.company_id = i.company_id WHERE i.invoice_id = ?",
-            (str(invoice_id),),
+        rows = tx.fetchall(
+            "SELECT i.invoice_id, i.company_id, i.status, i.month, i.currency,"
+            " i.subscription_id, b.book_version, i.vat_rate FROM invoices i"
+            " JOIN invoice_books b ON b.company_id = i.company_id"
+            f" WHERE i.invoice_id IN ({marks})",
+            ids,
         )
-        if row is None:
-            return None
-        lines = _lines(tx, str(invoice_id))
-    return Draft(
-        invoice_id=invoice_id,
-        company_id=UUID(row[0]),
-        status=row[1],
-        month=row[2],
-        currency=row[3],
-        subscription_id=UUID(row[4]) if row[4] else None,
-        vat_rate=Decimal(row[6]),
-        lines=lines,
-        book_version=row[5],
-    )
+        lines: dict[str, list[InvoiceLine]] = {r[0]: [] for r in rows}
+        for r in tx.fetchall(
+            f"SELECT {ITEM_COLUMNS} FROM invoice_items"
+            f" WHERE invoice_id IN ({marks}) ORDER BY invoice_id, line_no, source",
+            ids,
+        ):
+            lines[r[20]].append(line_of(r))
+    return {
+        UUID(row[0]): Draft(
+            invoice_id=UUID(row[0]),
+            company_id=UUID(row[1]),
+            status=row[2],
+            month=row[3],
+            currency=row[4],
+            subscription_id=UUID(row[5]) if row[5] else None,
+            vat_rate=Decimal(row[7]),
+            lines=lines[row[0]],
+            book_version=row[6],
+        )
+        for row in rows
+    }
 
 
 def issued_months(views: Views, company_id: UUID) -> set[str]:
