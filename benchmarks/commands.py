@@ -10,8 +10,9 @@ order, so that no measurement always goes first):
                         COMMIT — the lock the library takes on every save to keep the
                         notification ids in commit order
     register_device     app.devices.register with a CommandContext: load the
-                        company, check the serial is free, then save the device and its
-                        serial claim (2 events) in one transaction
+                        company (cached: its newer events only), then save the device and
+                        its serial claim (2 events, the claim created first: ADR 0049) in
+                        one transaction
 
 Raw rows carry the bytes of a real Device.Registered event, so both sides write alike.
 """

@@ -288,17 +288,27 @@ class ApplicationCore(Application[UUID]):
     # --------------------------------------------------------- uniqueness claims
 
     def claim(
-        self, kind: str, company_id: UUID, value: str, owner_id: UUID, cause: Cause
+        self,
+        kind: str,
+        company_id: UUID,
+        value: str,
+        owner_id: UUID,
+        cause: Cause,
+        *,
+        read_first: bool = False,
     ) -> UniqueClaim:
         """Reserve a natural key for `owner_id`, saved with its owner.
 
         Created first, without reading: a key already claimed collides on commit, which
         then answers AlreadyExists (held) or runs the command again (released: this time
-        it is read and reclaimed). A released key is rare (a device replaced or removed),
-        a free one is the common case, so the common case costs no read
-        (docs/adr/0049-command-round-trips.md)."""
+        it is read and reclaimed). A free key — the common case for a serial or an email —
+        so costs no read (docs/adr/0049-command-round-trips.md). `read_first` reads it
+        here instead, for a caller that answers a held key in its own words, or whose keys
+        are often released (a member's plan)."""
         existing_id = claim_id(kind, company_id, value)
-        if self._released_claims.pop(existing_id, False):
+        if self._released_claims.pop(existing_id, False) or (
+            read_first and existing_id in self.repository
+        ):
             existing = self.load(UniqueClaim, existing_id, "")
             if existing.is_held:
                 raise AlreadyExists(

@@ -239,7 +239,9 @@ class MemberImports:
                 cause=cause,
             )
             batch.others.append(
-                self.core.claim("member-email", company_id, member.email, member.id, cause)
+                self.core.claim(
+                    "member-email", company_id, member.email, member.id, cause, read_first=True
+                )
             )
             batch.members[row.email] = member
             return member, True

@@ -317,7 +317,12 @@ class Subscriptions:
             return []
         try:  # one plan per member, across every subscription of the company
             claim = self.core.claim(
-                "member-plan", subscription.company_id, str(member.id), subscription.id, cause
+                "member-plan",
+                subscription.company_id,
+                str(member.id),
+                subscription.id,
+                cause,
+                read_first=True,  # answered as a rule; and plans are often released
             )
         except AlreadyExists:
             raise RuleViolation(
