@@ -145,4 +145,8 @@ def test_the_audit_log_reads_at_phone_width(tab: Tab, demo: Demo, screenshots: P
     # Keyboard: the skip link comes first, then the console's own links.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")  # and it leads to the page's content
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.locator("#events-heading").scroll_into_view_if_needed()
+    assert page.locator("td[data-label='What happened']").first.is_visible()
     shot(tab, screenshots, "console-audit-log-phone")
