@@ -55,10 +55,15 @@ class ConsoleSessions:
             tx.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_by_token ON {TABLE} (token_hash)")
 
     def open(self, token_hash: str, company_id: UUID | None) -> str:
-        """A new session; the secret returned goes into the cookie and nowhere else."""
+        """A new session; the secret returned goes into the cookie and nowhere else.
+        Sessions left idle past expiry are deleted on the way (the table stays small)."""
         secret = secrets.token_urlsafe(32)
-        now = utc_text(self._wall.now())
+        wall = self._wall.now()
+        now = utc_text(wall)
         with self._db.transaction() as tx:
+            tx.execute(
+                f"DELETE FROM {TABLE} WHERE last_seen_at <= ?", (utc_text(wall - self.idle),)
+            )
             tx.execute(
                 f"INSERT INTO {TABLE} (session_hash, token_hash, company_id, csrf_token,"
                 " created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -117,9 +122,3 @@ class ConsoleSessions:
         """Every session opened with a token that no longer stands (revoked, member gone)."""
         with self._db.transaction() as tx:
             return tx.execute(f"DELETE FROM {TABLE} WHERE token_hash = ?", (token_hash,))
-
-    def purge_idle(self) -> int:
-        """Sessions idle past expiry (they are refused anyway; this keeps the table small)."""
-        cutoff = utc_text(self._wall.now() - self.idle)
-        with self._db.transaction() as tx:
-            return tx.execute(f"DELETE FROM {TABLE} WHERE last_seen_at <= ?", (cutoff,))

@@ -141,6 +141,11 @@ def test_a_session_ends_after_idle_time_and_use_keeps_it_alive(
     clock.advance(idle)
     assert is_sign_in_redirect(client.get("/console/audit-log"))
     assert session_rows(container) == []
+    forgotten = signed_in(api, world.a.admin)  # never signs out, never comes back
+    assert forgotten.get("/console/audit-log").status_code == 200
+    clock.advance(idle)
+    signed_in(api, world.b.admin)  # a sign-in clears the sessions left idle
+    assert [t for _, t in session_rows(container)] == [hash_token(world.b.admin)]
 
 
 def test_a_revoked_token_ends_its_sessions(
