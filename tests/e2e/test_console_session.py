@@ -210,3 +210,12 @@ def test_an_admin_cannot_choose_another_company(api: TestClient, world: World) -
     )
     assert answer.status_code == 403
     assert world.b.company_id not in client.get("/console/audit-log").text
+
+
+def test_an_unknown_console_path_is_the_consoles_own_not_found_page(
+    api: TestClient, world: World
+) -> None:
+    answer = console_client(api).get("/console/no-such-page")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in answer.text
