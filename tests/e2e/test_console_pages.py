@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from markupsafe import escape
 
 from adapters.clock import FixedClock
 from api.bootstrap import Container
+from domain.model.usage_ledger import ledger_id
 from tests.e2e._console import csrf_of
 from tests.e2e._console_scene import (
     IMG,
@@ -267,6 +268,8 @@ def test_the_usage_page_shows_the_running_count_and_a_chosen_month(
     html = page(console, "/console/usage").text
     assert "<h1>Usage 2026-03</h1>" in html
     assert "running count" in html
+    ledger = ledger_id(UUID(scene.world.a.company_id))
+    assert f'href="/console/audit-log?about=UsageLedger&amp;id={ledger}"' in html
     assert re.search(r"Reporting – Superuser</th><td>2</td>", html)
     february = page(console, "/console/usage", month="2026-02").text
     assert "<h1>Usage 2026-02</h1>" in february

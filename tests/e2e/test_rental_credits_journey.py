@@ -419,3 +419,14 @@ def test_operators_see_every_account_and_filter_the_suspended(
         ),
         404,
     )
+
+
+def test_issued_keys_declare_the_length_of_the_answer_they_send(
+    api: TestClient, shop: Shop
+) -> None:
+    """The answer with the codes is longer than the batch's: a stale Content-Length made a
+    real server (uvicorn) cut it off, though the TestClient read it whole."""
+    issued = post(api, shop.operator, "/v1/activation-keys", {"credits": 5, "count": 3})
+    assert issued.status_code == 201, issued.text
+    assert int(issued.headers["content-length"]) == len(issued.content)
+    assert len(issued.json()["codes"]) == 3

@@ -19,6 +19,7 @@ from api.console.rendering import render
 from api.console.routing import console_pages
 from api.console.session import ViewerDep, container_of
 from domain.model.actor import Caller
+from domain.model.usage_ledger import ledger_id
 from projections.usage.queries import current_usage, month_usage
 
 router = console_pages()
@@ -33,7 +34,7 @@ def usage_month(
     else:
         usage = month_usage(c.db, caller, company_id, month)
     current = current_usage(c.db, caller, company_id, c.clock.now()).month
-    return {"usage": usage, "running": usage.month == current}
+    return {"usage": usage, "running": usage.month == current, "ledger": ledger_id(company_id)}
 
 
 @router.get("/usage")
