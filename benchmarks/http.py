@@ -46,6 +46,9 @@ from domain.model.device import ContractType
 from domain.model.money import Money
 
 ROOT = Path(__file__).resolve().parents[1]
+# As `lessor serve --workers` runs: TCP_NODELAY on every connection (src/api/http/nodelay.py).
+# This checkout's, for both apps, whichever code `--src` serves.
+NODELAY = "benchmarks.uvicorn_http:NoDelayH11Protocol"
 ITEMS = 100
 
 
@@ -172,7 +175,8 @@ def _server(kind: str, store: Store, workers: int, options: Options) -> Iterator
         else "benchmarks.hello_app:app"
     )
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
-    command += ["--workers", str(workers), "--log-level", "info"]
+    command += ["--workers", str(workers), "--log-level", "info", "--http", NODELAY]
+    command += ["--timeout-worker-healthcheck", "60"]  # as `lessor serve --workers` runs
     command += ["--factory"] if kind == "lessor" else []
     process = subprocess.Popen(  # noqa: S603 (our own fixed argv)
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -189,7 +193,7 @@ def _server(kind: str, store: Store, workers: int, options: Options) -> Iterator
 def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     import httpx
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded 2-CPU host took 40 s to start two workers
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise BenchError(f"the server at {url} exited ({process.returncode})")
@@ -200,7 +204,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise BenchError(f"the server at {url} did not answer within 60 s")
+    raise BenchError(f"the server at {url} did not answer within 180 s")
 
 
 def _post_script(tmp: Path, company_id: str) -> Path:

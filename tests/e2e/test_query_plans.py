@@ -59,14 +59,13 @@ from projections.subscription_overview import (
 from projections.usage import current_usage, month_usage
 from tests.e2e._http import World
 
-pytestmark = pytest.mark.postgres
-
 OPERATOR = Caller(actor=Actor("plan-operator", Role.OPERATOR), company_id=None)
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 @pytest.fixture
 def database_url(postgres_url: str) -> str:
+    """The plans are PostgreSQL's: the world is built there only."""
     return postgres_url
 
 
@@ -287,6 +286,7 @@ def test_every_query_and_filter_field_has_a_shape() -> None:
     assert fields - PAGING == SAMPLES.keys() - {"short operation"}
 
 
+@pytest.mark.postgres
 def test_every_query_shape_uses_an_index(world: World, container: Container) -> None:
     with container.db.transaction() as tx:
         for table in sorted(VIEW_TABLES):

@@ -46,6 +46,9 @@ def serve(
         container.close()
 
 
+WORKER_HEALTHCHECK_S = 60
+
+
 def _serve_workers(settings: Settings, workers: int) -> None:
     """uvicorn's process manager over `workers` processes; each builds its container from
     the environment, so the resolved host and port go there (ADR 0052)."""
@@ -61,4 +64,8 @@ def _serve_workers(settings: Settings, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="info",
+        http="api.http.nodelay:NoDelayH11Protocol",  # the workers' sockets lose TCP_NODELAY
+        # A worker builds its container before it answers the supervisor's pings; on a busy
+        # host that took over uvicorn's 5 s, and the supervisor killed it, over and over.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
