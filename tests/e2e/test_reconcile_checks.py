@@ -19,7 +19,7 @@ from adapters.stripe_standin import StandInGateway
 from api.bootstrap import Container
 from api.cli.shared import operator_context
 from domain.model.device import Device
-from domain.model.invoice import Invoice, InvoiceKind
+from domain.model.invoice import Invoice, InvoiceKind, book_id
 from domain.model.money import Money
 from domain.model.subscription import Subscription
 from domain.ports import CheckoutRequest
@@ -110,7 +110,8 @@ def test_each_check_names_what_was_planted(
     )
     invoicing = container.app.invoicing  # in process: the test's clock and a quick start
     invoicing.run(ctx, UUID(company), "2026-03")
-    invoicing.issue(ctx, next(_draft_ids(container)))
+    march = invoicing.issue(ctx, next(_draft_ids(container))).subject_id
+    invoicing.credit_note(ctx, march)  # recomputed from the invoice it credits
     with make_client(container) as api:  # a seat added after the issue: a new draft
         added = command(api, shop.admin, sub_id, "seats", {"product_id": plan, "seats": 1})
         assert added.status_code == 200, added.text
@@ -119,7 +120,7 @@ def test_each_check_names_what_was_planted(
     clean = lessor_cli("reconcile", "--json")
     assert clean.code == 0, clean.out
     counts = {c["name"]: c["checked"] for c in json.loads(clean.out)["checks"]}
-    assert counts["issued invoices"] == 1
+    assert counts["issued invoices"] == 2
     assert counts["subscription seats and licences"] == 1
     assert counts["buyouts paid at Stripe"] == 1
     assert counts["projections equal a rebuild"] >= 8
@@ -133,7 +134,7 @@ def test_each_check_names_what_was_planted(
         invoice_id=draft.invoice_id,
         company_id=UUID(company),
         kind=InvoiceKind.INVOICE,
-        number="2026-000002",
+        number="2026-000003",
         issue_date=container.clock.now().date(),
         month=draft.month,
         currency=draft.currency,
@@ -162,17 +163,27 @@ def test_each_check_names_what_was_planted(
         )
     container.app.save(subscription)
 
+    # 5. A run recorded through the library with usage the ledger never had.
+    book = container.app.repository.get(book_id(UUID(company)))
+    usage = replace(first, source="usage:2026-02:1", kind="usage", subscription_id=None)
+    book.record_run("2026-03", draft.vat_rate, "2026-02", [usage], ctx.cause)
+    container.app.save(book)
+
     planted = lessor_cli("reconcile", "--json")
     assert planted.code == 1
     found = _checks(planted)
-    invoice = f"invoice {draft.invoice_id} (2026-000002)"
+    invoice = f"invoice {draft.invoice_id} (2026-000003)"
     other = f"{invoice}: the recomputed invoice has another "
-    assert sorted(p[len(other) :].split(":")[0] for p in found["issued invoices"]) == [
+    forged_fields = [p for p in found["issued invoices"] if p.startswith(other)]
+    assert sorted(p[len(other) :].split(":")[0] for p in forged_fields) == [
         "gross",
         "lines",
         "net",
         "vat",
     ], found["issued invoices"]
+    assert len(found["issued invoices"]) == 5
+    run = f"invoice run 2026-03 #{book.runs} of company {company}"
+    assert f"{run}: its usage lines are not the ledger's as of the run" in found["issued invoices"]
     gross = _gross_at_25_percent(draft.lines)
     assert (
         f"{other}gross: {gross + 125} SEK recorded, {gross} SEK recomputed"
