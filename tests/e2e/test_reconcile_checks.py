@@ -87,6 +87,7 @@ def test_each_check_names_what_was_planted(
         plan = add_product(api, shop.operator, "WP", "Workplace Plan", "plan", {"SEK": "49.00"})
         sub = buy(api, shop.admin, [(plan, 1)], start_date="2026-03-01", term="monthly")
         sub_id = sub.json()["id"]
+        second = buy(api, shop.admin, [(plan, 1)], start_date="2026-03-01", term="monthly")
         member = shop.employees[0]
         body = {"member_id": member, "product_id": plan}
         assert command(api, shop.admin, sub_id, "licences", body).status_code == 200
@@ -121,7 +122,7 @@ def test_each_check_names_what_was_planted(
     assert clean.code == 0, clean.out
     counts = {c["name"]: c["checked"] for c in json.loads(clean.out)["checks"]}
     assert counts["issued invoices"] == 2
-    assert counts["subscription seats and licences"] == 1
+    assert counts["subscription seats and licences"] == 2
     assert counts["buyouts paid at Stripe"] == 1
     assert counts["projections equal a rebuild"] >= 8
 
@@ -147,7 +148,9 @@ def test_each_check_names_what_was_planted(
     )
     container.app.save(forged)
     # 2. A charge the charges view missed (its row gone).
-    _execute(container, "DELETE FROM charges WHERE company_id = ?", company)
+    with container.db.transaction() as tx:
+        missed = tx.execute("DELETE FROM charges WHERE company_id = ?", (company,))
+    assert missed == 3  # two subscriptions' March and the added seat
     # 3. Stripe has a payment Lessor never heard of; Lessor has one Stripe does not.
     _, unheard_payment = _paid_at_stripe(container, unheard, company)
     _record_paid(container, unpaid, company, "cs_test_never_opened", "pi_never_paid")
@@ -162,6 +165,14 @@ def test_each_check_names_what_was_planted(
             **ctx.cause.stamp(UUID(company)),
         )
     container.app.save(subscription)
+    other = container.app.repository.get(UUID(second.json()["id"]))  # a second plan for one
+    other.trigger_event(
+        Subscription.LicenceAssigned,
+        member_id=UUID(member),
+        product_id=UUID(plan),
+        **ctx.cause.stamp(UUID(company)),
+    )
+    container.app.save(other)
 
     # 5. A run recorded through the library with usage the ledger never had.
     book = container.app.repository.get(book_id(UUID(company)))
@@ -190,7 +201,8 @@ def test_each_check_names_what_was_planted(
         in found["issued invoices"]
     )
     assert [p for p in found["projections equal a rebuild"] if "charges" in p] == [
-        "projection charges, table charges: 0 rows only in the live view, 2 only in a rebuild"
+        f"projection charges, table charges: 0 rows only in the live view, {missed} only in a"
+        " rebuild"
     ]
     assert sorted(found["buyouts paid at Stripe"]) == sorted(
         [
@@ -205,6 +217,8 @@ def test_each_check_names_what_was_planted(
         [
             f"{line}: 3 licences are assigned; 2 seats are bought",
             f"{line}, member {stranger}: the licence is held by no member of the company",
+            f"member {member} of company {company}: holds 2 plan licences (subscriptions"
+            f" {sub_id}, {second.json()['id']})",
         ]
     )
     table = lessor_cli("reconcile")
@@ -249,8 +263,3 @@ def _draft_ids(container: Container) -> Any:
     with container.db.transaction() as tx:
         rows = tx.fetchall("SELECT invoice_id FROM invoices WHERE status = 'draft'")
     return (UUID(r[0]) for r in rows)
-
-
-def _execute(container: Container, sql: str, *params: Any) -> None:
-    with container.db.transaction() as tx:
-        tx.execute(sql, params)
