@@ -1,6 +1,8 @@
 """`lessor reconcile` finds what it claims to check: a clean store agrees (exit 0); a
 hand-tampered read-model row, or a charge written through the library around the command,
-is named with its ids and amounts (exit 1). Bad input is one line and exit 2."""
+is named with its ids and amounts (exit 1). The clean run and the last planted one run every
+check; the others `--check` only the one they plant for (a projection verify per run is the
+cost). Bad input, an unknown `--check` among it, is one line and exit 2."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from adapters.clock import FixedClock
+from adapters.reconcile import CHECKS
 from api.bootstrap import Container
 from api.cli.shared import operator_context
 from domain.model.invoice import Invoice
@@ -32,10 +35,20 @@ def lessor_cli(database_url: str, tmp_path: Path) -> Callable[..., Run]:
     return cli_runner(database_url, tmp_path)
 
 
+BALANCES, INVOICES = "rental credit balances", "issued invoices"
+
+
 def _report(lessor_cli: Callable[..., Run], *args: str) -> tuple[int, dict[str, Any]]:
     done = lessor_cli("reconcile", "--json", *args)
     assert done.code in (0, 1), done.err
     return done.code, {c["name"]: c for c in json.loads(done.out)["checks"]}
+
+
+def _only(lessor_cli: Callable[..., Run], check: str, *args: str) -> tuple[int, dict[str, Any]]:
+    """The report of `--check check` alone, which holds that check and no other."""
+    code, report = _report(lessor_cli, "--check", check, *args)
+    assert list(report) == [check], report
+    return code, report
 
 
 def _problems(report: dict[str, Any], check: str) -> list[str]:
@@ -64,34 +77,37 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
 
     agreed, report = _report(lessor_cli)
     assert agreed == 0, report
-    assert report["rental credit balances"]["checked"] == 1
-    assert report["issued invoices"]["checked"] == 1
-    table = lessor_cli("reconcile")
+    assert list(report) == list(CHECKS)
+    assert report[BALANCES]["checked"] == 1
+    assert report[INVOICES]["checked"] == 1
+    table = lessor_cli("reconcile", "--check", BALANCES, "--check", INVOICES)
     assert table.code == 0, table.err
-    assert "rental credit balances" in table.out
+    assert BALANCES in table.out
+    assert INVOICES in table.out
+    assert "projections equal a rebuild" not in table.out
 
     account = str(account_id_for(UUID(company)))
     [invoice_id] = _column(container, "SELECT invoice_id FROM invoices WHERE status = 'issued'")
 
     # 1. A read-model balance edited by hand.
     _execute(container, "UPDATE rental_accounts SET balance = balance + 5")
-    code_1, report = _report(lessor_cli)
+    code_1, report = _only(lessor_cli, BALANCES)
     assert code_1 == 1
-    assert _problems(report, "rental credit balances") == [
+    assert _problems(report, BALANCES) == [
         f"account {account}: the read model shows a balance of 48; the facts 43"
     ]
     _execute(container, "UPDATE rental_accounts SET balance = balance - 5")
 
     # 2. An issued invoice's stored row edited by hand.
     _execute(container, "UPDATE invoices SET gross_minor = gross_minor + 100")
-    code_2, report = _report(lessor_cli, "--company", company)
+    code_2, report = _only(lessor_cli, INVOICES, "--company", company)
     assert code_2 == 1
-    [problem] = _problems(report, "issued invoices")
+    [problem] = _problems(report, INVOICES)
     assert problem.startswith(f"invoice {invoice_id} (")
     assert "30725" in problem  # the edited row
     assert "30625" in problem  # the facts: 245.00 + 25 % VAT = 306.25 SEK
     _execute(container, "UPDATE invoices SET gross_minor = gross_minor - 100")
-    assert _report(lessor_cli)[0] == 0
+    assert _only(lessor_cli, INVOICES)[0] == 0
 
     # 3. The same rental day charged again, written through the library around the command.
     time.sleep(0.05)
@@ -109,14 +125,15 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
         **operator_context(container).cause.stamp(UUID(company)),
     )
     container.app.save(rented)
-    code_3, report = _report(lessor_cli)
+    code_3, report = _only(lessor_cli, BALANCES)
     assert code_3 == 1
-    assert _problems(report, "rental credit balances") == [
+    charged_twice = [
         f"account {account}, device {phone}: the rental day {day} is charged a second time"
     ]
-    assert report["rental credit balances"]["discrepancies"][0]["amounts"] == {"credits": 7}
+    assert _problems(report, BALANCES) == charged_twice
+    assert report[BALANCES]["discrepancies"][0]["amounts"] == {"credits": 7}
     # The facts as recorded before the second charge still agree.
-    assert _report(lessor_cli, "--at", before_the_charge.isoformat())[0] == 0
+    assert _only(lessor_cli, BALANCES, "--at", before_the_charge.isoformat())[0] == 0
 
     # 4. An invoice written through the library around the command: a number already
     #    taken, and VAT that is not its lines' VAT rounded once.
@@ -142,9 +159,11 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
         **operator_context(container).cause.stamp(UUID(company)),
     )
     container.app.save(forged)
-    code_4, report = _report(lessor_cli)
+    code_4, report = _report(lessor_cli)  # every check: each names only what was planted
     assert code_4 == 1
-    assert _problems(report, "issued invoices") == [
+    assert [name for name in CHECKS if report[name]["discrepancies"]] == [BALANCES, INVOICES]
+    assert _problems(report, BALANCES) == charged_twice
+    assert _problems(report, INVOICES) == [
         f"number {original.number}: two issued invoices carry this number",
         f"invoice {forged_id} ({original.number}): the facts as of its issue hold no draft"
         " of this id to issue",
@@ -156,6 +175,9 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
         ["--company", "00000000-0000-4000-8000-000000000000"],  # unknown
         ["--at", (datetime.now(UTC) + timedelta(days=1)).isoformat()],  # the future
         ["--at", "2026-03-02T12:00:00"],  # naive
+        ["--check", "invoices"],  # not a check's name
+        ["--check", "projections equal a rebuild", "--company", company],  # all companies only
+        ["--check", "buyouts paid at Stripe", "--at", before_the_charge.isoformat()],  # head
     ):
         refused = lessor_cli("reconcile", *bad)
         assert refused.code == 2, (bad, refused.out, refused.err)
