@@ -67,12 +67,14 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
         plan = add_product(api, shop.operator, "WP", "Workplace Plan", "plan", {"SEK": "49.00"})
         buy(api, shop.admin, [(plan, 5)], start_date="2026-03-01", term="monthly")
     company = shop.company_id
-    assert lessor_cli("invoices", "run", "--month", "2026-03", "--company", company).code == 0
-    assert lessor_cli("invoices", "issue", "--all").code == 0
-    phone = register_device(container.app, operator_context(container), UUID(company), "PH-1")
-    keys = lessor_cli("keys", "issue", "--credits", "50", "--company", company)
-    assert keys.code == 0, keys.err
-    [code] = [line for line in keys.out.splitlines() if line.startswith("ISC-")]
+    ctx = operator_context(container)  # in process: every `lessor` start costs an import
+    container.app.invoicing.run(ctx, UUID(company), "2026-03")
+    container.projector.catch_up("invoices")
+    [draft] = _column(container, "SELECT invoice_id FROM invoices WHERE status = 'draft'")
+    container.app.invoicing.issue(ctx, UUID(draft))
+    phone = register_device(container.app, ctx, UUID(company), "PH-1")
+    keys = container.app.credits.issue_keys(ctx, credits=50, count=1, company_id=UUID(company))
+    [code] = keys.codes
     redeem_and_rent(database_url, UUID(company), phone, code)  # 50 in, 7 charged at once
 
     agreed, report = _report(lessor_cli)
@@ -106,8 +108,7 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
     assert problem.startswith(f"invoice {invoice_id} (")
     assert "30725" in problem  # the edited row
     assert "30625" in problem  # the facts: 245.00 + 25 % VAT = 306.25 SEK
-    _execute(container, "UPDATE invoices SET gross_minor = gross_minor - 100")
-    assert _only(lessor_cli, INVOICES)[0] == 0
+    _execute(container, "UPDATE invoices SET gross_minor = gross_minor - 100")  # 4. sees it
 
     # 3. The same rental day charged again, written through the library around the command.
     time.sleep(0.05)
@@ -122,7 +123,7 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
         total=7,
         balance=rented.balance - 7,
         runway=None,
-        **operator_context(container).cause.stamp(UUID(company)),
+        **ctx.cause.stamp(UUID(company)),
     )
     container.app.save(rented)
     code_3, report = _only(lessor_cli, BALANCES)
@@ -156,7 +157,7 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
         credits=None,
         seller=original.seller,
         buyer=original.buyer,
-        **operator_context(container).cause.stamp(UUID(company)),
+        **ctx.cause.stamp(UUID(company)),
     )
     container.app.save(forged)
     code_4, report = _report(lessor_cli)  # every check: each names only what was planted
@@ -175,7 +176,6 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
         ["--company", "00000000-0000-4000-8000-000000000000"],  # unknown
         ["--at", (datetime.now(UTC) + timedelta(days=1)).isoformat()],  # the future
         ["--at", "2026-03-02T12:00:00"],  # naive
-        ["--check", "invoices"],  # not a check's name
         ["--check", "projections equal a rebuild", "--company", company],  # all companies only
         ["--check", "buyouts paid at Stripe", "--at", before_the_charge.isoformat()],  # head
     ):
@@ -183,6 +183,19 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
         assert refused.code == 2, (bad, refused.out, refused.err)
         assert refused.err.startswith("error: "), refused.err
         assert refused.err.count("\n") == 1, refused.err
+    assert head(container) == written
+
+
+def test_an_unknown_check_is_one_line_and_exit_2(
+    container: Container, lessor_cli: Callable[..., Run]
+) -> None:
+    written = head(container)
+    refused = lessor_cli("reconcile", "--check", BALANCES, "--check", "invoices")
+    assert refused.code == 2, (refused.out, refused.err)
+    assert refused.err.startswith("error: --check 'invoices': not a check; one of: "), refused.err
+    assert all(name in refused.err for name in CHECKS), refused.err
+    assert refused.err.count("\n") == 1, refused.err
+    assert refused.out == ""
     assert head(container) == written
 
 
