@@ -25,6 +25,7 @@ from adapters.reconcile_seats import SeatsAndLicences
 from adapters.replay import Cut, decode, within
 from adapters.sql import Database
 from domain.application import LessorApplication
+from domain.model.company import Company
 from domain.model.rental_account import RentalAccount
 
 __all__ = ["CHECKS", "PROJECTIONS", "CheckReport", "Discrepancy", "Reconciliation", "reconcile"]
@@ -56,7 +57,8 @@ def reconcile(
     head_stripe = cut is None and PaidBuyouts.name in wanted
     buyouts = PaidBuyouts(stripe, company_id) if head_stripe else None
     checks: list[Any] = [c for c in (accounts, invoices, seats, buyouts) if c is not None]
-    reads = tuple(cls for check in checks for cls in check.reads)
+    # Company.Registered too: it tells whether the company exists by `cut`, whichever checks run
+    reads = (Company.Registered, *(cls for check in checks for cls in check.reads))
     versions: dict[UUID, int] = {}  # each aggregate's version at the current log position
     seen = False
     for logged, event in _facts(app, db, cut, reads) if checks else ():

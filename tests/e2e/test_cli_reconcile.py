@@ -87,6 +87,8 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
     assert BALANCES in table.out
     assert INVOICES in table.out
     assert "projections equal a rebuild" not in table.out
+    # A company with no paid buyout is still known to a check that reads only buyouts.
+    assert _only(lessor_cli, "buyouts paid at Stripe", "--company", company)[0] == 0
 
     account = str(account_id_for(UUID(company)))
     [invoice_id] = _column(container, "SELECT invoice_id FROM invoices WHERE status = 'issued'")
