@@ -23,7 +23,7 @@ from api.cli.shared import operator_context
 from domain.model.invoice import Invoice
 from domain.model.money import Money
 from domain.model.rental_account import RentalAccount, account_id_for
-from tests.e2e._cli import Run, cli_runner
+from tests.e2e._cli import Run, cli_runner, in_process_runner
 from tests.e2e._http import head, make_client
 from tests.e2e._subscriptions import add_product, buy, open_shop
 from tests.e2e.test_cli_credits import redeem_and_rent
@@ -60,6 +60,8 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
     clock: FixedClock,
     lessor_cli: Callable[..., Run],
     database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     del clock
     with make_client(container) as api:
@@ -172,7 +174,7 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
         " of this id to issue",
     ]
 
-    written = head(container)
+    written, refuse = head(container), in_process_runner(database_url, monkeypatch, capsys)
     for bad in (
         ["--company", "not-an-id"],
         ["--company", "00000000-0000-4000-8000-000000000000"],  # unknown
@@ -181,7 +183,7 @@ def test_reconcile_agrees_on_a_clean_store_and_names_each_planted_discrepancy(
         ["--check", "projections equal a rebuild", "--company", company],  # all companies only
         ["--check", "buyouts paid at Stripe", "--at", before_the_charge.isoformat()],  # head
     ):
-        refused = lessor_cli("reconcile", *bad)
+        refused = refuse("reconcile", *bad)
         assert refused.code == 2, (bad, refused.out, refused.err)
         assert refused.err.startswith("error: "), refused.err
         assert refused.err.count("\n") == 1, refused.err
