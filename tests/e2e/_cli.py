@@ -1,4 +1,5 @@
-"""Run the real `lessor` CLI as a subprocess against a test store."""
+"""Run the real `lessor` CLI as a subprocess (or its entry point in process) against a test
+store."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,5 +45,28 @@ def cli_runner(
             check=False,
         )
         return Run(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+def in_process_runner(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Run]:
+    """`run(*args)` calls the console entry point (`api.cli.main.main`) in this process: the
+    same parsing and refusals, without a fresh interpreter importing everything per run (the
+    dearest part of a refused run). For runs that print plain text or refuse."""
+    from api.cli.main import main
+
+    monkeypatch.setenv("LESSOR_DATABASE_URL", database_url)
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        code = 0
+        try:
+            main(list(args))
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else 1
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
 
     return run

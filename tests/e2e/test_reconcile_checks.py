@@ -19,7 +19,7 @@ from adapters.stripe_standin import StandInGateway
 from api.bootstrap import Container
 from api.cli.shared import operator_context
 from domain.model.device import Device
-from domain.model.invoice import Invoice, InvoiceKind
+from domain.model.invoice import Invoice, InvoiceKind, book_id
 from domain.model.money import Money
 from domain.model.subscription import Subscription
 from domain.ports import CheckoutRequest
@@ -87,6 +87,7 @@ def test_each_check_names_what_was_planted(
         plan = add_product(api, shop.operator, "WP", "Workplace Plan", "plan", {"SEK": "49.00"})
         sub = buy(api, shop.admin, [(plan, 1)], start_date="2026-03-01", term="monthly")
         sub_id = sub.json()["id"]
+        second = buy(api, shop.admin, [(plan, 1)], start_date="2026-03-01", term="monthly")
         member = shop.employees[0]
         body = {"member_id": member, "product_id": plan}
         assert command(api, shop.admin, sub_id, "licences", body).status_code == 200
@@ -110,7 +111,8 @@ def test_each_check_names_what_was_planted(
     )
     invoicing = container.app.invoicing  # in process: the test's clock and a quick start
     invoicing.run(ctx, UUID(company), "2026-03")
-    invoicing.issue(ctx, next(_draft_ids(container)))
+    march = invoicing.issue(ctx, next(_draft_ids(container))).subject_id
+    invoicing.credit_note(ctx, march)  # recomputed from the invoice it credits
     with make_client(container) as api:  # a seat added after the issue: a new draft
         added = command(api, shop.admin, sub_id, "seats", {"product_id": plan, "seats": 1})
         assert added.status_code == 200, added.text
@@ -119,8 +121,8 @@ def test_each_check_names_what_was_planted(
     clean = lessor_cli("reconcile", "--json")
     assert clean.code == 0, clean.out
     counts = {c["name"]: c["checked"] for c in json.loads(clean.out)["checks"]}
-    assert counts["issued invoices"] == 1
-    assert counts["subscription seats and licences"] == 1
+    assert counts["issued invoices"] == 2
+    assert counts["subscription seats and licences"] == 2
     assert counts["buyouts paid at Stripe"] == 1
     assert counts["projections equal a rebuild"] >= 8
 
@@ -133,7 +135,7 @@ def test_each_check_names_what_was_planted(
         invoice_id=draft.invoice_id,
         company_id=UUID(company),
         kind=InvoiceKind.INVOICE,
-        number="2026-000002",
+        number="2026-000003",
         issue_date=container.clock.now().date(),
         month=draft.month,
         currency=draft.currency,
@@ -146,7 +148,9 @@ def test_each_check_names_what_was_planted(
     )
     container.app.save(forged)
     # 2. A charge the charges view missed (its row gone).
-    _execute(container, "DELETE FROM charges WHERE company_id = ?", company)
+    with container.db.transaction() as tx:
+        missed = tx.execute("DELETE FROM charges WHERE company_id = ?", (company,))
+    assert missed == 3  # two subscriptions' March and the added seat
     # 3. Stripe has a payment Lessor never heard of; Lessor has one Stripe does not.
     _, unheard_payment = _paid_at_stripe(container, unheard, company)
     _record_paid(container, unpaid, company, "cs_test_never_opened", "pi_never_paid")
@@ -161,25 +165,44 @@ def test_each_check_names_what_was_planted(
             **ctx.cause.stamp(UUID(company)),
         )
     container.app.save(subscription)
+    other = container.app.repository.get(UUID(second.json()["id"]))  # a second plan for one
+    other.trigger_event(
+        Subscription.LicenceAssigned,
+        member_id=UUID(member),
+        product_id=UUID(plan),
+        **ctx.cause.stamp(UUID(company)),
+    )
+    container.app.save(other)
+
+    # 5. A run recorded through the library with usage the ledger never had.
+    book = container.app.repository.get(book_id(UUID(company)))
+    usage = replace(first, source="usage:2026-02:1", kind="usage", subscription_id=None)
+    book.record_run("2026-03", draft.vat_rate, "2026-02", [usage], ctx.cause)
+    container.app.save(book)
 
     planted = lessor_cli("reconcile", "--json")
     assert planted.code == 1
     found = _checks(planted)
-    invoice = f"invoice {draft.invoice_id} (2026-000002)"
+    invoice = f"invoice {draft.invoice_id} (2026-000003)"
     other = f"{invoice}: the recomputed invoice has another "
-    assert sorted(p[len(other) :].split(":")[0] for p in found["issued invoices"]) == [
+    forged_fields = [p for p in found["issued invoices"] if p.startswith(other)]
+    assert sorted(p[len(other) :].split(":")[0] for p in forged_fields) == [
         "gross",
         "lines",
         "net",
         "vat",
     ], found["issued invoices"]
+    assert len(found["issued invoices"]) == 5
+    run = f"invoice run 2026-03 #{book.runs} of company {company}"
+    assert f"{run}: its usage lines are not the ledger's as of the run" in found["issued invoices"]
     gross = _gross_at_25_percent(draft.lines)
     assert (
         f"{other}gross: {gross + 125} SEK recorded, {gross} SEK recomputed"
         in found["issued invoices"]
     )
     assert [p for p in found["projections equal a rebuild"] if "charges" in p] == [
-        "projection charges, table charges: 0 rows only in the live view, 2 only in a rebuild"
+        f"projection charges, table charges: 0 rows only in the live view, {missed} only in a"
+        " rebuild"
     ]
     assert sorted(found["buyouts paid at Stripe"]) == sorted(
         [
@@ -194,12 +217,15 @@ def test_each_check_names_what_was_planted(
         [
             f"{line}: 3 licences are assigned; 2 seats are bought",
             f"{line}, member {stranger}: the licence is held by no member of the company",
+            f"member {member} of company {company}: holds 2 plan licences (subscriptions"
+            f" {sub_id}, {second.json()['id']})",
         ]
     )
-    table = lessor_cli("reconcile")
+    table = lessor_cli("reconcile", "--check", "buyouts paid at Stripe")  # the one it shows
     assert table.code == 1
     assert str(unheard_payment) in table.out
     assert "buyouts paid at Stripe" in table.out
+    assert "issued invoices" not in table.out
 
     # The same report over HTTP, for operators only, kept where any worker reads it.
     with make_client(container) as api:
@@ -238,8 +264,3 @@ def _draft_ids(container: Container) -> Any:
     with container.db.transaction() as tx:
         rows = tx.fetchall("SELECT invoice_id FROM invoices WHERE status = 'draft'")
     return (UUID(r[0]) for r in rows)
-
-
-def _execute(container: Container, sql: str, *params: Any) -> None:
-    with container.db.transaction() as tx:
-        tx.execute(sql, params)
