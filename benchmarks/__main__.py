@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import commands, invoices, projector, rentals, scheduler, usage
+from benchmarks import commands, invoices, projector, rentals, replay, scheduler, usage
 from benchmarks.common import STORE_CHOICES, BenchError, exit_cleanly_on_sigterm
 
 
@@ -67,6 +67,8 @@ def parser() -> argparse.ArgumentParser:
     ren.add_argument("--rentals", type=_positive, default=10, help="rentals per account")
     ren.add_argument("--baseline", type=_positive, default=1_000, help="baseline commands")
     ren.add_argument("--store", choices=STORE_CHOICES, default="postgres")
+    rep = sub.add_parser("replay", help="replay and rebuild --all vs a raw read; reconcile")
+    rep.add_argument("--events", type=_positive, default=1_000_000, help="events to fill")
     inv = sub.add_parser("invoices", help="the monthly run and issuing vs single commands")
     inv.add_argument("--companies", type=_positive, default=10_000, help="companies to bill")
     inv.add_argument("--store", choices=STORE_CHOICES, default="postgres")
@@ -113,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                     accounts=args.accounts, rentals=args.rentals, baseline=args.baseline
                 ),
             )
+        elif args.benchmark == "replay":
+            replay.run(replay.Options(events=args.events))
         elif args.benchmark == "invoices":
             invoices.run(args.store, invoices.Options(companies=args.companies))
         else:

@@ -38,9 +38,10 @@ class ScratchViews:
 
     @contextmanager
     def folding(self, projections: Sequence[Projection]) -> Iterator[Targets]:
-        """One scratch transaction, and a batched view session for each projection."""
+        """One scratch transaction, and a view session for each projection (not batched:
+        statements are in-process calls, and a queue would only add its own cost)."""
         with self.db.transaction() as tx:
-            yield [(p, tx.with_names(live_names(p), batched=True)) for p in projections]
+            yield [(p, tx.with_names(live_names(p))) for p in projections]
 
     def write_into(self, tx: SqlSession, projection: Projection, names: dict[str, str]) -> None:
         """Copy `projection`'s scratch rows into the tables `names` gives on `tx`; those
