@@ -6,7 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import audit, commands, http, invoices, projector, rentals, scheduler, usage
+from benchmarks import (
+    audit,
+    commands,
+    http,
+    invoices,
+    projector,
+    rentals,
+    replay,
+    scheduler,
+    usage,
+)
 from benchmarks.common import STORE_CHOICES, BenchError, exit_cleanly_on_sigterm
 
 
@@ -72,6 +82,8 @@ def parser() -> argparse.ArgumentParser:
     aud.add_argument("--events", type=_positive, default=200_000, help="events to fill")
     aud.add_argument("--store", choices=STORE_CHOICES, default="sqlite")
     aud.add_argument("--repeat", type=_positive, default=3, help="repetitions (median)")
+    rep = sub.add_parser("replay", help="replay and rebuild --all vs a raw read; reconcile")
+    rep.add_argument("--events", type=_positive, default=1_000_000, help="events to fill")
     inv = sub.add_parser("invoices", help="the monthly run and issuing vs single commands")
     inv.add_argument("--companies", type=_positive, default=10_000, help="companies to bill")
     inv.add_argument("--store", choices=STORE_CHOICES, default="postgres")
@@ -134,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                     src=(args.src or http.ROOT / "src").resolve(),
                 )
             )
+        elif args.benchmark == "replay":
+            replay.run(replay.Options(events=args.events))
         elif args.benchmark == "invoices":
             invoices.run(args.store, invoices.Options(companies=args.companies))
         else:

@@ -239,9 +239,9 @@ def _admin(server_url: str) -> psycopg.Connection[tuple[Any, ...]]:
 
 
 @contextmanager
-def postgres_store(server_url: str) -> Iterator[Store]:
+def postgres_store(server_url: str, suffix: str = "") -> Iterator[Store]:
     """A database of our own for this run, dropped (WITH (FORCE): pools may linger) after."""
-    name = f"lessor_bench_{os.getpid()}"
+    name = f"lessor_bench_{os.getpid()}{suffix}"
     with _admin(server_url) as conn:
         taken = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if taken:  # never drop what we did not create: a crashed run's leftover is the user's call

@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from adapters.event_folding import EventFolder
@@ -38,6 +39,7 @@ from adapters.projection_positions import (
     track,
     tracked_version,
 )
+from adapters.scratch_views import ScratchViews, scratch_views
 from adapters.sql import Database, SqlSession
 from adapters.view_tables import (
     TableDiff,
@@ -358,35 +360,32 @@ class Projector:
 
     # ------------------------------------------------------ rebuild and verify
 
-    def _build_aside(self, projections: Sequence[Projection], progress: Progress | None) -> int:
-        """Fold the whole log into fresh aside tables, every projection in the same pass
-        (each event is read and decoded once); returns the position reached."""
-        with self.db.transaction() as tx:
-            for projection in projections:
-                drop_tables(tx, aside_names(projection))
-                create_tables(tx, projection, aside_names(projection), aside=True)
-        head, position = self.head(), 0
-        while True:
-            with self.db.transaction() as tx:
-                events = self.log.after(tx, position, self.batch_size * 4)
-                if not events:
-                    break
-                self._fold(_aside_targets(tx, projections), events)
+    def _fold_log(
+        self,
+        scratch: ScratchViews,
+        projections: Sequence[Projection],
+        progress: Progress | None,
+        *,
+        since: int = 0,
+        until: int | None = None,
+        tx: SqlSession | None = None,
+    ) -> int:
+        """Fold the log after `since` (up to `until`) into the scratch views, every
+        projection in the same pass (each event read and decoded once); returns the
+        position reached. Pages are read on `tx`, else each on a transaction of its own."""
+        head = self.head() if until is None else until
+        position = since
+        while until is None or position < until:
+            with nullcontext(tx) if tx is not None else self.db.transaction() as read:
+                events = self.log.after(read, position, self.batch_size * 4, stop=until)
+            if not events:
+                break
+            with scratch.folding(projections) as targets:
+                self._fold(targets, events)
             position = events[-1].position
             if progress:
                 progress(position, max(head, position))
         return position
-
-    def _catch_up_aside(
-        self, tx: SqlSession, projection: Projection, since: int, until: int
-    ) -> None:
-        position = since
-        while position < until:
-            events = self.log.after(tx, position, self.batch_size * 4, stop=until)
-            if not events:
-                break
-            self._fold(_aside_targets(tx, [projection]), events)
-            position = events[-1].position
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
         """Rebuild one projection: see `rebuild_many`."""
@@ -395,56 +394,63 @@ class Projector:
     def rebuild_many(
         self, names: Sequence[str], progress: Progress | None = None
     ) -> dict[str, int]:
-        """Rebuild from position zero beside the live tables, then swap in one transaction.
+        """Rebuild from position zero in scratch views, then swap in one transaction.
 
-        All the named projections are folded in one pass over the log. Returns the
-        position each one has reached.
+        All the named projections are folded in one pass over the log, in a private SQLite
+        file (`adapters/scratch_views.py`); the swap empties each live table and writes it
+        once. Returns the position each one has reached.
         """
         projections = [self.projections[name] for name in names]
-        built = self._build_aside(projections, progress)
         reached: dict[str, int] = {}
-        with self.db.transaction() as tx:
-            for projection in projections:
-                live = self._locked_position(tx, projection.name)
-                self._catch_up_aside(tx, projection, built, live)  # the live one moved on
-                for table, aside in aside_names(projection).items():
-                    tx.execute(f"DELETE FROM {table}")
-                    tx.execute(f"INSERT INTO {table} SELECT * FROM {aside}")
-                drop_tables(tx, aside_names(projection))
-                reached[projection.name] = max(live, built)
-                set_position(tx, projection.name, reached[projection.name], projection.version)
-                clear_failures(tx, [projection.name])  # it folded the whole log this time
+        with scratch_views(projections) as scratch:
+            built = self._fold_log(scratch, projections, progress)
+            with self.db.transaction() as tx:
+                for projection in projections:
+                    live = self._locked_position(tx, projection.name)
+                    # The live one moved on meanwhile: fold what it has that we lack.
+                    self._fold_log(scratch, [projection], None, since=built, until=live, tx=tx)
+                    for table in projection.tables:
+                        tx.execute(f"DELETE FROM {table}")
+                    scratch.write_into(tx, projection, live_names(projection))
+                    reached[projection.name] = max(live, built)
+                    set_position(tx, projection.name, reached[projection.name], projection.version)
+                    clear_failures(tx, [projection.name])  # it folded the whole log this time
         self._announce()
         return reached
 
     def verify(self, name: str, progress: Progress | None = None) -> list[TableDiff]:
-        """Rebuild aside and compare with the live view at the same position.
+        """Rebuild as `rebuild` does and compare with the live view at the same position.
 
         Raises `LiveViewCannotFold` when the live view cannot be brought to that position."""
         projection = self.projections[name]
-        built = self._build_aside([projection], progress)
         diffs: list[TableDiff] = []
-        try:
-            with self.db.transaction() as tx:
-                live = self._locked_position(tx, name)
-                if live < built:  # compare at the same position: bring the live view level
-                    try:
-                        self._fold(
-                            [(projection, tx.with_names(live_names(projection)))],
-                            self.log.after(tx, live, built - live, stop=built),
-                        )
-                    except Exception as error:  # the transaction rolls back: nothing changes
-                        raise LiveViewCannotFold(name, live, error) from error
-                    set_position(tx, name, built)
-                    clear_failures(tx, [name])  # folded past any event it was parked on
-                self._catch_up_aside(tx, projection, built, live)
-                for table, aside in aside_names(projection).items():
-                    diff = diff_table(tx, table, aside)
-                    if diff is not None:
-                        diffs.append(diff)
-        finally:
-            with self.db.transaction() as tx:
-                drop_tables(tx, aside_names(projection))
+        with scratch_views([projection]) as scratch:
+            built = self._fold_log(scratch, [projection], progress)
+            try:
+                with self.db.transaction() as tx:
+                    live = self._locked_position(tx, name)
+                    if live < built:  # compare at the same position: bring the live view level
+                        try:
+                            self._fold(
+                                [(projection, tx.with_names(live_names(projection)))],
+                                self.log.after(tx, live, built - live, stop=built),
+                            )
+                        except Exception as error:  # the transaction rolls back: nothing changes
+                            raise LiveViewCannotFold(name, live, error) from error
+                        set_position(tx, name, built)
+                        clear_failures(tx, [name])  # folded past any event it was parked on
+                    self._fold_log(scratch, [projection], None, since=built, until=live, tx=tx)
+                    # Compared on the view database, so both sides have its types.
+                    drop_tables(tx, aside_names(projection))
+                    create_tables(tx, projection, aside_names(projection), aside=True)
+                    scratch.write_into(tx, projection, aside_names(projection))
+                    for table, aside in aside_names(projection).items():
+                        diff = diff_table(tx, table, aside)
+                        if diff is not None:
+                            diffs.append(diff)
+            finally:
+                with self.db.transaction() as tx:
+                    drop_tables(tx, aside_names(projection))
         return diffs
 
 
@@ -460,9 +466,3 @@ def _packs(positions: Mapping[str, int], batch_size: int) -> list[list[str]]:
 
 def _due(retries: Mapping[str, tuple[float, float]], now: float) -> list[str]:
     return [name for name, (at, _) in retries.items() if at <= now]
-
-
-def _aside_targets(
-    tx: SqlSession, projections: Sequence[Projection]
-) -> list[tuple[Projection, SqlSession]]:
-    return [(p, tx.with_names(aside_names(p), batched=True)) for p in projections]

@@ -10,7 +10,7 @@ import re
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from adapters.settings_url import DatabaseUrl
 # A plain multi-column INSERT of placeholders only: a run of these may go out as one COPY.
 _PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \((?:%s, )*%s\)")
 COPY_MIN_ROWS = 16  # below this, a COPY's extra round trip costs more than it saves
+SCRATCH_CACHE_KIB = 65_536  # page cache of a scratch SQLite file (a rebuild's fold)
 
 
 class _WriteQueue:
@@ -131,6 +132,36 @@ class SqlSession:
         self._cursor.execute(self._sql(sql), tuple(params))
         return list(self._cursor.fetchall())  # both drivers return plain tuples
 
+    def rows(self, table: str, chunk: int = 5000) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+        """Every row of `table` (a plain name), streamed on a cursor of its own; and its
+        column names, in the table's order."""
+        self.flush()
+        cursor = self._cursor.connection.cursor()
+        cursor.execute(f"SELECT * FROM {table}")
+        columns = [d[0] for d in cursor.description]
+
+        def stream() -> Iterator[tuple[Any, ...]]:
+            try:
+                while page := cursor.fetchmany(chunk):
+                    yield from page
+            finally:
+                cursor.close()
+
+        return columns, stream()
+
+    def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Write many rows into `table` at once: one COPY on PostgreSQL, one
+        `executemany` on SQLite (a rebuilt view written in one go, ADR 0047)."""
+        self.flush()
+        names = ", ".join(columns)
+        if self.dialect == "postgresql":
+            with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" for _ in columns)
+        self._cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
     def flush(self) -> None:
         """Send every queued write of the transaction (in each queue's order)."""
         for queue in self._queues:
@@ -156,9 +187,10 @@ class Database(ABC):
 class SqliteDatabase(Database):
     dialect = "sqlite"
 
-    def __init__(self, path: str, *, busy_timeout_s: float = 30.0) -> None:
+    def __init__(self, path: str, *, busy_timeout_s: float = 30.0, scratch: bool = False) -> None:
         self.path = path
         self._busy_timeout_s = busy_timeout_s
+        self._scratch = scratch
         self._local = threading.local()
 
     def _connection(self) -> sqlite3.Connection:
@@ -170,8 +202,13 @@ class SqliteDatabase(Database):
                 isolation_level=None,
                 check_same_thread=False,
             )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            if self._scratch:  # a private, throw-away file: no WAL, no fsync, a larger cache
+                conn.execute("PRAGMA journal_mode=MEMORY")
+                conn.execute("PRAGMA synchronous=OFF")
+                conn.execute(f"PRAGMA cache_size=-{SCRATCH_CACHE_KIB}")
+            else:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn
 

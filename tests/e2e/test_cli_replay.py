@@ -4,18 +4,23 @@ live views stay exactly as they were. Bad input is one line and exit 2, writing 
 
 from __future__ import annotations
 
+import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from adapters.clock import FixedClock
 from adapters.projection_positions import TRACKING_TABLE
+from adapters.settings_url import DatabaseUrl
+from adapters.sql import open_database
 from api.bootstrap import Container
+from tests.conftest import _with_dbname, postgres_server
 from tests.e2e._cli import Run, cli_runner
 from tests.e2e._http import head, make_client
 from tests.e2e._subscriptions import add_product, buy, open_shop
@@ -124,3 +129,55 @@ def test_bad_replay_input_is_one_line_and_exit_2_writing_nothing(
     assert not (tmp_path / "nothing.db").exists()
     assert head(container) == written
     assert _live_views(container) == live_before
+
+
+@pytest.fixture
+def target_postgres_url() -> Iterator[str]:
+    """A second, empty PostgreSQL database beside the live store's: the replay's target."""
+    found = postgres_server()
+    assert found is not None, "run through ./scripts/test: it provides PostgreSQL"
+    server, run_db = found
+    name = f"{run_db}_{os.getpid()}_replay_into"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_dbname(server, name)
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_replay_into_postgres_equals_the_live_views_at_that_position(
+    container: Container, lessor_cli: Callable[..., Run], target_postgres_url: str
+) -> None:
+    with make_client(container) as api:
+        shop = open_shop(api, container, name="Replay Into AB")
+        plan = add_product(api, shop.operator, "WP", "Workplace Plan", "plan", {"SEK": "49.00"})
+        buy(api, shop.admin, [(plan, 5)], start_date="2026-03-01", term="monthly")
+    assert (
+        lessor_cli("invoices", "run", "--month", "2026-03", "--company", shop.company_id).code == 0
+    )
+    drafted = head(container)
+    container.projector.catch_up()
+    assert container.projector.position("invoices") == drafted
+    live_then = _live_views(container)  # every view and its position, at `drafted`
+    assert lessor_cli("invoices", "issue", "--all").code == 0  # the live views move on
+    assert head(container) > drafted
+
+    into = lessor_cli("replay", "--position", str(drafted), "--into", target_postgres_url)
+    assert _replayed(into) == target_postgres_url
+    replayed = open_database(DatabaseUrl(target_postgres_url))
+    try:
+        tables = list(live_then)
+        with replayed.transaction() as tx:
+            rows: dict[str, list[Any]] = {
+                t: sorted(map(repr, tx.fetchall(f"SELECT * FROM {t}"))) for t in tables
+            }
+    finally:
+        replayed.close()
+    assert rows == live_then
+    assert any(rows[t] for t in tables if t != TRACKING_TABLE)  # not two empty sets of views
+    assert _statuses(lessor_cli, "--views", target_postgres_url) == ["draft"]
+    assert _statuses(lessor_cli) == ["issued"]
