@@ -41,7 +41,9 @@ class Checkpoint:
 
     @property
     def position(self) -> int:
-        return int(self.facts.get("position", -1))
+        """-1 when the payload names no whole position (it cannot verify then either)."""
+        position = self.facts.get("position")
+        return position if isinstance(position, int) else -1
 
     @property
     def head(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from adapters.audit_checkpoints import last_checkpoint
+from adapters.audit_checkpoints import Checkpoint, last_checkpoint
 from adapters.projector import Projector
 from adapters.signing import b64, unb64
 from api.bootstrap import Container
@@ -73,3 +73,13 @@ def test_the_console_reads_the_last_checkpoint_and_whether_it_verifies(
     again = last_checkpoint(container.db, keys)
     assert again is not None
     assert not again.signature_valid
+
+
+def test_a_garbled_checkpoint_row_does_not_verify_and_does_not_break_the_reader(
+    container: Container,
+) -> None:
+    keys = container.audit.public_keys
+    for payload, signature in (("not json", "AAAA"), ('{"position": "7"}', "!!"), ("[]", "")):
+        garbled = Checkpoint(payload, signature)
+        assert garbled.position == -1
+        assert not garbled.verifies(keys)
