@@ -24,13 +24,7 @@ from domain.application.provider_terms import Terms
 from domain.model import bounds
 from domain.model.actor import DEVICE_MANAGERS, Caller, Role
 from domain.model.company import Company
-from domain.model.errors import (
-    AlreadyExists,
-    DomainError,
-    InvalidValue,
-    NotFound,
-    RuleViolation,
-)
+from domain.model.errors import AlreadyExists, DomainError, InvalidValue, NotFound, RuleViolation
 from domain.model.events import Cause
 from domain.model.management_rights import SubscriptionChange as Change
 from domain.model.management_rights import require_grantable, require_right
