@@ -48,14 +48,18 @@ class ReplayedConsole:
     container: Container  # the pages' container: replayed views, the replay's clock
 
     def banner(self) -> str:
-        """What every page says it shows."""
-        if self.as_of.at is None:
-            shown = f"position {self.as_of.position}"
-        elif self.as_of.business_time:
-            shown = f"business time {self.as_of.at:%Y-%m-%d %H:%M:%S} UTC"
-        else:
-            shown = f"position {self.as_of.position} / {self.as_of.at:%Y-%m-%d %H:%M:%S} UTC"
-        return f"Replay as of {shown} — read only"
+        return banner(self.as_of)
+
+
+def banner(as_of: ReplayedAsOf) -> str:
+    """What every page of a replay says it shows."""
+    if as_of.at is None:
+        shown = f"position {as_of.position}"
+    elif as_of.business_time:  # not a prefix of the log: a position would mislead
+        shown = f"business time {as_of.at:%Y-%m-%d %H:%M:%S} UTC"
+    else:
+        shown = f"position {as_of.position} / {as_of.at:%Y-%m-%d %H:%M:%S} UTC"
+    return f"Replay as of {shown} — read only"
 
 
 def replayed_console(live: Container, views: Database, as_of: ReplayedAsOf) -> ReplayedConsole:
