@@ -117,3 +117,5 @@ def test_serve_views_refuses_a_database_that_is_no_replay(
     missing = run("serve", "--views", f"sqlite:///{tmp_path / 'none.db'}")
     assert missing.code == 2
     assert "no such database file" in missing.err
+    workers = run("serve", "--views", f"sqlite:///{plain}", "--workers", "2")
+    assert (workers.code, "--workers" in workers.err) == (2, True)

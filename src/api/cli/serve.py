@@ -42,6 +42,8 @@ def serve(
     if warning:
         print(warning, file=sys.stderr)
     if views is not None:
+        if workers > 1:
+            raise UsageProblem("--views serves one process: leave out --workers.")
         serve_replay(settings, views)
         return
     if workers > 1:
