@@ -20,6 +20,8 @@ from adapters.reconcile_report import Reconciliation
 from adapters.sql import Database, SqlSession
 
 TABLE = "reconciliations"
+COLUMNS = "reconciliation_id, status, requested_at, finished_at, report, error"
+MAX_RECENT = 50
 
 
 def create_reconciliations_table(tx: SqlSession) -> None:
@@ -93,24 +95,37 @@ class Reconciliations:
     def get(self, run_id: UUID) -> dict[str, Any] | None:
         with self._db.transaction() as tx:
             row = tx.fetchone(
-                f"SELECT reconciliation_id, status, requested_at, finished_at, report, error"
-                f" FROM {TABLE} WHERE reconciliation_id = ?",
-                (str(run_id),),
+                f"SELECT {COLUMNS} FROM {TABLE} WHERE reconciliation_id = ?", (str(run_id),)
             )
-        if row is None:
-            return None
-        report = json.loads(row[4]) if row[4] else None
-        return {
-            "id": row[0],
-            "status": row[1],
-            "requested_at": row[2],
-            "finished_at": row[3],
-            "agrees": report["agrees"] if report else None,
-            "checks": report["checks"] if report else [],
-            "error": row[5],
-        }
+        return _run(row) if row is not None else None
 
     def wait(self, timeout_s: float = 120.0) -> None:
         """Let the runs of this process finish (before the database is closed)."""
         for thread in self._threads:
             thread.join(timeout_s)
+
+
+def query_recent_reconciliations(db: Database, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest runs, newest first (each as `Reconciliations.get` answers it)."""
+    if not 1 <= limit <= MAX_RECENT:
+        raise ValueError(f"limit: 1 to {MAX_RECENT} runs")
+    with db.transaction() as tx:
+        rows = tx.fetchall(
+            f"SELECT {COLUMNS} FROM {TABLE}"
+            " ORDER BY requested_at DESC, reconciliation_id DESC LIMIT ?",
+            (limit,),
+        )
+    return [_run(row) for row in rows]
+
+
+def _run(row: tuple[Any, ...]) -> dict[str, Any]:
+    report = json.loads(row[4]) if row[4] else None
+    return {
+        "id": row[0],
+        "status": row[1],
+        "requested_at": row[2],
+        "finished_at": row[3],
+        "agrees": report["agrees"] if report else None,
+        "checks": report["checks"] if report else [],
+        "error": row[5],
+    }

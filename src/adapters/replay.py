@@ -19,6 +19,7 @@ from eventsourcing.persistence import StoredEvent
 from adapters.event_pages import EventPages, LoggedEvent
 from adapters.projection_positions import read_positions, set_position
 from adapters.projector import Projector
+from adapters.replay_cut import ReplayedAsOf, record_cut
 from adapters.scratch_views import scratch_views
 from adapters.sql import Database
 from adapters.view_tables import live_names
@@ -78,7 +79,7 @@ def replay(
         if any(read_positions(tx).values()):
             raise ReplayRefused("The target already holds read models: give a fresh database.")
     pages = EventPages(app.recorder, source.dialect)
-    position, folded = 0, 0
+    position, folded, last_recorded = 0, 0, None
     with scratch_views(projections) as scratch:  # the rebuild's fast path (ADR 0047)
         while position < stop:
             with source.transaction() as tx:
@@ -89,6 +90,8 @@ def replay(
             with scratch.folding(projections) as targets:
                 folder._fold(targets, kept)
             folded += len(kept)
+            if kept and cut.at is None:
+                last_recorded = decode(app, kept[-1]).timestamp
             if not ended:
                 position = events[-1].position
             elif kept:
@@ -101,6 +104,8 @@ def replay(
             for p in projections:
                 scratch.write_into(tx, p, live_names(p))
                 set_position(tx, p.name, position, p.version)
+            at = cut.at or last_recorded
+            record_cut(tx, ReplayedAsOf(position, at, cut.business_time))
     return ReplayResult(position=position, folded=folded)
 
 

@@ -150,3 +150,10 @@ def test_the_audit_log_reads_at_phone_width(tab: Tab, demo: Demo, screenshots: P
     page.locator("#events-heading").scroll_into_view_if_needed()
     assert page.locator("td[data-label='What happened']").first.is_visible()
     shot(tab, screenshots, "console-audit-log-phone")
+    # The operator's navigation leads to the reconciliation reports; the button starts one.
+    page.get_by_role("link", name="Reconciliations").click()
+    page.wait_for_url("**/console/reconciliations")
+    page.get_by_role("button", name="Run a reconciliation now").click()
+    page.wait_for_url("**/console/reconciliations?started=*")
+    assert page.locator("[role=status]").inner_text().startswith("Started: run ")
+    assert page.locator("section.run").count() >= 1

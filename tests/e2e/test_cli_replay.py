@@ -17,6 +17,7 @@ import pytest
 
 from adapters.clock import FixedClock
 from adapters.projection_positions import TRACKING_TABLE
+from adapters.replay_cut import replayed_as_of
 from adapters.settings_url import DatabaseUrl
 from adapters.sql import open_database
 from api.bootstrap import Container
@@ -175,8 +176,11 @@ def test_replay_into_postgres_equals_the_live_views_at_that_position(
             rows: dict[str, list[Any]] = {
                 t: sorted(map(repr, tx.fetchall(f"SELECT * FROM {t}"))) for t in tables
             }
+        as_of = replayed_as_of(replayed)  # what the console's banner says (ADR 0054)
     finally:
         replayed.close()
+    assert as_of is not None
+    assert (as_of.position, as_of.business_time) == (drafted, False)
     assert rows == live_then
     assert any(rows[t] for t in tables if t != TRACKING_TABLE)  # not two empty sets of views
     assert _statuses(lessor_cli, "--views", target_postgres_url) == ["draft"]

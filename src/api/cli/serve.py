@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
+from adapters.replay_cut import replayed_as_of
 from api.bootstrap import build
-from api.cli.shared import out
+from api.cli.replay import views_database
+from api.cli.shared import UsageProblem, out
 from api.cli.webhook_check import unreachable_webhook
 from api.settings import Settings
 
@@ -20,6 +22,12 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Server processes (each with its own container)")
     ] = 1,
+    views: Annotated[
+        str | None,
+        typer.Option(
+            "--views", help="Serve only the console, read only, over this replayed database URL"
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (with the projector running inside the process)."""
     import uvicorn
@@ -33,6 +41,11 @@ def serve(
     warning = unreachable_webhook(settings, host, port)
     if warning:
         print(warning, file=sys.stderr)
+    if views is not None:
+        if workers > 1:
+            raise UsageProblem("--views serves one process: leave out --workers.")
+        serve_replay(settings, views)
+        return
     if workers > 1:
         _serve_workers(settings, workers)
         return
@@ -69,3 +82,27 @@ def _serve_workers(settings: Settings, workers: int) -> None:
         # host that took over uvicorn's 5 s, and the supervisor killed it, over and over.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
+
+
+def serve_replay(settings: Settings, url: str) -> None:
+    """The console over a replay (`lessor replay --into URL`), read only (ADR 0054)."""
+    import uvicorn
+
+    from api.http.replay_app import create_replay_app
+
+    if url == settings.database_url:
+        raise UsageProblem("--views names the live database: give a replay's database.")
+    with views_database(url) as views:
+        as_of = replayed_as_of(views)
+        if as_of is None:
+            raise UsageProblem(f"{url} is not a replay (made by `lessor replay`).")
+        container = build(settings)
+        try:
+            app_ = create_replay_app(container, views, as_of)
+            out.print(
+                f"Lessor console (replay, read only) on [bold]http://{settings.host}:"
+                f"{settings.port}/console[/]"
+            )
+            uvicorn.run(app_, host=settings.host, port=settings.port, log_level="info")
+        finally:
+            container.close()

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
 
+from api.console.replayed import refuse_if_replayed
 from api.console.session import ConsoleViewer, signed_in_viewer
 
 CSRF_FIELD = "csrf_token"
@@ -64,7 +65,8 @@ async def require_csrf(
     request: Request, viewer: Annotated[ConsoleViewer, Depends(signed_in_viewer)]
 ) -> Form:
     """The dependency of every state-changing console route: the form, once its CSRF
-    token is the session's."""
+    token is the session's; on a replay (read only) none but the session's own."""
+    refuse_if_replayed(request)
     fields = await form_fields(request)
     if not same_token(fields.get(CSRF_FIELD), viewer.csrf_token):
         raise CsrfRefused

@@ -85,7 +85,11 @@ def render(
     template = environment.get_template(template_name)
     # Signed in: the session's token; the sign-in page passes its own.
     csrf_token = viewer.csrf_token if viewer is not None else context.pop("csrf_token", "")
-    html = template.render(request=request, viewer=viewer, csrf_token=csrf_token, **context)
+    replayed = getattr(request.app.state, "replayed", None)
+    banner = replayed.banner() if replayed is not None else None
+    html = template.render(
+        request=request, viewer=viewer, csrf_token=csrf_token, replay_banner=banner, **context
+    )
     return secured(HTMLResponse(html, status_code=status_code))
 
 

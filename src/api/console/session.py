@@ -58,8 +58,15 @@ class ConsoleViewer:
         return self.caller.role == Role.OPERATOR
 
 
-def container_of(request: Request) -> Container:
+def live_container(request: Request) -> Container:
+    """The live container: tokens, sessions (a replay console signs in here too)."""
     return request.app.state.container  # type: ignore[no-any-return]
+
+
+def container_of(request: Request) -> Container:
+    """What the pages read: the live container, or a replay's (ADR 0054)."""
+    replayed = getattr(request.app.state, "replayed", None)
+    return replayed.container if replayed is not None else live_container(request)
 
 
 def authenticate_token_hash(container: Container, token_hash: str) -> Caller | None:
@@ -108,7 +115,7 @@ async def signed_in_viewer(request: Request) -> ConsoleViewer:
     secret = request.cookies.get(SESSION_COOKIE, "")
     if not secret or len(secret) > 200:
         raise SignInRequired
-    viewer = await anyio.to_thread.run_sync(viewer_of, container_of(request), secret)
+    viewer = await anyio.to_thread.run_sync(viewer_of, live_container(request), secret)
     if viewer is None:
         raise SignInRequired
     request.state.console_viewer = viewer  # for the error pages' frame

@@ -24,7 +24,7 @@ from api.console.session import (
     SESSION_COOKIE,
     ViewerDep,
     authenticate_token_hash,
-    container_of,
+    live_container,
     viewer_of,
 )
 
@@ -57,7 +57,7 @@ def _sign_in_page(request: Request, *, error: str | None = None, status: int = 2
 @router.get("")
 async def home(request: Request) -> Response:
     secret = request.cookies.get(SESSION_COOKIE, "")[:MAX_TOKEN]
-    viewer = await anyio.to_thread.run_sync(viewer_of, container_of(request), secret)
+    viewer = await anyio.to_thread.run_sync(viewer_of, live_container(request), secret)
     signed_in = bool(secret) and viewer is not None
     return RedirectResponse(HOME if signed_in else SIGN_IN_PATH, status_code=303)
 
@@ -72,7 +72,7 @@ def sign_in(request: Request, form: SignInForm) -> Response:
     secret = form.get("token", "").strip()
     if not secret or len(secret) > MAX_TOKEN:
         return _sign_in_page(request, error="Paste an API token to sign in.", status=400)
-    container = container_of(request)
+    container = live_container(request)
     token_hash = hash_token(secret)
     caller = authenticate_token_hash(container, token_hash)
     if caller is None:
@@ -90,7 +90,7 @@ def sign_in(request: Request, form: SignInForm) -> Response:
 
 @router.post("/sign-out")
 def sign_out(request: Request, viewer: ViewerDep, _form: CsrfForm) -> Response:
-    container_of(request).console_sessions.close(viewer.session_secret)
+    live_container(request).console_sessions.close(viewer.session_secret)
     response = RedirectResponse(SIGN_IN_PATH, status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
     return response

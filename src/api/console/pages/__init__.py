@@ -15,6 +15,7 @@ from api.console.pages import (
     hardware,
     integrity,
     invoices,
+    reconciliations,
     rentals,
     subscriptions,
     usage,
@@ -34,4 +35,5 @@ PAGE_ROUTERS: list[APIRouter] = [
     usage.router,
     invoices.router,
     integrity.router,
+    reconciliations.router,
 ]
