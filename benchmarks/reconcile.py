@@ -15,6 +15,7 @@ Target (issue 15): 10,000 companies ≤ 60 s.
 from __future__ import annotations
 
 import pstats
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -115,7 +116,7 @@ def bench_store(store: Store, opts: Options) -> Result:
         code, report = reconcile_command(store, profile)
         seconds = time.perf_counter() - started
         if profile is not None:
-            pstats.Stats(str(profile)).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(str(profile), stream=sys.stderr).sort_stats("cumulative").print_stats(40)
     accounts = opts.companies if opts.rentals else 0
     result = Result(store, raw, seconds, report, issued, accounts)
     check_result(result, code)
