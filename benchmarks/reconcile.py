@@ -116,7 +116,9 @@ def bench_store(store: Store, opts: Options) -> Result:
         code, report = reconcile_command(store, profile)
         seconds = time.perf_counter() - started
         if profile is not None:
-            pstats.Stats(str(profile), stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+            stats = pstats.Stats(str(profile), stream=sys.stderr).sort_stats("cumulative")
+            stats.print_stats(50)
+            stats.print_callers(r"application.py:\d+\(get\)")  # who loads aggregates
     accounts = opts.companies if opts.rentals else 0
     result = Result(store, raw, seconds, report, issued, accounts)
     check_result(result, code)
