@@ -1,4 +1,4 @@
-"""`python -m benchmarks projector|commands|scheduler|rentals|audit [options]` (`scripts/bench`)."""
+"""`python -m benchmarks <benchmark> [options]` (`scripts/bench`; `--help` lists them)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from benchmarks import (
     http,
     invoices,
     projector,
+    reconcile,
     rentals,
     replay,
     scheduler,
@@ -87,6 +88,11 @@ def parser() -> argparse.ArgumentParser:
     inv = sub.add_parser("invoices", help="the monthly run and issuing vs single commands")
     inv.add_argument("--companies", type=_positive, default=10_000, help="companies to bill")
     inv.add_argument("--store", choices=STORE_CHOICES, default="postgres")
+    rec = sub.add_parser("reconcile", help="lessor reconcile of billed companies vs a raw read")
+    rec.add_argument("--companies", type=_positive, default=10_000, help="companies billed")
+    rec.add_argument("--store", choices=STORE_CHOICES, default="postgres")
+    rec.add_argument("--no-rentals", action="store_true", help="no rental account per company")
+    rec.add_argument("--profile", action="store_true", help="cProfile the reconcile command")
     web = sub.add_parser("http", help="lessor serve vs a hello-world FastAPI app, over wrk")
     web.add_argument("--workers", type=_positive, action="append", help="repeatable; 1 and 2")
     web.add_argument("--connections", type=_positive, action="append", help="repeatable")
@@ -148,6 +154,13 @@ def main(argv: list[str] | None = None) -> int:
             )
         elif args.benchmark == "replay":
             replay.run(replay.Options(events=args.events))
+        elif args.benchmark == "reconcile":
+            reconcile.run(
+                args.store,
+                reconcile.Options(
+                    companies=args.companies, rentals=not args.no_rentals, profile=args.profile
+                ),
+            )
         elif args.benchmark == "invoices":
             invoices.run(args.store, invoices.Options(companies=args.companies))
         else:

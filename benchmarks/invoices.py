@@ -17,6 +17,7 @@ Targets (issue 13, 10,000 companies on PostgreSQL): run ≤ 30 s, issue all ≤ 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -24,7 +25,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from api.bootstrap import build, init_database
+from api.bootstrap import Container, build, init_database
 from benchmarks.common import (
     Sample,
     Store,
@@ -61,7 +62,7 @@ class Options:
     baseline: int = 500
 
 
-def customers(n: int, product: UUID) -> itertools.chain[Aggregate]:
+def customers(n: int, product: UUID) -> Iterator[Aggregate]:
     cause = bench_cause("bench-invoices")
 
     def one(i: int) -> list[Aggregate]:
@@ -100,34 +101,48 @@ class Result:
     baseline: Sample
 
 
+def add_product(container: Container, ctx: CommandContext) -> UUID:
+    """The plan every customer subscribes to."""
+    return container.app.catalog.add_product(
+        ctx, code="WP", name="Workplace Plan", kind=ProductKind.PLAN, prices={"SEK": 4900}
+    ).subject_id
+
+
+def save_all(container: Container, store: Store, aggregates: Iterator[Aggregate]) -> None:
+    """Save the aggregates BATCH at a time, then fold them into the read models (untimed)."""
+    saved = 0
+    while batch := list(itertools.islice(aggregates, BATCH)):
+        container.app.save(*batch)
+        saved += len(batch)
+        if saved % 10_000 == 0:
+            progress(f"{store.kind}: seeded {saved:,} aggregates")
+    container.projector.catch_up()
+    store.settle()
+
+
+def december_run(container: Container) -> int:
+    """One scheduler tick at 00:00 on 1 December: the charges, then every company's run."""
+    return container.scheduler.tick(DECEMBER).invoice_runs
+
+
+def issue_all(container: Container, ctx: CommandContext) -> int:
+    """What `lessor invoices issue --all` does: every open draft, in batches (ADR 0053)."""
+    drafts = open_drafts(container.db, None)
+    return sum(1 for _ in container.app.invoicing.issue_all(ctx, drafts))
+
+
 def bench_store(store: Store, opts: Options) -> Result:
     init_database(store.settings)
     container = build(store.settings)
     app = container.app
     ctx = CommandContext(caller=bench_caller(), cause=bench_cause("bench-invoices"))
     try:
-        product = app.catalog.add_product(
-            ctx, code="WP", name="Workplace Plan", kind=ProductKind.PLAN, prices={"SEK": 4900}
-        ).subject_id
-        aggregates = customers(opts.companies, product)
-        saved = 0
-        while batch := list(itertools.islice(aggregates, BATCH)):
-            app.save(*batch)
-            saved += len(batch) // 2
-            if saved % 2_000 == 0:
-                progress(f"{store.kind}: seeded {saved:,} companies")
-        container.projector.catch_up()
-        store.settle()
+        save_all(container, store, customers(opts.companies, add_product(container, ctx)))
         progress(f"{store.kind}: the December run")
-        run = timed(lambda: container.scheduler.tick(DECEMBER).invoice_runs)
+        run = timed(lambda: december_run(container))
         container.projector.catch_up()
-
-        def issue_all() -> int:  # what `lessor invoices issue --all` does
-            drafts = open_drafts(container.db, None)
-            return sum(1 for _ in app.invoicing.issue_all(ctx, drafts))
-
         progress(f"{store.kind}: issuing every draft")
-        issue = timed(issue_all)
+        issue = timed(lambda: issue_all(container, ctx))
 
         def baseline() -> int:
             for i in range(opts.baseline):

@@ -10,12 +10,15 @@ live views are level, so that it times the checks and not a catch-up.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from adapters.replay import Cut, replay
 from adapters.settings_url import DatabaseUrl
@@ -59,15 +62,17 @@ def replay_into(container: Container, url: str) -> int:
         target.close()
 
 
-def reconcile_command(store: Store) -> int:
-    """`lessor reconcile` in its own process; returns its exit code (1: discrepancies)."""
+def reconcile_command(store: Store, profile: Path | None = None) -> tuple[int, dict[str, Any]]:
+    """`lessor reconcile --json` in its own process (under cProfile, written to `profile`,
+    if given): its exit code (1: discrepancies) and its report."""
     env = {**os.environ, "LESSOR_DATABASE_URL": store.url}
+    python = [sys.executable, "-m", "cProfile", "-o", str(profile)] if profile else []
     done = subprocess.run(  # noqa: S603 (our own command, fixed argv)
-        [str(LESSOR), "reconcile", "--json"], env=env, capture_output=True, check=False
+        [*python, str(LESSOR), "reconcile", "--json"], env=env, capture_output=True, check=False
     )
     if done.returncode not in (0, 1):
         raise RuntimeError(f"lessor reconcile failed: {done.stderr.decode()[-500:]}")
-    return done.returncode
+    return done.returncode, json.loads(done.stdout)
 
 
 def companies(container: Container) -> int:
@@ -108,7 +113,7 @@ def run(opts: Options) -> None:
             )
             progress("reconcile")
             started = time.perf_counter()
-            code = reconcile_command(store)
+            code, _ = reconcile_command(store)
             reconcile_s = time.perf_counter() - started
             report(store, filled, lines, reconcile_s, code, companies(container))
         finally:

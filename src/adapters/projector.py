@@ -422,35 +422,57 @@ class Projector:
         """Rebuild as `rebuild` does and compare with the live view at the same position.
 
         Raises `LiveViewCannotFold` when the live view cannot be brought to that position."""
-        projection = self.projections[name]
+        outcome = self.verify_many([name], progress)[name]
+        if isinstance(outcome, LiveViewCannotFold):
+            raise outcome
+        return outcome
+
+    def verify_many(
+        self, names: Sequence[str], progress: Progress | None = None
+    ) -> dict[str, list[TableDiff] | LiveViewCannotFold]:
+        """`verify` of each named projection, all folded in one pass over the log (as
+        `rebuild_many`), then each compared in a transaction of its own."""
+        projections = [self.projections[name] for name in names]
+        outcomes: dict[str, list[TableDiff] | LiveViewCannotFold] = {}
+        with scratch_views(projections) as scratch:
+            built = self._fold_log(scratch, projections, progress)
+            for projection in projections:
+                try:
+                    outcomes[projection.name] = self._compare(scratch, projection, built)
+                except LiveViewCannotFold as error:
+                    outcomes[projection.name] = error
+        return outcomes
+
+    def _compare(
+        self, scratch: ScratchViews, projection: Projection, built: int
+    ) -> list[TableDiff]:
+        name = projection.name
         diffs: list[TableDiff] = []
-        with scratch_views([projection]) as scratch:
-            built = self._fold_log(scratch, [projection], progress)
-            try:
-                with self.db.transaction() as tx:
-                    live = self._locked_position(tx, name)
-                    if live < built:  # compare at the same position: bring the live view level
-                        try:
-                            self._fold(
-                                [(projection, tx.with_names(live_names(projection)))],
-                                self.log.after(tx, live, built - live, stop=built),
-                            )
-                        except Exception as error:  # the transaction rolls back: nothing changes
-                            raise LiveViewCannotFold(name, live, error) from error
-                        set_position(tx, name, built)
-                        clear_failures(tx, [name])  # folded past any event it was parked on
-                    self._fold_log(scratch, [projection], None, since=built, until=live, tx=tx)
-                    # Compared on the view database, so both sides have its types.
-                    drop_tables(tx, aside_names(projection))
-                    create_tables(tx, projection, aside_names(projection), aside=True)
-                    scratch.write_into(tx, projection, aside_names(projection))
-                    for table, aside in aside_names(projection).items():
-                        diff = diff_table(tx, table, aside)
-                        if diff is not None:
-                            diffs.append(diff)
-            finally:
-                with self.db.transaction() as tx:
-                    drop_tables(tx, aside_names(projection))
+        try:
+            with self.db.transaction() as tx:
+                live = self._locked_position(tx, name)
+                if live < built:  # compare at the same position: bring the live view level
+                    try:
+                        self._fold(
+                            [(projection, tx.with_names(live_names(projection)))],
+                            self.log.after(tx, live, built - live, stop=built),
+                        )
+                    except Exception as error:  # the transaction rolls back: nothing changes
+                        raise LiveViewCannotFold(name, live, error) from error
+                    set_position(tx, name, built)
+                    clear_failures(tx, [name])  # folded past any event it was parked on
+                self._fold_log(scratch, [projection], None, since=built, until=live, tx=tx)
+                # Compared on the view database, so both sides have its types.
+                drop_tables(tx, aside_names(projection))
+                create_tables(tx, projection, aside_names(projection), aside=True)
+                scratch.write_into(tx, projection, aside_names(projection))
+                for table, aside in aside_names(projection).items():
+                    diff = diff_table(tx, table, aside)
+                    if diff is not None:
+                        diffs.append(diff)
+        finally:
+            with self.db.transaction() as tx:
+                drop_tables(tx, aside_names(projection))
         return diffs
 
 
