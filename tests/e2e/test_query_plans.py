@@ -35,10 +35,11 @@ from domain.model.actor import Actor, Caller, Role
 from domain.model.errors import NotFound
 from projections.charges import ChargeFilter, query_charges
 from projections.directory import CompanyFilter, MemberFilter, query_companies, query_members
-from projections.directory.queries import company_member_ids
+from projections.directory.queries import company_member_ids, query_caller_name, query_company
 from projections.event_log import (
     EventLogFilter,
     query_device_events,
+    query_event,
     query_event_log,
     query_rental_account_history,
     query_subscription_history,
@@ -106,6 +107,10 @@ SINGLE: dict[str, Callable[..., Any]] = {
     "month_usage": lambda v, c, w: month_usage(v, c, UUID(w.a.company_id), date(2026, 3, 1)),
     "current_usage": lambda v, c, w: current_usage(v, c, UUID(w.a.company_id), NOW),
     "invoice_detail": lambda v, c, w: _missing_is_fine(lambda: invoice_detail(v, c, UUID(int=1))),
+    # The console's (ADR 0041): one event by position, one company, the caller's name.
+    "query_event": lambda v, c, w: query_event(v, c, 2),
+    "query_company": lambda v, c, w: query_company(v, c, UUID(w.a.company_id)),
+    "query_caller_name": lambda v, c, w: query_caller_name(v, c),
 }
 # A value for each filter field (by name), taken from the world where it names a thing.
 SAMPLES: dict[str, Callable[[World], Any]] = {
