@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -54,8 +55,14 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail("CI must run the PostgreSQL tier: LESSOR_TEST_DATABASE_URL is not set")
         pytest.skip("no PostgreSQL: run through ./scripts/test to get one")
-    server, run_db = found
-    name = f"{run_db}_{os.getpid()}_{next(_db_counter)}"
+    with fresh_postgres_database(*found, str(next(_db_counter))) as url:
+        yield url
+
+
+@contextmanager
+def fresh_postgres_database(server: str, run_db: str, suffix: str) -> Iterator[str]:
+    """An empty database named after the run (so scripts/test drops any left behind)."""
+    name = f"{run_db}_{os.getpid()}_{suffix}"
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:

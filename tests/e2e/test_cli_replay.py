@@ -4,7 +4,6 @@ live views stay exactly as they were. Bad input is one line and exit 2, writing 
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from adapters.clock import FixedClock
@@ -21,7 +19,7 @@ from adapters.replay_cut import replayed_as_of
 from adapters.settings_url import DatabaseUrl
 from adapters.sql import open_database
 from api.bootstrap import Container
-from tests.conftest import _with_dbname, postgres_server
+from tests.conftest import fresh_postgres_database, postgres_server
 from tests.e2e._cli import Run, cli_runner
 from tests.e2e._http import head, make_client
 from tests.e2e._subscriptions import add_product, buy, open_shop
@@ -137,15 +135,8 @@ def target_postgres_url() -> Iterator[str]:
     """A second, empty PostgreSQL database beside the live store's: the replay's target."""
     found = postgres_server()
     assert found is not None, "run through ./scripts/test: it provides PostgreSQL"
-    server, run_db = found
-    name = f"{run_db}_{os.getpid()}_replay_into"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_dbname(server, name)
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database(*found, "replay_into") as url:
+        yield url
 
 
 @pytest.mark.postgres
